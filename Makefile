@@ -1,0 +1,66 @@
+# overdash — set up, render, test, benchmark.
+#   make render IN=ride.mp4 OUT=ride-dash.mp4 [ARGS="--workers 4"]
+#   make test | make bench | make perf-check
+#   make setup [PIL=simd|pillow]      (simd: pillow-simd built from source, the default)
+
+PYTHON ?= python3
+PIL ?= simd
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.setup-$(PIL)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PACKAGES := ffmpeg build-essential libjpeg-dev zlib1g-dev libfreetype-dev fonts-dejavu-core
+# pillow-simd's build picks SSE4 by default; AVX2 when this CPU has it.
+SIMD_CC := $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && echo "cc -mavx2" || echo cc)
+
+.PHONY: setup apt render test bench perf-check clean sample
+
+setup: $(STAMP)
+
+$(STAMP): setup.cfg pyproject.toml Makefile
+	@$(MAKE) --no-print-directory apt
+	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	@rm -f $(VENV)/.setup-*
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+ifeq ($(PIL),pillow)
+	@$(PY) -m pip uninstall -q -y pillow-simd 2>/dev/null || true
+	$(PY) -m pip install -q --force-reinstall 'pillow>=10'
+else
+	@if ! $(PY) -m pip show -q pillow-simd >/dev/null 2>&1; then \
+	  $(PY) -m pip uninstall -q -y pillow 2>/dev/null || true; \
+	  echo "building pillow-simd from source with CC='$(SIMD_CC)' (about a minute)"; \
+	  CC="$(SIMD_CC)" $(PY) -m pip install -q --no-binary pillow-simd pillow-simd; \
+	fi
+endif
+	@$(PY) -c "from PIL import ImageFont, features; assert features.check('freetype2'), 'Pillow built without FreeType: install libfreetype-dev and run make setup again'"
+	@$(VENV)/bin/overdash --version
+	@touch $@
+
+# Installs only what is missing; sudo when not root.
+apt:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	$(PYTHON) -c "import ensurepip" 2>/dev/null || missing="$$missing python3-venv"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing with apt:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+render: setup
+	@[ -n "$(IN)" ] && [ -n "$(OUT)" ] || { echo "usage: make render IN=video.mp4 OUT=out.mp4 [ARGS='...']"; exit 2; }
+	$(VENV)/bin/overdash render "$(IN)" "$(OUT)" $(ARGS)
+
+test: setup
+	$(PY) -m pytest tests $(ARGS)
+
+bench: setup
+	$(PY) -m pytest benchmarks --benchmark-only --benchmark-columns=min,median,max,rounds -p no:cacheprovider $(ARGS)
+	$(PY) -m benchmarks.report
+
+perf-check: setup
+	$(PY) -m benchmarks.perf_check $(ARGS)
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache .benchmarks

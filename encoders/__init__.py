@@ -1,0 +1,1 @@
+"""ffmpeg: probing, profiles, command building, capability detection."""

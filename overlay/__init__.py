@@ -1,0 +1,1 @@
+"""What is drawn: telemetry model, layouts, widgets, maps."""

@@ -1,0 +1,143 @@
+"""Per-frame values, computed once before any drawing.
+
+Workers look values up by frame number and never touch raw telemetry or pint:
+every (metric, units) pair a layout asks for becomes one float64 column here,
+interpolated at the overlay frame times and converted once, vectorised.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Iterable, Mapping
+
+import numpy as np
+
+from overdash import InputError
+from overlay.telemetry.timeseries import BASE_UNITS, Telemetry, Timeseries
+
+# Metrics held in the GPS stream; everything a layout asks for maps to a stream here.
+_STREAM_OF = {
+    "lat": "gps", "lon": "gps", "alt": "gps", "speed": "gps", "speed3d": "gps",
+    "gps-dop": "gps", "gps-lock": "gps", "timestamp": "gps",
+    "accl.x": "accl", "accl.y": "accl", "accl.z": "accl",
+}
+# Step-like values: take the previous sample instead of blending two.
+_NEAREST = {"gps-lock"}
+# Largest gap (s) bridged by interpolation; beyond it the value is missing (NaN).
+MAX_GAP = 5.0
+TRACK_POINTS = 2000
+
+
+def column_key(metric: str, units: str | None = None) -> str:
+    """The FrameTable key of a metric in given units ('speed|kph'); base units have no suffix."""
+    return metric if not units else f"{metric}|{units}"
+
+
+@dataclass(frozen=True)
+class FrameTable:
+    """Values for overlay frames 0..count-1, at times n * fps_den / fps_num seconds."""
+
+    count: int
+    fps_num: int
+    fps_den: int
+    columns: Mapping[str, np.ndarray] = field(default_factory=dict)
+    track: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))  # (n, 2) lat, lon
+
+    @property
+    def fps(self) -> Fraction:
+        return Fraction(self.fps_num, self.fps_den)
+
+    def times(self) -> np.ndarray:
+        return np.arange(self.count, dtype=np.float64) * self.fps_den / self.fps_num
+
+    def has(self, key: str) -> bool:
+        return key in self.columns
+
+    def value(self, key: str, frame: int) -> float:
+        """The value at `frame`, NaN when missing (unknown metric, gap, out of range)."""
+        col = self.columns.get(key)
+        if col is None or not 0 <= frame < len(col):
+            return float("nan")
+        return float(col[frame])
+
+
+def frame_times(count: int, fps: Fraction) -> np.ndarray:
+    return np.arange(count, dtype=np.float64) * (fps.denominator / fps.numerator)
+
+
+def interpolate(series: Timeseries, name: str, times: np.ndarray, *, nearest: bool = False) -> np.ndarray:
+    """`series[name]` at `times`; NaN outside the samples and across gaps longer than MAX_GAP."""
+    t = series.t
+    v = np.asarray(series[name], dtype=np.float64)
+    ok = np.isfinite(v) & np.isfinite(t)
+    t, v = t[ok], v[ok]
+    out = np.full(len(times), np.nan)
+    if len(t) == 0:
+        return out
+    if len(t) == 1:
+        out[np.isclose(times, t[0])] = v[0]
+        return out
+    right = np.searchsorted(t, times, side="right")
+    inside = (times >= t[0]) & (times <= t[-1])
+    r = np.clip(right, 1, len(t) - 1)
+    left = r - 1
+    gap_ok = (t[r] - t[left]) <= MAX_GAP
+    if nearest:
+        vals = np.where(times >= t[r], v[r], v[left])
+    else:
+        vals = np.interp(times, t, v)
+    mask = inside & gap_ok
+    out[mask] = vals[mask]
+    return out
+
+
+def build_frame_table(
+    telemetry: Telemetry,
+    count: int,
+    fps: Fraction,
+    requests: Iterable[tuple[str, str | None]] = (),
+    *,
+    convert=None,
+) -> FrameTable:
+    """Interpolate every known metric at the frame times, then add converted columns.
+
+    `requests` are (metric, units) pairs from the layout; `convert(values, from_unit,
+    to_unit)` does the unit conversion (pint, in the main process only).
+    """
+    times = frame_times(count, fps)
+    columns: dict[str, np.ndarray] = {}
+    for metric, stream in _STREAM_OF.items():
+        if stream in telemetry and metric in telemetry[stream]:
+            columns[metric] = interpolate(telemetry[stream], metric, times, nearest=metric in _NEAREST)
+    if "speed" not in columns and "cspeed" in columns:
+        columns["speed"] = columns["cspeed"]
+    for metric, units in requests:
+        if not units or metric not in columns:
+            continue
+        key = column_key(metric, units)
+        if key in columns:
+            continue
+        if convert is None:
+            raise InputError(f"metric {metric!r}: units {units!r} requested but no converter given")
+        columns[key] = np.asarray(convert(columns[metric], BASE_UNITS.get(metric, "dimensionless"), units), dtype=np.float64)
+    for col in columns.values():
+        col.setflags(write=False)
+    return FrameTable(count=count, fps_num=fps.numerator, fps_den=fps.denominator,
+                      columns=columns, track=_track(telemetry))
+
+
+def _track(telemetry: Telemetry) -> np.ndarray:
+    """The recording's whole path (locked fixes only), thinned to at most TRACK_POINTS."""
+    if "gps" not in telemetry or "lat" not in telemetry["gps"]:
+        return np.zeros((0, 2))
+    gps = telemetry["gps"]
+    lat, lon = np.asarray(gps["lat"], float), np.asarray(gps["lon"], float)
+    ok = np.isfinite(lat) & np.isfinite(lon) & ~((lat == 0) & (lon == 0))
+    if "gps-lock" in gps:
+        locked = np.asarray(gps["gps-lock"]) >= 2
+        if locked.any():
+            ok &= locked
+    pts = np.column_stack([lat[ok], lon[ok]])
+    if len(pts) > TRACK_POINTS:
+        pts = pts[np.linspace(0, len(pts) - 1, TRACK_POINTS).astype(int)]
+    return pts

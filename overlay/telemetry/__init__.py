@@ -1,0 +1,1 @@
+"""Telemetry sources (GoPro GPMF, later GPX/FIT) read into one Timeseries model."""

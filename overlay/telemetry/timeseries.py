@@ -1,0 +1,76 @@
+"""One model for every telemetry source, so alignment and units never care where data came from.
+
+A `Timeseries` is one sampled stream (GPS at 18 Hz, ACCL at 200 Hz, ...): a
+time axis in seconds on the *video* timeline (frame 0 of the video is t=0)
+and named float64 columns in base SI units. A `Telemetry` groups the streams
+of one recording.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+# Base units of the metric names used by layouts (LAYOUT-XML.md); pint strings.
+BASE_UNITS = {
+    "lat": "degree",
+    "lon": "degree",
+    "alt": "meter",
+    "speed": "meter / second",
+    "speed3d": "meter / second",
+    "cspeed": "meter / second",
+    "gps-dop": "dimensionless",
+    "gps-lock": "dimensionless",
+    "timestamp": "second",  # POSIX seconds, UTC
+    "hr": "1 / minute",
+    "cadence": "1 / minute",
+    "power": "watt",
+    "temp": "degC",
+    "accl.x": "meter / second ** 2",
+    "accl.y": "meter / second ** 2",
+    "accl.z": "meter / second ** 2",
+}
+
+
+@dataclass
+class Timeseries:
+    """Samples of one stream: `t` (seconds, video timeline) and equal-length columns."""
+
+    t: np.ndarray
+    columns: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.t = np.asarray(self.t, dtype=np.float64)
+        for name, col in self.columns.items():
+            if len(col) != len(self.t):
+                raise ValueError(f"column {name!r} has {len(col)} samples, time axis {len(self.t)}")
+
+    def __len__(self) -> int:
+        return len(self.t)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.columns
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.columns[name]
+
+    @property
+    def span(self) -> tuple[float, float]:
+        if not len(self.t):
+            return (float("nan"), float("nan"))
+        return (float(self.t[0]), float(self.t[-1]))
+
+
+@dataclass
+class Telemetry:
+    """All streams of one recording, keyed by stream group ('gps', 'accl', 'gyro', ...)."""
+
+    streams: dict[str, Timeseries] = field(default_factory=dict)
+    source: str = ""
+    device: str | None = None
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.streams
+
+    def __getitem__(self, name: str) -> Timeseries:
+        return self.streams[name]

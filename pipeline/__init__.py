@@ -1,0 +1,1 @@
+"""How frames flow: scheduler, workers, ring buffers, writer, CLI."""

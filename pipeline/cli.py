@@ -1,0 +1,81 @@
+"""The `overdash` command line: parse, resolve config once, run, report one line on failure."""
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from pathlib import Path
+
+from overdash import InputError, OverdashError, __version__
+
+EXIT_USER, EXIT_RENDER, EXIT_INTERRUPTED = 2, 1, 130
+
+
+def _pil_flavour() -> str:
+    """Which Pillow build is drawing: pillow-simd and stock Pillow both provide PIL."""
+    from importlib import metadata
+
+    import PIL
+
+    for dist in ("pillow-simd", "Pillow"):
+        try:
+            metadata.version(dist)
+            return f"{dist} {PIL.__version__}"
+        except metadata.PackageNotFoundError:
+            continue
+    return f"PIL {PIL.__version__}"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from pipeline.config import default_workers
+
+    parser = argparse.ArgumentParser(
+        prog="overdash", description="Telemetry dashboards on action-camera video.")
+    parser.add_argument("--version", action="version",
+                        version=f"overdash {__version__} (drawing with {_pil_flavour()})")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    r = sub.add_parser("render", help="draw the dashboard over a video",
+                       description="Draw a telemetry dashboard over a GoPro video and encode the result.")
+    r.add_argument("input", type=Path, metavar="IN", help="GoPro MP4 with a GPMF telemetry track")
+    r.add_argument("output", type=Path, metavar="OUT", help="output video (.mp4, .mov, .mkv)")
+    r.add_argument("--workers", type=int, default=default_workers(),
+                   help="drawing processes (default: CPU count, %(default)s here)")
+    r.add_argument("--layout", default="default", help="bundled layout name or XML file (default: %(default)s)")
+    r.add_argument("--include", nargs="+", default=(), metavar="NAME", help="draw only these named layout parts")
+    r.add_argument("--exclude", nargs="+", default=(), metavar="NAME", help="leave out these named layout parts")
+    r.add_argument("--overlay-fps", metavar="FPS",
+                   help="dashboard frame rate, e.g. 10 or 30000/1001 (default: the video's)")
+    r.add_argument("--units-speed", default="kph", help="kph, mph, knots, or any pint unit (default: %(default)s)")
+    r.add_argument("--units-altitude", default="metre", help="metre, feet, ... (default: %(default)s)")
+    r.add_argument("--units-distance", default="km", help="km, miles, nautical_miles, ... (default: %(default)s)")
+    r.add_argument("--units-temperature", default="degC", help="degC, degF, ... (default: %(default)s)")
+    r.add_argument("--profile", default="auto", help="encoder profile name or JSON file (default: %(default)s)")
+    r.add_argument("--ffmpeg", default="ffmpeg", help="ffmpeg executable (default: %(default)s)")
+    r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    r.add_argument("--debug", action="store_true", help="show tracebacks, including the failing child's")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    debug = getattr(args, "debug", False)
+    try:
+        if args.command == "render":
+            from pipeline.render import render, config_from_args
+
+            render(config_from_args(args))
+        return 0
+    except KeyboardInterrupt:
+        print("overdash: interrupted — nothing was written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except OverdashError as exc:
+        if debug:
+            traceback.print_exception(exc)
+        print(f"overdash: error: {exc}", file=sys.stderr)
+        return EXIT_USER if isinstance(exc, InputError) else EXIT_RENDER
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""The render configuration, resolved once from the command line and passed down."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+from overdash import InputError
+
+VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".mkv"}
+
+
+@dataclass(frozen=True)
+class Units:
+    speed: str = "kph"
+    altitude: str = "metre"
+    distance: str = "km"
+    temperature: str = "degC"
+
+
+@dataclass(frozen=True)
+class RenderConfig:
+    input: Path
+    output: Path
+    workers: int
+    layout: str = "default"
+    overlay_fps: Fraction | None = None
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    units: Units = field(default_factory=Units)
+    profile: str = "auto"
+    ffmpeg: str = "ffmpeg"
+    debug: bool = False
+    quiet: bool = False
+
+
+def default_workers() -> int:
+    """One worker per CPU this process may use (ffmpeg's threads share them)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+def parse_fps(text: str | None) -> Fraction | None:
+    if text is None:
+        return None
+    try:
+        fps = Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        raise InputError(f"--overlay-fps {text!r}: not a number or fraction like 30000/1001") from None
+    if fps <= 0 or fps > 240:
+        raise InputError(f"--overlay-fps {text}: must be above 0 and at most 240")
+    return fps
+
+
+def check_paths(config: RenderConfig) -> None:
+    """Fail before any work for mistakes a user can fix at once."""
+    src, out = config.input, config.output
+    if not src.exists():
+        raise InputError(f"{src}: no such file")
+    if src.is_dir():
+        raise InputError(f"{src}: is a directory, not a video file")
+    if out.suffix.lower() not in VIDEO_SUFFIXES:
+        raise InputError(f"{out}: output must end in one of {', '.join(sorted(VIDEO_SUFFIXES))}")
+    if not out.parent.is_dir():
+        raise InputError(f"{out}: folder {out.parent} does not exist")
+    if not os.access(out.parent, os.W_OK):
+        raise InputError(f"{out}: folder {out.parent} is not writable")
+    if out.exists() and out.resolve() == src.resolve():
+        raise InputError(f"{out}: output would overwrite the input")
+    if config.workers < 1:
+        raise InputError(f"--workers {config.workers}: must be at least 1")

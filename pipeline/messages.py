@@ -1,0 +1,60 @@
+"""Every message that crosses a process boundary. Tiny and frozen: pixels never travel
+in messages, they live in the shared-memory ring; a message only names a slot.
+
+    main --Draw--> workers --Drawn--> writer --Written--> main
+    any child --Failed--> main        writer --Started/Finished--> main
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Draw:
+    """Main → worker: draw overlay frame `frame` into ring slot `slot`."""
+
+    frame: int
+    slot: int
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """Worker → writer: `slot` now holds frame `frame`."""
+
+    frame: int
+    slot: int
+    worker: int
+
+
+@dataclass(frozen=True)
+class Written:
+    """Writer → main: `frame` went to ffmpeg; `slot` may be reused."""
+
+    frame: int
+    slot: int
+
+
+@dataclass(frozen=True)
+class Started:
+    """Writer → main: ffmpeg runs as `pid` (main kills it if the writer dies)."""
+
+    pid: int
+
+
+@dataclass(frozen=True)
+class Finished:
+    """Writer → main: ffmpeg exited 0 after the last frame."""
+
+    frames: int
+
+
+@dataclass(frozen=True)
+class Failed:
+    """Any child → main: the first error of a child, with its traceback for --debug."""
+
+    who: str
+    error: str
+    traceback: str = ""
+
+
+STOP = None  # on a work queue: no more messages, exit cleanly

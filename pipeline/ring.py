@@ -1,0 +1,96 @@
+"""The shared-memory ring: K overlay frames that workers draw into and the writer reads.
+
+One process (main) creates and unlinks it; children attach by name. Slots are
+64-byte aligned so numpy and Pillow get aligned rows.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from multiprocessing import shared_memory
+
+import numpy as np
+
+_ALIGN = 64
+
+
+@dataclass(frozen=True)
+class RingSpec:
+    """Everything a child needs to attach: picklable, tiny."""
+
+    name: str
+    slots: int
+    width: int
+    height: int
+    channels: int = 4
+
+    @property
+    def frame_bytes(self) -> int:
+        return self.width * self.height * self.channels
+
+    @property
+    def stride(self) -> int:
+        return -(-self.frame_bytes // _ALIGN) * _ALIGN
+
+    @property
+    def total_bytes(self) -> int:
+        return self.stride * self.slots
+
+
+class Ring:
+    """A mapped ring; `create` in the main process, `attach` in children."""
+
+    def __init__(self, spec: RingSpec, shm: shared_memory.SharedMemory, owner: bool):
+        self.spec = spec
+        self._shm = shm
+        self._owner = owner
+
+    @classmethod
+    def create(cls, slots: int, width: int, height: int, channels: int = 4) -> "Ring":
+        name = f"overdash-{secrets.token_hex(6)}"
+        spec = RingSpec(name, slots, width, height, channels)
+        shm = shared_memory.SharedMemory(name=name, create=True, size=spec.total_bytes)
+        return cls(spec, shm, owner=True)
+
+    @classmethod
+    def attach(cls, spec: RingSpec) -> "Ring":
+        shm = _attach_untracked(spec.name)
+        return cls(spec, shm, owner=False)
+
+    def buffer(self, slot: int) -> memoryview:
+        start = slot * self.spec.stride
+        return self._shm.buf[start:start + self.spec.frame_bytes]
+
+    def array(self, slot: int) -> np.ndarray:
+        """(height, width, channels) uint8 view of a slot: no copy."""
+        s = self.spec
+        return np.ndarray((s.height, s.width, s.channels), np.uint8, self._shm.buf, slot * s.stride)
+
+    def close(self) -> None:
+        """Unmap; the owner also unlinks. Safe to call twice."""
+        shm, self._shm = self._shm, None
+        if shm is None:
+            return
+        try:
+            shm.close()
+        except BufferError:
+            pass  # a view is still alive; the mapping goes with the process
+        if self._owner:
+            try:
+                shm.unlink()
+            except FileNotFoundError:
+                pass
+
+
+def _attach_untracked(name: str) -> shared_memory.SharedMemory:
+    """Attach without giving this process a say in the segment's lifetime.
+
+    Python 3.13+ says so with track=False. Before that, attaching registers the
+    name with the resource tracker too, which is harmless here: spawned children
+    share main's tracker, whose registry is a set, so the name stays registered
+    once and main's unlink is the one that removes it.
+    """
+    try:
+        return shared_memory.SharedMemory(name=name, track=False)  # 3.13+
+    except TypeError:
+        return shared_memory.SharedMemory(name=name)

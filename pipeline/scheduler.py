@@ -1,0 +1,184 @@
+"""The frame scheduler: owns the ring and every child process, and stops them all on the first error.
+
+    main (this module)            workers ×N                  writer               ffmpeg
+    ------------------            ----------                  ------               ------
+    free slots ──Draw(n, slot)──▶ draw frame n into slot
+                                   ──Drawn(n, slot)─────────▶ reorder, write ──pipe──▶ composite,
+    ◀──────────────────────────────────────── Written(n, slot)                         encode
+    wait(events, sentinels): a Failed message or a dead child ends the run at once.
+
+Double buffering: the ring has K ≥ 2N slots, so while the writer streams frame n
+the workers are already drawing n+1 … n+K-1. Backpressure is the ring itself:
+a frame is handed out only when a slot is free, so memory does not grow with
+the length of the video.
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import resource
+import secrets
+import tempfile
+import time
+from collections import deque
+from dataclasses import dataclass
+from multiprocessing.connection import wait
+from pathlib import Path
+from typing import Callable
+
+from overdash import RenderError
+from pipeline.channel import Channel
+from pipeline.messages import STOP, Draw, Failed, Finished, Started, Written
+from pipeline.procs import describe_exit, kill_pid
+from pipeline.ring import Ring
+from pipeline.worker import PainterFactory, WorkerArgs, worker_main
+from pipeline.writer import WriterArgs, writer_main
+
+GRACE = 2.0  # seconds a child gets to exit after SIGTERM before SIGKILL
+
+
+@dataclass(frozen=True)
+class PipelineJob:
+    """One run, fully resolved: nothing here is looked up again."""
+
+    count: int                 # overlay frames
+    width: int                 # overlay region size (pixels)
+    height: int
+    argv: tuple[str, ...]      # ffmpeg command; writes to `partial`
+    partial: Path              # temporary output, renamed to `output` on success
+    output: Path
+    workers: int = 2
+    slots: int = 0             # 0: 2 × workers + 2
+
+    @property
+    def ring_slots(self) -> int:
+        return self.slots or 2 * self.workers + 2
+
+
+@dataclass(frozen=True)
+class RunStats:
+    frames: int
+    seconds: float
+    peak_rss_mib: float
+
+
+def partial_path(output: Path) -> Path:
+    """A hidden temporary name beside the output, with the same extension."""
+    return output.with_name(f".{output.stem}.partial-{secrets.token_hex(4)}{output.suffix}")
+
+
+def run_pipeline(job: PipelineJob, painter: PainterFactory,
+                 progress: Callable[[int], None] | None = None) -> RunStats:
+    """Render and encode every frame; on any failure raise RenderError and leave nothing behind."""
+    ctx = mp.get_context("spawn")
+    started = time.monotonic()
+    ring = Ring.create(job.ring_slots, job.width, job.height)
+    tasks, drawn, events = ctx.SimpleQueue(), ctx.SimpleQueue(), Channel(ctx)
+    stderr_file = tempfile.NamedTemporaryFile(prefix="overdash-ffmpeg-", suffix=".log", delete=False)
+    stderr_file.close()
+    children: dict[int, tuple[str, mp.Process]] = {}
+    state = _State()
+    try:
+        writer = ctx.Process(target=writer_main, name="overdash-writer", daemon=True, args=(
+            WriterArgs(ring.spec, tuple(job.argv), job.count, stderr_file.name), drawn, events))
+        workers = [ctx.Process(target=worker_main, name=f"overdash-worker-{i}", daemon=True,
+                               args=(WorkerArgs(i, ring.spec, painter), tasks, drawn, events))
+                   for i in range(job.workers)]
+        for name, proc in [("writer", writer)] + [(f"worker {i}", w) for i, w in enumerate(workers)]:
+            proc.start()
+            children[proc.sentinel] = (name, proc)
+        _drive(job, ring.spec.slots, tasks, events, children, state, progress)
+        for _, proc in list(children.values()):
+            proc.join()
+        os.replace(job.partial, job.output)
+        state.ok = True
+        return RunStats(job.count, time.monotonic() - started, _peak_rss_mib())
+    finally:
+        if not state.ok:
+            _stop_all(children, state.ffmpeg_pid)
+            _remove(job.partial)
+        ring.close()
+        events.close()
+        _remove(Path(stderr_file.name))
+
+
+@dataclass
+class _State:
+    ok: bool = False
+    ffmpeg_pid: int | None = None
+
+
+def _drive(job, slots, tasks, events, children, state, progress) -> None:
+    free = deque(range(slots))
+    next_frame = written = 0
+    stopped_workers = finished = False
+    while not finished:
+        while free and next_frame < job.count:
+            tasks.put(Draw(next_frame, free.popleft()))
+            next_frame += 1
+        if next_frame == job.count and not stopped_workers:
+            for _ in range(job.workers):
+                tasks.put(STOP)
+            stopped_workers = True
+        ready = wait([events.reader, *children], timeout=5.0)
+        for msg in events.drain():
+            if isinstance(msg, Written):
+                free.append(msg.slot)
+                written += 1
+                if progress:
+                    progress(written)
+            elif isinstance(msg, Started):
+                state.ffmpeg_pid = msg.pid
+            elif isinstance(msg, Finished):
+                finished = True
+            elif isinstance(msg, Failed):
+                raise RenderError(_failure_text(msg)) from _ChildTraceback(msg.traceback)
+        for sentinel in [s for s in ready if s in children]:
+            name, proc = children[sentinel]
+            proc.join(GRACE)  # the sentinel fires as the child exits, a moment before it can be reaped
+            if proc.exitcode == 0 and (name == "writer" or stopped_workers):
+                del children[sentinel]
+                continue
+            for msg in events.drain():  # a Failed sent just before exiting explains the death
+                if isinstance(msg, Failed):
+                    raise RenderError(_failure_text(msg)) from _ChildTraceback(msg.traceback)
+            raise RenderError(f"{name} died unexpectedly ({describe_exit(proc.exitcode)})")
+
+
+class _ChildTraceback(Exception):
+    """Carries a child's formatted traceback as the cause, shown with --debug."""
+
+    def __str__(self) -> str:
+        return "\n" + (self.args[0] if self.args else "")
+
+
+def _failure_text(msg: Failed) -> str:
+    return f"{msg.who}: {msg.error}"
+
+
+def _stop_all(children, ffmpeg_pid) -> None:
+    procs = [p for _, p in children.values()]
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+    deadline = time.monotonic() + GRACE
+    for p in procs:
+        p.join(max(0.0, deadline - time.monotonic()))
+        if p.is_alive():
+            p.kill()
+            p.join(1.0)
+    kill_pid(ffmpeg_pid)
+
+
+def _remove(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+
+
+def _peak_rss_mib() -> float:
+    """Largest resident size of main or any one child (ru_maxrss is KiB on Linux)."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, kids) / 1024

@@ -1,0 +1,146 @@
+"""The scheduler/worker/writer pipeline with real processes, real shared memory and real ffmpeg."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import psutil
+import pytest
+
+from overdash import RenderError
+from pipeline.ring import Ring
+from pipeline.scheduler import PipelineJob, partial_path, run_pipeline
+from pipeline.worker import slot_image
+
+import painters
+
+W, H = 64, 48
+
+
+def raw_job(tmp_path: Path, count: int, workers: int, *, argv_extra=()) -> PipelineJob:
+    """A job whose ffmpeg stores the overlay frames as raw RGBA, so tests can read them back."""
+    out = tmp_path / "frames.mkv"
+    partial = partial_path(out)
+    argv = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostats",
+            "-f", "rawvideo", "-pix_fmt", "rgba", "-s", f"{W}x{H}", "-framerate", "30", "-i", "pipe:0",
+            *argv_extra, "-c:v", "rawvideo", "-f", "matroska", "-y", str(partial)]
+    return PipelineJob(count=count, width=W, height=H, argv=tuple(argv), partial=partial,
+                       output=out, workers=workers)
+
+
+def read_frames(path: Path) -> np.ndarray:
+    raw = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-f", "rawvideo", "-pix_fmt", "rgba", "-"],
+                         check=True, capture_output=True).stdout
+    return np.frombuffer(raw, np.uint8).reshape(-1, H, W, 4)
+
+
+def shm_segments() -> set[str]:
+    return {p for p in os.listdir("/dev/shm") if p.startswith("overdash-")}
+
+
+@pytest.fixture
+def clean_state():
+    """Every test must leave no segment and no process behind."""
+    before = shm_segments()
+    yield
+    time.sleep(0.05)
+    assert shm_segments() - before == set(), "leaked shared memory"
+    kids = psutil.Process().children(recursive=True)
+    alive = [k for k in kids if k.is_running() and k.status() != psutil.STATUS_ZOMBIE
+             and "resource_tracker" not in " ".join(k.cmdline())]  # multiprocessing's own helper
+    assert not alive, f"processes left behind: {[k.cmdline() for k in alive]}"
+
+
+def test_slot_image_writes_through_to_shared_memory(clean_state):
+    ring = Ring.create(2, W, H)
+    try:
+        im = slot_image(ring, 1)
+        im.paste((10, 20, 30, 40), (0, 0, 8, 8))
+        arr = ring.array(1)
+        assert tuple(arr[0, 0]) == (10, 20, 30, 40)
+        assert tuple(arr[10, 10]) == (0, 0, 0, 0)
+        assert not ring.array(0).any(), "slot 0 untouched"
+        del im, arr
+    finally:
+        ring.close()
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_frames_arrive_in_order(tmp_path, workers, clean_state):
+    job = raw_job(tmp_path, count=40, workers=workers)
+    seen = []
+    stats = run_pipeline(job, painters.Stamp(jitter=0.01 if workers > 1 else 0.0), progress=seen.append)
+    frames = read_frames(job.output)
+    assert len(frames) == 40
+    assert [int(f[0, 0, 0]) for f in frames] == list(range(40))
+    assert seen[-1] == 40 and seen == sorted(seen)
+    assert stats.frames == 40
+    assert not job.partial.exists()
+
+
+def _assert_nothing_written(job):
+    assert not job.output.exists()
+    assert not job.partial.exists()
+    assert not list(job.output.parent.glob(".*partial*"))
+
+
+def test_worker_exception_stops_the_run(tmp_path, clean_state):
+    job = raw_job(tmp_path, count=60, workers=2)
+    with pytest.raises(RenderError) as err:
+        run_pipeline(job, painters.RaiseAt(17))
+    msg = str(err.value)
+    assert "worker" in msg and "ValueError: widget exploded at frame 17" in msg
+    assert "\n" not in msg
+    assert "Traceback" in str(err.value.__cause__)  # shown with --debug
+    _assert_nothing_written(job)
+
+
+def test_killed_worker_stops_the_run(tmp_path, clean_state):
+    job = raw_job(tmp_path, count=60, workers=2)
+    start = time.monotonic()
+    with pytest.raises(RenderError, match=r"worker \d died unexpectedly \(killed by SIGKILL\)"):
+        run_pipeline(job, painters.KillAt(9))
+    assert time.monotonic() - start < 30
+    _assert_nothing_written(job)
+
+
+def test_ffmpeg_failure_reports_its_stderr(tmp_path, clean_state):
+    job = raw_job(tmp_path, count=30, workers=2, argv_extra=["-vf", "nosuchfilter"])
+    with pytest.raises(RenderError, match=r"ffmpeg: .*exit status [1-9].*No such filter.*nosuchfilter"):
+        run_pipeline(job, painters.Stamp())
+    _assert_nothing_written(job)
+
+
+def test_ctrl_c_leaves_nothing(tmp_path, clean_state):
+    """SIGINT to the whole process group, as a terminal sends it."""
+    script = f"""
+import sys
+sys.path[:0] = {[str(Path(__file__).parent), str(Path(__file__).parents[1])]!r}
+from pathlib import Path
+import painters, test_pipeline
+from pipeline.scheduler import run_pipeline
+job = test_pipeline.raw_job(Path({str(tmp_path)!r}), count=2000, workers=2)
+print("started", flush=True)
+try:
+    run_pipeline(job, painters.Slow(0.01))
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+    sys.exit(130)
+"""
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    assert proc.stdout.readline().strip() == "started"
+    time.sleep(1.5)
+    os.killpg(proc.pid, signal.SIGINT)
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and "interrupted" in out
+    assert not list(tmp_path.iterdir()), "no output, no partial file"
+    time.sleep(0.2)
+    leftovers = [p for p in psutil.process_iter(["cmdline"])
+                 if p.info["cmdline"] and str(tmp_path) in " ".join(p.info["cmdline"])]
+    assert not leftovers, "ffmpeg or a worker survived Ctrl-C"
