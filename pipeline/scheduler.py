@@ -143,6 +143,9 @@ def _drive(job, slots, tasks, events, children, state, progress) -> None:
                 if isinstance(msg, Failed):
                     raise RenderError(_failure_text(msg)) from _ChildTraceback(msg.traceback)
             raise RenderError(f"{name} died unexpectedly ({describe_exit(proc.exitcode)})")
+    if not stopped_workers:  # ffmpeg needed fewer frames than planned and ended cleanly
+        for _ in range(job.workers):
+            tasks.put(STOP)
 
 
 class _ChildTraceback(Exception):

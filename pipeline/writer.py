@@ -55,6 +55,10 @@ def writer_main(args: WriterArgs, drawn, events) -> None:
                 try:
                     _write_all(fd, ring.buffer(slot))
                 except BrokenPipeError:
+                    # ffmpeg stopped reading: fatal unless it then exits cleanly.
+                    if _close_and_wait(proc) == 0:
+                        events.put(Finished(nxt))
+                        return
                     events.put(_ffmpeg_failed(proc, args.stderr_path, f"stopped reading at overlay frame {nxt}"))
                     raise SystemExit(1)
                 events.put(Written(nxt, slot))
@@ -89,12 +93,16 @@ def _grow_pipe(fd: int) -> None:
         pass  # smaller pipe: slower, still correct
 
 
-def _ffmpeg_failed(proc: subprocess.Popen, stderr_path: str, what: str) -> Failed:
+def _close_and_wait(proc: subprocess.Popen) -> int:
     try:
         proc.stdin.close()
     except OSError:
         pass
-    code = proc.wait()
+    return proc.wait()
+
+
+def _ffmpeg_failed(proc: subprocess.Popen, stderr_path: str, what: str) -> Failed:
+    code = _close_and_wait(proc)
     tail = stderr_tail(stderr_path)
     return Failed("ffmpeg", f"{what} (exit status {code}){': ' + tail if tail else ''}")
 

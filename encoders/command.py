@@ -1,0 +1,173 @@
+"""The ffmpeg argv that composites the overlay stream over the source and encodes.
+
+A pure function of (profile, source facts, overlay geometry, output name): no
+process is started here, so every argv property is testable without ffmpeg.
+The writer starts ffmpeg with this argv and pipes raw overlay frames to stdin.
+
+Timing contract (what the writer may rely on):
+* overlay frame k is shown from video time k * overlay_fps_den / overlay_fps_num,
+  counted from the first video frame — also when the video stream does not
+  start at 0 in its container;
+* after the last overlay frame ffmpeg repeats it to the end of the video;
+* the output has exactly the source's video frames: overlay frames beyond
+  `overlay_frames_needed()` are dropped (ffmpeg then stops reading stdin, so
+  the writer must not send more — it would get EPIPE).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import floor
+from fractions import Fraction
+from pathlib import Path
+
+from overdash import InputError
+from encoders.probe import VideoInfo
+from encoders.profiles import Profile
+from encoders.tools import path_arg
+
+OVERLAY_PIX_FMTS = ("rgba", "yuva420p")
+# ffmpeg muxer for each output extension a profile may allow.
+MUXERS = {"mp4": "mp4", "mov": "mov", "mkv": "matroska"}
+# Audio codecs the mp4 muxer of ffmpeg 5.1 accepts as a stream copy; others are re-encoded.
+MP4_COPYABLE_AUDIO = frozenset({"aac", "mp3", "ac3", "eac3", "alac", "opus", "flac", "mp2"})
+FALLBACK_AUDIO = ("-c:a", "aac", "-b:a", "192k")
+GUARD_SECONDS = 0.001
+LOGGING = ("-hide_banner", "-loglevel", "error", "-nostats")
+
+
+@dataclass(frozen=True)
+class OverlaySpec:
+    """The overlay stream on stdin: a width x height region placed at (x, y) in the
+    displayed video frame, raw frames of pix_fmt at fps_num/fps_den."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+    fps_num: int
+    fps_den: int = 1
+    pix_fmt: str = "rgba"
+
+    def __post_init__(self):
+        if self.pix_fmt not in OVERLAY_PIX_FMTS:
+            raise ValueError(f"overlay pix_fmt {self.pix_fmt!r} is not one of {OVERLAY_PIX_FMTS}")
+        if self.width <= 0 or self.height <= 0 or self.x < 0 or self.y < 0:
+            raise ValueError(f"overlay region {self.width}x{self.height}+{self.x}+{self.y} is invalid")
+        if self.fps_num <= 0 or self.fps_den <= 0:
+            raise ValueError(f"overlay frame rate {self.fps_num}/{self.fps_den} is invalid")
+        if self.pix_fmt == "yuva420p" and any(v % 2 for v in (self.x, self.y, self.width, self.height)):
+            # 4:2:0 chroma covers 2x2 pixels: odd sizes or offsets shift colour against luma.
+            raise ValueError("a yuva420p overlay needs even x, y, width and height")
+
+    @property
+    def fps(self) -> Fraction:
+        return Fraction(self.fps_num, self.fps_den)
+
+    @property
+    def frame_bytes(self) -> int:
+        """Bytes of one raw frame on the pipe."""
+        pixels = self.width * self.height
+        return pixels * 4 if self.pix_fmt == "rgba" else pixels * 5 // 2
+
+
+def overlay_frames_needed(video: VideoInfo, overlay: OverlaySpec) -> int:
+    """How many overlay frames cover the video: those starting at or before its last frame."""
+    last_frame_time = Fraction(video.frame_count - 1) / video.fps
+    return floor(last_frame_time * overlay.fps) + 1
+
+
+def output_container(final_path) -> str:
+    """The extension ('mp4', 'mov', 'mkv') of the final output name, lower case."""
+    ext = Path(final_path).suffix.lower().lstrip(".")
+    if ext == "m4v":
+        return "mp4"
+    if ext not in MUXERS:
+        raise InputError(f"{final_path}: unsupported output format '.{ext}' (use .mp4, .mov or .mkv)")
+    return ext
+
+
+def build_command(profile: Profile, video: VideoInfo, overlay: OverlaySpec, output_path, *,
+                  ffmpeg: str = "ffmpeg", threads: int | None = None,
+                  final_path=None) -> list[str]:
+    """argv for: source + overlay frames on stdin → composited, encoded output_path.
+
+    final_path is the name the output will be renamed to (default output_path);
+    the container is chosen from its extension, not from the temporary name's.
+    """
+    container = _check_output(profile, final_path if final_path is not None else output_path)
+    if overlay.x + overlay.width > video.display_width or overlay.y + overlay.height > video.display_height:
+        raise ValueError(
+            f"overlay region {overlay.width}x{overlay.height}+{overlay.x}+{overlay.y} "
+            f"exceeds the {video.display_width}x{video.display_height} video")
+    blend = "yuv420" if overlay.pix_fmt == "yuva420p" else "auto"
+    graph = (
+        f"[1:v]trim=end_frame={overlay_frames_needed(video, overlay)},settb=AVTB,"
+        f"setpts=PTS-STARTPTS{_overlay_shift(video):+.6f}/TB[ovl];"
+        f"[0:{video.video_stream}][ovl]overlay=x={overlay.x}:y={overlay.y}"
+        f":eof_action=repeat:format={blend}[vout]"
+    )
+    return [
+        ffmpeg, *LOGGING, "-y",
+        *(["-filter_complex_threads", str(threads)] if threads else []),
+        *profile.input_options, "-i", path_arg(video.path),
+        "-f", "rawvideo", "-pix_fmt", overlay.pix_fmt, "-s", f"{overlay.width}x{overlay.height}",
+        "-framerate", f"{overlay.fps_num}/{overlay.fps_den}", "-i", "pipe:0",
+        "-filter_complex", graph,
+        "-map", "[vout]", "-map", "0:a?",
+        *_output_args(profile, video, container, threads), path_arg(output_path),
+    ]
+
+
+def build_transcode_command(profile: Profile, video: VideoInfo, output_path, *,
+                            ffmpeg: str = "ffmpeg", threads: int | None = None,
+                            final_path=None) -> list[str]:
+    """argv for the same encode without an overlay: the baseline overdash's overhead is measured against."""
+    container = _check_output(profile, final_path if final_path is not None else output_path)
+    return [
+        ffmpeg, *LOGGING, "-nostdin", "-y",
+        *profile.input_options, "-i", path_arg(video.path),
+        "-map", f"0:{video.video_stream}", "-map", "0:a?",
+        *_output_args(profile, video, container, threads), path_arg(output_path),
+    ]
+
+
+def _check_output(profile: Profile, final_path) -> str:
+    container = output_container(final_path)
+    if container not in profile.extensions:
+        raise InputError(f"{final_path}: profile '{profile.name}' cannot write .{container} "
+                         f"(allowed: {', '.join('.' + e for e in profile.extensions)})")
+    return container
+
+
+def _overlay_shift(video: VideoInfo) -> float:
+    """Seconds added to overlay timestamps so frame k lands on video frame k.
+
+    ffmpeg starts its timeline at the container's start, so the first video frame
+    is at `timeline_offset`. The overlay is also moved 1 ms (at most a quarter
+    frame) earlier: the overlay filter shows the latest overlay frame at or before
+    each video frame, and rounding (overlay timestamps to microseconds, source
+    timestamps to their time base, e.g. 1 ms in Matroska) must never make frame k
+    land after video frame k and show frame k-1 there instead.
+    """
+    return video.timeline_offset - min(GUARD_SECONDS, 0.25 * video.fps_den / video.fps_num)
+
+
+def _output_args(profile: Profile, video: VideoInfo, container: str, threads: int | None) -> list[str]:
+    args = ["-c:v", profile.encoder, "-pix_fmt", profile.pix_fmt, *profile.output_options]
+    if threads:
+        args += ["-threads", str(threads)]
+    args += _audio_args(profile, video, container)
+    # passthrough: one output frame per composited frame, never duplicated or dropped to
+    # fit a constant rate (ffmpeg's default for mp4), so the frame count is the source's.
+    args += ["-map_metadata", "0", "-fps_mode", "passthrough"]
+    if container in ("mp4", "mov"):
+        args += ["-movflags", "+faststart"]
+    return args + ["-f", MUXERS[container]]
+
+
+def _audio_args(profile: Profile, video: VideoInfo, container: str) -> list[str]:
+    if profile.audio != "copy":
+        return ["-c:a", profile.audio]
+    if container == "mp4" and video.audio_codec and video.audio_codec not in MP4_COPYABLE_AUDIO:
+        return list(FALLBACK_AUDIO)
+    return ["-c:a", "copy"]

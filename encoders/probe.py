@@ -1,0 +1,204 @@
+"""Facts about the source video, read once with ffprobe.
+
+Everything downstream (frame table, overlay geometry, ffmpeg argv) needs the
+same handful of numbers; reading them once into a frozen VideoInfo keeps the
+pipeline from re-probing and from disagreeing with itself. The JSON → VideoInfo
+step is a pure function (`video_info_from_json`) so odd files can be tested
+from recorded ffprobe output.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Callable
+
+from overdash import InputError
+from encoders.tools import first_error_line, path_arg, run_tool
+
+PROBE_TIMEOUT = 60.0
+# A frame rate beyond this is not a camera's; r_frame_rate shows such values
+# (e.g. 90000/1) for files with irregular timestamps.
+MAX_SANE_FPS = 1000
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """The source video as ffprobe sees it (stream values, container as fallback).
+
+    start_time is the video stream's; format_start_time the container's. ffmpeg
+    shifts every stream by -format_start_time, so inside a filter graph the
+    first video frame sits at `timeline_offset` seconds, not at 0.
+    rotation is the display-matrix angle (counter-clockwise, 0/90/180/270);
+    ffmpeg auto-rotates when decoding, so filters see display_width x display_height.
+    """
+
+    path: Path
+    width: int
+    height: int
+    fps_num: int
+    fps_den: int
+    frame_count: int
+    duration: float
+    start_time: float
+    has_audio: bool
+    audio_codec: str | None
+    video_codec: str
+    pix_fmt: str
+    creation_time: str | None
+    rotation: int
+    gpmd_stream: int | None
+    video_stream: int = 0
+    format_start_time: float = 0.0
+
+    @property
+    def fps(self) -> Fraction:
+        return Fraction(self.fps_num, self.fps_den)
+
+    @property
+    def timeline_offset(self) -> float:
+        """Seconds from the start of ffmpeg's timeline to the first video frame."""
+        return max(0.0, self.start_time - self.format_start_time)
+
+    @property
+    def display_width(self) -> int:
+        return self.height if self.rotation in (90, 270) else self.width
+
+    @property
+    def display_height(self) -> int:
+        return self.width if self.rotation in (90, 270) else self.height
+
+
+def probe_video(path, *, ffprobe: str = "ffprobe") -> VideoInfo:
+    """Probe a video file; InputError if it is missing or not a video, OverdashError if no ffprobe."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, not a video file")
+    argv = [ffprobe, "-hide_banner", "-v", "error", "-of", "json",
+            "-show_streams", "-show_format", path_arg(path)]
+    try:
+        done = run_tool(argv, timeout=PROBE_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise InputError(f"{path}: not a video file (ffprobe timed out)") from None
+    if done.returncode != 0:
+        reason = first_error_line(done.stderr, strip_prefix=path_arg(path))
+        raise InputError(f"{path}: not a video file ({reason})")
+    try:
+        data = json.loads(done.stdout)
+    except json.JSONDecodeError:
+        raise InputError(f"{path}: not a video file (unreadable ffprobe output)") from None
+    return video_info_from_json(
+        path, data, count_frames=lambda index: _count_packets(ffprobe, path, index))
+
+
+def video_info_from_json(path, data: dict, *,
+                         count_frames: Callable[[int], int | None] | None = None) -> VideoInfo:
+    """Build VideoInfo from `ffprobe -show_streams -show_format -of json` output."""
+    path = Path(path)
+    streams = data.get("streams") or []
+    fmt = data.get("format") or {}
+    video = next((s for s in streams if s.get("codec_type") == "video"
+                  and not (s.get("disposition") or {}).get("attached_pic")), None)
+    if video is None:
+        raise InputError(f"{path}: not a video file (no video stream)")
+    width, height = int(video.get("width") or 0), int(video.get("height") or 0)
+    if width <= 0 or height <= 0:
+        raise InputError(f"{path}: not a video file (video stream has no frame size)")
+    fps = _frame_rate(video)
+    if fps is None:
+        raise InputError(f"{path}: video stream has no usable frame rate")
+    audio = next((s for s in streams if s.get("codec_type") == "audio"), None)
+    gpmd = next((s for s in streams if s.get("codec_tag_string") == "gpmd"), None)
+
+    start = _float(video.get("start_time"), 0.0)
+    format_start = _float(fmt.get("start_time"), start)
+    duration = _float(video.get("duration"), None)
+    if duration is None:  # e.g. Matroska: only the container knows its duration
+        total = _float(fmt.get("duration"), None)
+        duration = None if total is None else max(0.0, total - max(0.0, start - format_start))
+    frame_count = _int(video.get("nb_frames"))
+    if not frame_count and duration:
+        frame_count = round(duration * fps)
+    if not frame_count and count_frames is not None:
+        frame_count = count_frames(int(video["index"]))
+    if not frame_count:
+        raise InputError(f"{path}: cannot tell how many frames the video has")
+    if duration is None:
+        duration = float(frame_count / fps)
+
+    tags = {**(video.get("tags") or {}), **(fmt.get("tags") or {})}
+    return VideoInfo(
+        path=path, width=width, height=height,
+        fps_num=fps.numerator, fps_den=fps.denominator,
+        frame_count=int(frame_count), duration=duration, start_time=start,
+        has_audio=audio is not None,
+        audio_codec=audio.get("codec_name") if audio else None,
+        video_codec=str(video.get("codec_name") or "unknown"),
+        pix_fmt=str(video.get("pix_fmt") or "unknown"),
+        creation_time=tags.get("creation_time"),
+        rotation=_rotation(video),
+        gpmd_stream=int(gpmd["index"]) if gpmd else None,
+        video_stream=int(video.get("index", 0)),
+        format_start_time=format_start,
+    )
+
+
+def _frame_rate(stream: dict) -> Fraction | None:
+    """r_frame_rate when it agrees with avg_frame_rate (CFR camera footage: both are
+    30000/1001, r is the clean ratio); otherwise avg_frame_rate, because r_frame_rate
+    of a file with irregular timestamps can be a multiple (field rate, 90000/1)."""
+    real, avg = _ratio(stream.get("r_frame_rate")), _ratio(stream.get("avg_frame_rate"))
+    if real and avg:
+        return real if abs(real - avg) <= avg / 1000 else avg
+    return real or avg
+
+
+def _ratio(text) -> Fraction | None:
+    try:
+        value = Fraction(str(text))
+    except (ValueError, ZeroDivisionError):
+        return None
+    return value if 0 < value <= MAX_SANE_FPS else None
+
+
+def _rotation(stream: dict) -> int:
+    """Display-matrix rotation (as ffprobe prints it) normalised to 0/90/180/270.
+    Older ffprobe versions only show the legacy clockwise 'rotate' tag."""
+    for side in stream.get("side_data_list") or []:
+        if "rotation" in side:
+            return _quarter_turn(_float(side["rotation"], 0.0))
+    legacy = (stream.get("tags") or {}).get("rotate")
+    return _quarter_turn(-_float(legacy, 0.0)) if legacy is not None else 0
+
+
+def _quarter_turn(degrees: float) -> int:
+    return int(round(degrees / 90.0)) % 4 * 90
+
+
+def _count_packets(ffprobe: str, path: Path, index: int) -> int | None:
+    """Count the stream's packets (demux only, no decode): exact but reads the whole file."""
+    done = run_tool([ffprobe, "-v", "error", "-select_streams", str(index), "-count_packets",
+                     "-show_entries", "stream=nb_read_packets", "-of", "json", path_arg(path)],
+                    timeout=None)
+    try:
+        return _int(json.loads(done.stdout)["streams"][0]["nb_read_packets"])
+    except (json.JSONDecodeError, KeyError, IndexError):
+        return None
+
+
+def _float(value, default):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,69 @@
+"""Running ffmpeg/ffprobe as short-lived helpers (probing, capability checks).
+
+One place turns "the binary is not there" into a user-facing error with an
+install hint, so every caller reports a missing ffmpeg the same way. The
+long-running encode is started by the pipeline's writer, not from here.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from typing import Sequence
+
+from overdash import OverdashError
+
+INSTALL_HINT = (
+    "install ffmpeg (Debian/Ubuntu: `sudo apt install ffmpeg`, macOS: `brew install ffmpeg`) "
+    "or pass the path of an ffmpeg build"
+)
+
+
+def resolve_tool(name: str) -> str:
+    """The absolute path of an executable (name on PATH or a path), or OverdashError."""
+    found = shutil.which(name)
+    if found is None:
+        raise OverdashError(f"{name}: not found; {INSTALL_HINT}")
+    return found
+
+
+def run_tool(argv: Sequence[str], *, timeout: float | None = 60.0) -> subprocess.CompletedProcess:
+    """Run argv to completion with text output captured; a missing binary is an OverdashError.
+
+    stdin is closed (DEVNULL) so that ffmpeg never waits for keyboard input.
+    subprocess.TimeoutExpired propagates: callers decide what a timeout means.
+    """
+    try:
+        return subprocess.run(
+            list(argv), stdin=subprocess.DEVNULL, capture_output=True,
+            text=True, errors="replace", timeout=timeout, check=False,
+        )
+    except FileNotFoundError:
+        raise OverdashError(f"{argv[0]}: not found; {INSTALL_HINT}") from None
+    except PermissionError:
+        raise OverdashError(f"{argv[0]}: not executable; {INSTALL_HINT}") from None
+
+
+def first_error_line(stderr: str, *, strip_prefix: str | None = None) -> str:
+    """The first meaningful line of ffmpeg/ffprobe stderr, without the '[codec @ 0x…] ' tag.
+
+    With `-loglevel error` the first line is the cause ("Cannot load libcuda.so.1");
+    later lines are consequences ("Error initializing output stream …").
+    """
+    for line in stderr.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith("[") and "] " in line:
+            line = line.split("] ", 1)[1].strip()
+        if strip_prefix and line.startswith(strip_prefix + ": "):
+            line = line[len(strip_prefix) + 2:]
+        if line:
+            return line
+    return "no error message"
+
+
+def path_arg(path) -> str:
+    """A file path as an ffmpeg URL: 'file:' keeps 'a:b.mp4' from being read as protocol 'a'
+    and '-x.mp4' from being read as an option."""
+    text = str(path)
+    return f"file:{text}" if (":" in text or text.startswith("-")) else text

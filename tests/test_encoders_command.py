@@ -1,0 +1,208 @@
+"""encoders.command: properties of the argv for every built-in profile, without running ffmpeg."""
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from overdash import InputError
+from encoders.command import (MUXERS, OverlaySpec, build_command, build_transcode_command,
+                              overlay_frames_needed, output_container)
+from encoders.probe import VideoInfo
+from encoders.profiles import builtin_profiles
+
+PROFILES = builtin_profiles()
+GOPRO = VideoInfo(
+    path=Path("/videos/GX010001.MP4"), width=848, height=480, fps_num=30000, fps_den=1001,
+    frame_count=315, duration=10.5105, start_time=0.0, has_audio=True, audio_codec="aac",
+    video_codec="h264", pix_fmt="yuvj420p", creation_time="2019-11-18T15:45:32.000000Z",
+    rotation=0, gpmd_stream=3, video_stream=0, format_start_time=0.0,
+)
+RGBA = OverlaySpec(x=16, y=300, width=400, height=160, fps_num=30000, fps_den=1001)
+YUVA = OverlaySpec(x=16, y=300, width=400, height=160, fps_num=10, pix_fmt="yuva420p")
+FLAG = re.compile(r"^-[A-Za-z]")
+REPEATABLE = {"-map"}  # one per output stream, by design
+
+
+def assert_no_duplicated_flags(groups):
+    for group in groups:
+        flags = [tok for tok in group if FLAG.match(tok) and tok not in REPEATABLE]
+        assert not [f for f, n in Counter(flags).items() if n > 1], f"duplicated flags in {group}"
+
+
+def split(argv):
+    """(groups, inputs, output): options before each -i, options before the output, and the rest.
+
+    groups[0] also holds the global options: they are positionally indistinguishable
+    from input 0's, and a duplicate there is just as wrong.
+    """
+    groups, inputs, current = [], [], []
+    i = 1
+    while i < len(argv) - 1:
+        if argv[i] == "-i":
+            groups.append(current)
+            inputs.append(argv[i + 1])
+            current, i = [], i + 2
+        else:
+            current.append(argv[i])
+            i += 1
+    groups.append(current)
+    return groups, inputs, argv[-1]
+
+
+def option(group, flag):
+    values = [group[i + 1] for i, tok in enumerate(group[:-1]) if tok == flag]
+    assert len(values) == 1, f"{flag} appears {len(values)} times in {group}"
+    return values[0]
+
+
+def labels(graph):
+    """(defined, used) label lists of a filter graph: outputs and inputs of its chains."""
+    defined, used = [], []
+    for chain in graph.split(";"):
+        head = re.match(r"^((?:\[[^\]]+\])*)", chain).group(1)
+        tail = re.search(r"((?:\[[^\]]+\])*)$", chain).group(1)
+        used += re.findall(r"\[([^\]]+)\]", head)
+        defined += re.findall(r"\[([^\]]+)\]", tail)
+    return defined, used
+
+
+CASES = [(name, ext, spec) for name, profile in PROFILES.items()
+         for ext in profile.extensions for spec in (RGBA, YUVA)]
+
+
+@pytest.mark.parametrize("name, ext, spec", CASES, ids=[f"{n}-{e}-{s.pix_fmt}" for n, e, s in CASES])
+def test_overlay_argv_properties(name, ext, spec, tmp_path):
+    profile = PROFILES[name]
+    temp = tmp_path / f".ride.partial-ab12.{'mp4' if ext != 'mp4' else 'mov'}"
+    argv = build_command(profile, GOPRO, spec, temp, final_path=tmp_path / f"ride.{ext}")
+    assert argv[0] == "ffmpeg" and argv[-1] == str(temp)
+    groups, inputs, output = split(argv)
+    assert inputs == [str(GOPRO.path), "pipe:0"]
+    assert_no_duplicated_flags(groups)
+    # exactly one video encoder, the profile's
+    assert argv.count("-c:v") == 1 and option(groups[-1], "-c:v") == profile.encoder
+    assert not {"-vcodec", "-codec:v", "-c", "-codec"} & set(argv)
+    # the pipe input is fully described rawvideo
+    pipe = groups[1]
+    assert option(pipe, "-f") == "rawvideo" and option(pipe, "-pix_fmt") == spec.pix_fmt
+    assert option(pipe, "-s") == f"{spec.width}x{spec.height}"
+    assert option(pipe, "-framerate") == f"{spec.fps_num}/{spec.fps_den}"
+    # decoder options belong to the source input, right before its -i
+    assert groups[0][len(groups[0]) - len(profile.input_options):] == list(profile.input_options)
+    # filter labels: each defined once, used once; stream references point at real inputs
+    out = groups[-1]
+    graph = option(out, "-filter_complex")
+    defined, used = labels(graph)
+    maps = [out[i + 1] for i, tok in enumerate(out) if tok == "-map"]
+    used += [m[1:-1] for m in maps if m.startswith("[")]
+    assert sorted(defined) == sorted(set(defined)), "a label is defined twice"
+    streams = [u for u in used if re.match(r"^\d+:", u)]
+    assert sorted(u for u in used if u not in streams) == sorted(defined), "labels unused or undefined"
+    assert sorted(streams) == sorted(set(streams))
+    assert all(int(s.split(":")[0]) < len(inputs) for s in streams)
+    # explicit maps: composited video and optional audio, nothing implicit
+    assert maps == ["[vout]", "0:a?"]
+    assert option(out, "-c:a") == "copy" and option(out, "-map_metadata") == "0"
+    assert option(out, "-pix_fmt") == profile.pix_fmt
+    assert option(out, "-fps_mode") == "passthrough"
+    # container from the final name, not the temporary one
+    assert option(out, "-f") == MUXERS[ext]
+    assert ("-movflags" in out) == (ext in ("mp4", "mov"))
+    # logging for a pipe-fed ffmpeg: no -nostdin, quiet, overwrite the temp file
+    assert "-nostdin" not in argv
+    assert {"-hide_banner", "-nostats", "-y"} <= set(argv) and option(groups[0], "-loglevel") == "error"
+    blend = "yuv420" if spec.pix_fmt == "yuva420p" else "auto"
+    assert f"overlay=x={spec.x}:y={spec.y}:eof_action=repeat:format={blend}" in graph
+
+
+@pytest.mark.parametrize("name", sorted(PROFILES))
+def test_transcode_argv_properties(name):
+    profile = PROFILES[name]
+    argv = build_transcode_command(profile, GOPRO, "/out/plain.mp4")
+    groups, inputs, output = split(argv)
+    assert inputs == [str(GOPRO.path)] and output == "/out/plain.mp4"
+    assert_no_duplicated_flags(groups)
+    assert argv.count("-c:v") == 1 and "-filter_complex" not in argv and "-nostdin" in argv
+    out = groups[-1]
+    assert [out[i + 1] for i, t in enumerate(out) if t == "-map"] == ["0:0", "0:a?"]
+    # same encoder settings as the overlay run: the benchmark compares the two
+    overlay_out = split(build_command(profile, GOPRO, RGBA, "/out/o.mp4"))[0][-1]
+    tail = out[out.index("-c:v"):]
+    assert overlay_out[overlay_out.index("-c:v"):] == tail
+
+
+def test_nvenc_argv_needs_no_gpu():
+    argv = build_command(PROFILES["nvenc"], GOPRO, RGBA, "/out/x.mp4", ffmpeg="/opt/ffmpeg")
+    assert argv[0] == "/opt/ffmpeg"
+    assert argv[argv.index("-hwaccel") + 1] == "cuda" and argv.index("-hwaccel") < argv.index("-i")
+    assert argv[argv.index("-c:v") + 1] == "h264_nvenc"
+    assert argv[argv.index("-cq") + 1] == "21" and argv[argv.index("-preset") + 1] == "p4"
+
+
+def test_overlay_timing_in_graph():
+    graph = next(t for t in build_command(PROFILES["cpu"], GOPRO, RGBA, "/o.mp4") if "overlay=" in t)
+    assert "trim=end_frame=315," in graph and "setpts=PTS-STARTPTS-0.001000/TB" in graph
+    late = VideoInfo(**{**GOPRO.__dict__, "start_time": 0.5, "format_start_time": 0.0})
+    graph = next(t for t in build_command(PROFILES["cpu"], late, RGBA, "/o.mp4") if "overlay=" in t)
+    assert "setpts=PTS-STARTPTS+0.499000/TB" in graph
+
+
+def test_overlay_frames_needed():
+    assert overlay_frames_needed(GOPRO, RGBA) == 315
+    assert overlay_frames_needed(GOPRO, YUVA) == 105  # 10 fps: frames at 0.0 … 10.4 s
+    assert overlay_frames_needed(GOPRO, OverlaySpec(0, 0, 2, 2, 60)) == 629
+
+
+def test_threads():
+    argv = build_command(PROFILES["cpu"], GOPRO, RGBA, "/o.mp4", threads=2)
+    assert argv[argv.index("-threads") + 1] == "2" and argv.index("-threads") > argv.index("-c:v")
+    assert argv[argv.index("-filter_complex_threads") + 1] == "2"
+
+
+def test_output_names():
+    assert output_container("a/B.MP4") == "mp4" and output_container("x.m4v") == "mp4"
+    with pytest.raises(InputError, match=r"ride\.avi: unsupported output format '\.avi'"):
+        build_command(PROFILES["cpu"], GOPRO, RGBA, "/o.avi", final_path="ride.avi")
+    argv = build_command(PROFILES["cpu"], GOPRO, RGBA, "/tmp/a:b.mp4")
+    assert argv[-1] == "file:/tmp/a:b.mp4"
+
+
+def test_profile_extension_allow_list():
+    only_mp4 = PROFILES["cpu"].__class__(**{**PROFILES["cpu"].__dict__, "extensions": ("mp4",)})
+    with pytest.raises(InputError, match=r"ride\.mov: profile 'cpu' cannot write \.mov"):
+        build_command(only_mp4, GOPRO, RGBA, "/t.mp4", final_path="ride.mov")
+
+
+def test_audio_that_mp4_cannot_hold_is_reencoded():
+    pcm = VideoInfo(**{**GOPRO.__dict__, "audio_codec": "pcm_s16le"})
+    argv = build_command(PROFILES["cpu"], pcm, RGBA, "/o.mp4")
+    assert argv[argv.index("-c:a") + 1] == "aac"
+    argv = build_command(PROFILES["cpu"], pcm, RGBA, "/o.mov")
+    assert argv[argv.index("-c:a") + 1] == "copy"
+
+
+def test_overlay_geometry_checks():
+    with pytest.raises(ValueError, match="exceeds the 848x480 video"):
+        build_command(PROFILES["cpu"], GOPRO, OverlaySpec(800, 0, 64, 32, 30), "/o.mp4")
+    rotated = VideoInfo(**{**GOPRO.__dict__, "rotation": 90})
+    build_command(PROFILES["cpu"], rotated, OverlaySpec(0, 800, 64, 32, 30), "/o.mp4")  # 480x848 display
+    with pytest.raises(ValueError, match="even"):
+        OverlaySpec(1, 0, 64, 32, 30, pix_fmt="yuva420p")
+    with pytest.raises(ValueError, match="pix_fmt"):
+        OverlaySpec(0, 0, 64, 32, 30, pix_fmt="rgb24")
+    with pytest.raises(ValueError):
+        OverlaySpec(0, 0, 0, 32, 30)
+    assert RGBA.frame_bytes == 400 * 160 * 4 and YUVA.frame_bytes == 400 * 160 * 5 // 2
+
+
+def test_encoders_import_neither_overlay_nor_pipeline():
+    """ARCHITECTURE.md: imports point pipeline → encoders, never back or sideways."""
+    import ast
+    root = Path(__file__).resolve().parents[1] / "encoders"
+    for source in root.glob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            for name in names:
+                assert name.split(".")[0] not in ("overlay", "pipeline"), f"{source.name} imports {name}"
