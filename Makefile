@@ -56,8 +56,10 @@ test: setup
 	$(PY) -m pytest tests $(ARGS)
 
 bench: setup
-	$(PY) -m pytest benchmarks --benchmark-only --benchmark-columns=min,median,max,rounds -p no:cacheprovider $(ARGS)
-	$(PY) -m benchmarks.report
+	@mkdir -p .benchmarks
+	$(PY) -m pytest benchmarks --benchmark-only --benchmark-columns=min,median,max,rounds \
+	  --benchmark-json=.benchmarks/last.json -p no:cacheprovider $(ARGS)
+	$(PY) -m benchmarks.report .benchmarks/last.json
 
 perf-check: setup
 	$(PY) -m benchmarks.perf_check $(ARGS)

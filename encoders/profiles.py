@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,8 +81,11 @@ class Profile:
 
 
 def builtin_dir() -> Path:
-    """The repository's top-level profiles/ folder."""
-    return Path(__file__).resolve().parent.parent / "profiles"
+    """The top-level profiles/ folder: in the checkout, or where a wheel install put it."""
+    checkout = Path(__file__).resolve().parent.parent / "profiles"
+    if checkout.is_dir():
+        return checkout
+    return Path(sys.prefix) / "share" / "overdash" / "profiles"
 
 
 def user_dir() -> Path:

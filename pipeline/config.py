@@ -7,16 +7,9 @@ from fractions import Fraction
 from pathlib import Path
 
 from overdash import InputError
+from overlay.layout.units import UnitSettings
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".mkv"}
-
-
-@dataclass(frozen=True)
-class Units:
-    speed: str = "kph"
-    altitude: str = "metre"
-    distance: str = "km"
-    temperature: str = "degC"
 
 
 @dataclass(frozen=True)
@@ -28,7 +21,7 @@ class RenderConfig:
     overlay_fps: Fraction | None = None
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
-    units: Units = field(default_factory=Units)
+    units: UnitSettings = field(default_factory=UnitSettings)
     profile: str = "auto"
     ffmpeg: str = "ffmpeg"
     debug: bool = False

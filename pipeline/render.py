@@ -13,7 +13,8 @@ from fractions import Fraction
 from pathlib import Path
 
 from overdash import InputError
-from pipeline.config import RenderConfig, Units, check_paths, parse_fps
+from overlay.layout.units import UnitSettings
+from pipeline.config import RenderConfig, check_paths, parse_fps
 from pipeline.progress import Progress
 from pipeline.scheduler import PipelineJob, RunStats, partial_path, run_pipeline
 
@@ -54,16 +55,16 @@ def config_from_args(args) -> RenderConfig:
     return RenderConfig(
         input=args.input, output=args.output, workers=args.workers, layout=args.layout,
         overlay_fps=parse_fps(args.overlay_fps), include=tuple(args.include), exclude=tuple(args.exclude),
-        units=Units(args.units_speed, args.units_altitude, args.units_distance, args.units_temperature),
+        units=UnitSettings(args.units_speed, args.units_altitude, args.units_distance, args.units_temperature),
         profile=args.profile, ffmpeg=args.ffmpeg, debug=args.debug, quiet=args.quiet)
 
 
 def plan_render(config: RenderConfig) -> Plan:
     from encoders.command import OverlaySpec, build_command, overlay_frames_needed
     from encoders.probe import probe_video
-    from encoders.profiles import choose_profile
+    from encoders.capability import choose_profile
     from overlay.frametable import build_frame_table
-    from overlay.layout import UnitSettings, load_layout
+    from overlay.layout import load_layout
     from overlay.render import Renderer
     from overlay.telemetry.gopro import load_gopro
     from overlay.units import UnitConverter
@@ -73,8 +74,7 @@ def plan_render(config: RenderConfig) -> Plan:
     telemetry = load_gopro(config.input)
     if "gps" not in telemetry:
         raise InputError(f"{config.input}: the GoPro telemetry has no GPS stream (GPS off, or a camera without GPS)")
-    units = UnitSettings(speed=config.units.speed, altitude=config.units.altitude,
-                         distance=config.units.distance, temperature=config.units.temperature)
+    units = config.units
     layout = load_layout(config.layout, include=config.include, exclude=config.exclude)
     converter = UnitConverter()
     layout = layout.resolve_units(units, converter) if hasattr(layout, "resolve_units") else layout

@@ -58,8 +58,15 @@ class PipelineJob:
 @dataclass(frozen=True)
 class RunStats:
     frames: int
-    seconds: float
+    seconds: float             # processes started → output renamed
+    first_frame: float         # processes started → first frame written (start-up cost)
     peak_rss_mib: float
+
+    @property
+    def steady_fps(self) -> float:
+        """Throughput once running, without process start-up."""
+        span = self.seconds - self.first_frame
+        return (self.frames - 1) / span if self.frames > 1 and span > 0 else float("nan")
 
 
 def partial_path(output: Path) -> Path:
@@ -87,12 +94,12 @@ def run_pipeline(job: PipelineJob, painter: PainterFactory,
         for name, proc in [("writer", writer)] + [(f"worker {i}", w) for i, w in enumerate(workers)]:
             proc.start()
             children[proc.sentinel] = (name, proc)
-        _drive(job, ring.spec.slots, tasks, events, children, state, progress)
+        _drive(job, ring.spec.slots, tasks, events, children, state, progress, started)
         for _, proc in list(children.values()):
             proc.join()
         os.replace(job.partial, job.output)
         state.ok = True
-        return RunStats(job.count, time.monotonic() - started, _peak_rss_mib())
+        return RunStats(job.count, time.monotonic() - started, state.first_frame, _peak_rss_mib())
     finally:
         if not state.ok:
             _stop_all(children, state.ffmpeg_pid)
@@ -106,9 +113,10 @@ def run_pipeline(job: PipelineJob, painter: PainterFactory,
 class _State:
     ok: bool = False
     ffmpeg_pid: int | None = None
+    first_frame: float = 0.0
 
 
-def _drive(job, slots, tasks, events, children, state, progress) -> None:
+def _drive(job, slots, tasks, events, children, state, progress, started) -> None:
     free = deque(range(slots))
     next_frame = written = 0
     stopped_workers = finished = False
@@ -125,6 +133,8 @@ def _drive(job, slots, tasks, events, children, state, progress) -> None:
             if isinstance(msg, Written):
                 free.append(msg.slot)
                 written += 1
+                if written == 1:
+                    state.first_frame = time.monotonic() - started
                 if progress:
                     progress(written)
             elif isinstance(msg, Started):

@@ -1,0 +1,39 @@
+"""Print the speed-up of each worker count over one worker, from `make bench`'s JSON."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+DEFAULT = Path(".benchmarks") / "last.json"
+
+
+def main(path: Path = DEFAULT) -> int:
+    data = json.loads(path.read_text())
+    groups: dict[str, list] = {}
+    for b in data["benchmarks"]:
+        groups.setdefault(b["group"], []).append(b)
+    for group, rows in groups.items():
+        print(f"\n{group}")
+        base = {r["extra_info"].get("workers"): r["stats"]["median"] for r in rows}
+        one = base.get(1)
+        transcode = base.get(0)
+        for r in sorted(rows, key=lambda r: r["extra_info"].get("workers", 0)):
+            w = r["extra_info"].get("workers", 0)
+            med = r["stats"]["median"]
+            frames = r["extra_info"].get("frames")
+            parts = [f"  {'plain transcode' if w == 0 else f'{w} worker(s)':>16}: {med:7.3f} s"]
+            if frames:
+                parts.append(f"{frames / med:7.1f} frames/s")
+            if "steady_fps" in r["extra_info"]:
+                parts.append(f"steady {r['extra_info']['steady_fps']:.0f} frames/s")
+            if one and w:
+                parts.append(f"speed-up ×{one / med:.2f} over 1 worker")
+            if transcode and w:
+                parts.append(f"{med / transcode:.2f}× the plain transcode")
+            print(", ".join(parts))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT))

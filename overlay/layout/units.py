@@ -1,0 +1,125 @@
+"""Layout unit names -> pint unit strings, without importing pint.
+
+Workers import this module (to find a widget's FrameTable column) and must
+stay free of pint; only `UnitLabels` (main process) touches pint, through
+overlay.units.UnitConverter, and only when asked.
+"""
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from overdash import InputError
+
+
+@dataclass(frozen=True)
+class UnitSettings:
+    """What the `speed`/`altitude`/`distance`/`temperature` units of a layout mean (--units-*)."""
+
+    speed: str = "kph"
+    altitude: str = "metre"
+    distance: str = "km"
+    temperature: str = "degC"
+
+
+# Named units of the layout vocabulary -> pint strings (None = the metric's base unit).
+NAMED_UNITS: dict[str, str | None] = {
+    "none": None,
+    "mph": "mph",
+    "kph": "kph",
+    "kmh": "kph",
+    "knots": "knot",
+    "knot": "knot",
+    "pace": "second / kilometer",
+    "pace_km": "second / kilometer",
+    "pace_mile": "second / mile",
+    "pace_kt": "second / nautical_mile",
+    "spm": "1 / minute",
+    "G": "standard_gravity",
+    "gravity": "standard_gravity",
+    "feet": "foot",
+    "foot": "foot",
+    "miles": "mile",
+    "mile": "mile",
+    "metres": "meter",
+    "metre": "meter",
+    "meters": "meter",
+    "meter": "meter",
+    "km": "kilometer",
+    "nautical_miles": "nautical_mile",
+}
+
+# Units that follow the command line (--units-*).
+SETTING_OF = {
+    "speed": "speed", "distance": "distance",
+    "altitude": "altitude", "alt": "altitude",
+    "temperature": "temperature", "temp": "temperature",
+}
+
+PACE_UNITS = frozenset(v for k, v in NAMED_UNITS.items() if k.startswith("pace"))
+
+# How units read on a dashboard where pint's symbol would look odd.
+LABELS = {
+    "second / kilometer": "min/km",
+    "second / mile": "min/mi",
+    "second / nautical_mile": "min/nmi",
+    "1 / minute": "spm",
+    "standard_gravity": "G",
+}
+
+
+def resolve_unit(units: str | None, settings: UnitSettings) -> str | None:
+    """A layout `units=` value -> pint unit string, or None for the metric's base unit."""
+    if units is None:
+        return None
+    name = units.strip()
+    if name in SETTING_OF:
+        name = getattr(settings, SETTING_OF[name]).strip()
+    return NAMED_UNITS.get(name, name) or None
+
+
+def pace_aware(convert: Callable[[np.ndarray, str, str], np.ndarray]):
+    """Wrap a converter so speed -> pace (time per distance) works: pint cannot invert."""
+    def convert_with_pace(values: np.ndarray, from_unit: str, to_unit: str) -> np.ndarray:
+        if to_unit not in PACE_UNITS:
+            return convert(values, from_unit, to_unit)
+        v = np.asarray(values, dtype=np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            inverse = np.where(v > 0.1, 1.0 / v, np.nan)  # standing still has no pace
+        return convert(inverse, f"1 / ({from_unit})", to_unit)
+    return convert_with_pace
+
+
+def format_label(body: str, unit: str, symbol: Callable[[str, str], str]) -> str:
+    """Fill a metric_unit body like '{:~P}' or '({:~C})' with the unit written by `symbol(unit, spec)`."""
+    out = []
+    for literal, field, spec, _conv in string.Formatter().parse(body):
+        out.append(literal)
+        if field is None:
+            continue
+        if field not in ("", "0"):
+            raise InputError(f"unit format {body!r}: use '{{:spec}}' fields only")
+        spec = spec or "~P"
+        upper = spec[-1] in "cpd"  # the vocabulary's lower-case C/P/D mean upper-cased output
+        text = LABELS[unit] if unit in LABELS else symbol(unit, spec[:-1] + spec[-1].upper())
+        out.append(text.upper() if upper else text)
+    return "".join(out)
+
+
+# Symbols of common units, for a label when the layout's labels were not resolved with pint.
+SYMBOLS = {
+    "kph": "kph", "mph": "mph", "knot": "kn", "meter": "m", "foot": "ft", "mile": "mi",
+    "kilometer": "km", "nautical_mile": "nmi", "degC": "°C", "degF": "°F",
+    "meter / second": "m/s", "degree": "deg", "watt": "W", "1 / minute": "1/min",
+    "second": "s", "dimensionless": "",
+}
+
+
+def fallback_label(unit: str | None) -> str:
+    """A pint-free label for a pint unit string (Layout.resolve_units gives the real one)."""
+    if unit is None:
+        return ""
+    return LABELS.get(unit, SYMBOLS.get(unit, unit))

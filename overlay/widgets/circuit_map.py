@@ -1,0 +1,150 @@
+"""circuit_map: the ride's whole track as an outline, with a dot at the current position.
+
+The track is projected once (equirectangular, longitudes shrunk by cos(lat)
+so shapes are not stretched), drawn anti-aliased into a cached static layer;
+only the marker is drawn per frame.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from overlay.widgets.attrs import WHITE, Attr, non_negative, parse_colour, parse_number, parse_optional_colour, positive
+from overlay.widgets.base import Box, Drawable, Widget, paste_over, supersampled
+from overlay.widgets.registry import component
+
+
+def project(track: np.ndarray, size: int, pad: float) -> tuple[np.ndarray, callable]:
+    """Pixel coordinates of `track` (n, 2 lat/lon) fitted into a size x size square, and the projector."""
+    lat0 = math.radians(float(np.mean(track[:, 0])))
+    k = max(math.cos(lat0), 1e-6)
+    x, y = track[:, 1] * k, -track[:, 0]
+    x0, x1, y0, y1 = x.min(), x.max(), y.min(), y.max()
+    span = max(x1 - x0, y1 - y0)
+    inner = max(size - 2 * pad, 1.0)
+    s = inner / span if span > 0 else 0.0
+    ox = (size - (x1 - x0) * s) / 2
+    oy = (size - (y1 - y0) * s) / 2
+
+    def to_px(lat, lon):
+        return (np.asarray(lon) * k - x0) * s + ox, (-np.asarray(lat) - y0) * s + oy
+
+    px, py = to_px(track[:, 0], track[:, 1])
+    return np.column_stack([px, py]), to_px
+
+
+class _Track(Drawable):
+    static = True
+
+    def __init__(self, layer: Image.Image, x: int, y: int):
+        self.layer, self.x, self.y = layer, x, y
+
+    def bbox(self) -> Box:
+        return (self.x, self.y, self.x + self.layer.width, self.y + self.layer.height)
+
+    def draw(self, frame, image, origin):
+        paste_over(image, self.layer, self.x - origin[0], self.y - origin[1])
+
+
+class _Marker(Drawable):
+    def __init__(self, dot: Image.Image, px: np.ndarray, py: np.ndarray, box: Box):
+        self.dot, self.px, self.py, self.box = dot, px, py, box
+        self.r = dot.width // 2
+
+    def bbox(self) -> Box:
+        return self.box
+
+    def draw(self, frame, image, origin):
+        if not 0 <= frame < len(self.px):
+            return
+        x, y = self.px[frame], self.py[frame]
+        if x != x or y != y:  # NaN: no fix at this frame
+            return
+        paste_over(image, self.dot, round(x) - self.r - origin[0], round(y) - self.r - origin[1])
+
+
+@component("circuit_map", (
+    Attr("x", parse_number, 0.0),
+    Attr("y", parse_number, 0.0),
+    Attr("size", positive(parse_number), 256.0),
+    Attr("fill", parse_colour, WHITE),
+    Attr("outline", parse_optional_colour, (0, 0, 0, 160)),
+    Attr("fill_width", non_negative(parse_number), 4.0),
+    Attr("outline_width", non_negative(parse_number), 8.0),
+    Attr("loc_fill", parse_colour, (255, 72, 40, 255)),
+    Attr("loc_outline", parse_optional_colour, WHITE),
+    Attr("loc_size", non_negative(parse_number), 16.0),
+))
+class CircuitMap(Widget):
+    @classmethod
+    def requests(cls, attrs):
+        return {("lat", None), ("lon", None)}
+
+    def __init__(self, node, offset, ctx):
+        super().__init__(node, offset, ctx)
+        a, place = self.a, ctx.place
+        self.x, self.y = self.at()
+        self.size = place.length(a["size"])
+        self.fill_w = place.length(a["fill_width"])
+        self.outline_w = place.length(a["outline_width"]) if a["outline"] else 0
+        self.loc = place.length(a["loc_size"])
+        self.track = np.asarray(ctx.table.track, dtype=np.float64).reshape(-1, 2)
+        self.track = self.track[np.isfinite(self.track).all(axis=1)]
+
+    def parts(self) -> list[Drawable]:
+        if len(self.track) == 0 or self.size <= 0:
+            return []
+        pad = max(self.fill_w, self.outline_w, self.loc) / 2 + 1
+        pts, to_px = project(self.track, self.size, pad)
+        parts: list[Drawable] = [_Track(self._draw_track(pts), self.x, self.y)]
+        lat, lon = self.ctx.column("lat"), self.ctx.column("lon")
+        if self.loc > 0 and lat is not None and lon is not None:
+            px, py = to_px(lat, lon)
+            px, py = px + self.x, py + self.y
+            seen = np.isfinite(px) & np.isfinite(py)
+            if seen.any():
+                dot = self._draw_dot()
+                r = dot.width // 2
+                box = (round(px[seen].min()) - r, round(py[seen].min()) - r,
+                       round(px[seen].max()) - r + dot.width, round(py[seen].max()) - r + dot.height)
+                parts.append(_Marker(dot, px, py, box))
+        return parts
+
+    def _draw_track(self, pts: np.ndarray) -> Image.Image:
+        a = self.a
+
+        def paint(big: Image.Image, k: int) -> None:
+            d = ImageDraw.Draw(big)
+            xy = [(float(x) * k, float(y) * k) for x, y in pts]
+            for colour, width in ((a["outline"], self.outline_w), (a["fill"], self.fill_w)):
+                if colour is None or width <= 0:
+                    continue
+                if len(xy) == 1:
+                    x, y = xy[0]
+                    r = width * k / 2
+                    d.ellipse((x - r, y - r, x + r, y + r), fill=colour)
+                else:
+                    d.line(xy, fill=colour, width=width * k, joint="curve")
+        return supersampled((self.size, self.size), paint)
+
+    def _draw_dot(self) -> Image.Image:
+        a, n = self.a, self.loc + 2
+        ring = max(1, round(self.loc / 6)) if a["loc_outline"] else 0
+
+        def paint(big: Image.Image, k: int) -> None:
+            d = ImageDraw.Draw(big)
+            c = n * k / 2
+            r = self.loc * k / 2
+            if ring:
+                d.ellipse((c - r, c - r, c + r, c + r), fill=a["loc_outline"])
+                r -= ring * k
+            d.ellipse((c - r, c - r, c + r, c + r), fill=a["loc_fill"])
+        return supersampled((n, n), paint)
+
+    def bbox(self) -> Box:
+        return (self.x, self.y, self.x + self.size, self.y + self.size)
+
+    def draw(self, frame, image, origin):  # drawing happens in parts()
+        raise NotImplementedError

@@ -1,0 +1,193 @@
+"""Text-like components: text, metric, metric_unit, datetime.
+
+Each shows one string per frame through a shared TextRaster, so drawing is a
+column lookup, a string format and one cached paste. Bounding boxes are
+measured over every string the widget can show for this FrameTable (the
+column's min/max with the widest digit), so the pipeline can send only the
+region that can ever change.
+"""
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime, timezone
+
+import numpy as np
+
+from overlay.widgets.attrs import (TEXT_STYLE, Attr, choice, non_negative, parse_format_spec, parse_int,
+                                   parse_metric, parse_strftime, parse_text)
+from overlay.widgets.base import Box, Widget, union
+from overlay.widgets.registry import component
+
+DIGITS = "0123456789"
+_DIGIT = re.compile(r"\d")
+
+
+class TextWidget(Widget):
+    """Shared style handling: font size, colours and outline scaled to the video."""
+
+    def __init__(self, node, offset, ctx):
+        super().__init__(node, offset, ctx)
+        a, place = self.a, ctx.place
+        self.x, self.y = self.at()
+        self.raster = ctx.fonts.raster(place.length(a["size"]), a["rgb"], a["outline"],
+                                       place.length(a["outline_width"]) if a["outline"] else 0, a["align"])
+
+    def box_of(self, texts) -> Box | None:
+        boxes = []
+        for t in texts:
+            l, top, r, b = self.raster.bbox(t)
+            boxes.append((self.x + l, self.y + top, self.x + r, self.y + b))
+        return union(boxes)
+
+    def widened(self, texts) -> Box | None:
+        """Box of `texts` with every digit as the widest digit, plus a small margin."""
+        font = self.raster.font
+        wide = max(DIGITS, key=lambda d: font.getlength(d))
+        box = self.box_of({_DIGIT.sub(wide, t) for t in texts} | set(texts))
+        if box is None:
+            return None
+        # min/max with the widest digit already bound every value; a quarter digit more, on the
+        # side the text grows to, absorbs rounding in glyph placement.
+        m = math.ceil(font.getlength(wide) / 4)
+        side = self.raster.anchor[0]
+        left = m if side == "r" else (m + 1) // 2 if side == "m" else 0
+        right = m if side in "ls" else (m + 1) // 2 if side == "m" else 0
+        return (box[0] - left, box[1], box[2] + right, box[3])
+
+
+@component("text", TEXT_STYLE + (Attr("direction", choice("ltr", "ttb"), "ltr"),), body=True)
+class Text(TextWidget):
+    static = True
+
+    def __init__(self, node, offset, ctx):
+        super().__init__(node, offset, ctx)
+        text = node.text
+        self.text = "\n".join(text) if self.a["direction"] == "ttb" else text
+
+    def bbox(self) -> Box | None:
+        return self.box_of([self.text])
+
+    def draw(self, frame, image, origin):
+        self.raster.draw(image, self.text, self.x - origin[0], self.y - origin[1])
+
+
+@component("metric", TEXT_STYLE + (
+    Attr("metric", parse_metric, required=True),
+    Attr("units", parse_text, None),
+    Attr("dp", non_negative(parse_int), 2),
+    Attr("format", parse_format_spec, None),
+))
+class Metric(TextWidget):
+    """A number from the FrameTable; '-' when missing."""
+
+    @classmethod
+    def requests(cls, attrs):
+        return {(attrs["metric"], attrs["units"])}
+
+    def __init__(self, node, offset, ctx):
+        super().__init__(node, offset, ctx)
+        col = ctx.column(self.a["metric"], self.a["units"])
+        self.values = np.zeros(0) if col is None else np.asarray(col, dtype=np.float64)
+        spec, dp = self.a["format"], self.a["dp"]
+        self.format = format_pace if spec == "pace" else (lambda v: format_number(v, spec, dp))
+
+    def text(self, frame: int) -> str:
+        if not 0 <= frame < len(self.values):
+            return "-"
+        v = float(self.values[frame])
+        return self.format(v) if math.isfinite(v) else "-"
+
+    def bbox(self) -> Box | None:
+        shown = {"-"}
+        finite = self.values[np.isfinite(self.values)]
+        if len(finite):
+            shown |= {self.format(float(finite.min())), self.format(float(finite.max())), self.format(0.0)}
+        return self.widened(shown)
+
+    def draw(self, frame, image, origin):
+        self.raster.draw(image, self.text(frame), self.x - origin[0], self.y - origin[1])
+
+
+def format_number(v: float, spec: str | None, dp: int) -> str:
+    if spec is None:
+        s = f"{v:.{dp}f}"
+    else:
+        try:
+            s = format(v, spec)
+        except ValueError:  # integer presentation types ('d', 'x') want an int
+            s = format(int(round(v)), spec)
+    if s.startswith("-") and not any(c in s for c in "123456789"):
+        s = s[1:]  # "-0.0" reads as a glitch
+    return s
+
+
+def format_pace(v: float) -> str:
+    """Seconds (per km, mile...) as m:ss."""
+    m, s = divmod(int(round(v)), 60)
+    return f"{m}:{s:02d}"
+
+
+@component("metric_unit", TEXT_STYLE + (
+    Attr("metric", parse_metric, None),
+    Attr("units", parse_text, None),
+), body=True)
+class MetricUnit(TextWidget):
+    """The unit symbol; its label is resolved in the main process (pint) into the layout tree."""
+
+    static = True
+
+    def __init__(self, node, offset, ctx):
+        super().__init__(node, offset, ctx)
+        self.text = node.derived.get("label") or ctx.unit_label(self.a["metric"], self.a["units"])
+
+    def bbox(self) -> Box | None:
+        return self.box_of([self.text])
+
+    def draw(self, frame, image, origin):
+        self.raster.draw(image, self.text, self.x - origin[0], self.y - origin[1])
+
+
+# Dates that exercise the widest month and weekday names for bounding boxes.
+_SAMPLE_TIMES = [datetime(2000 + (m % 3), m, 20 + m % 7, 23, 59, 59, 999999, tzinfo=timezone.utc)
+                 for m in range(1, 13)]
+
+
+@component("datetime", TEXT_STYLE + (
+    Attr("format", parse_strftime, required=True),
+    Attr("truncate", non_negative(parse_int), 0),
+))
+class DateTime(TextWidget):
+    """strftime of the frame's UTC timestamp."""
+
+    @classmethod
+    def requests(cls, attrs):
+        return {("timestamp", None)}
+
+    def __init__(self, node, offset, ctx):
+        super().__init__(node, offset, ctx)
+        col = ctx.column("timestamp")
+        self.values = np.zeros(0) if col is None else np.asarray(col, dtype=np.float64)
+        self.fmt, self.truncate = self.a["format"], self.a["truncate"]
+
+    def show(self, when: datetime) -> str:
+        s = when.strftime(self.fmt)
+        return s[:-self.truncate] if self.truncate else s
+
+    def text(self, frame: int) -> str:
+        if not 0 <= frame < len(self.values):
+            return "-"
+        v = float(self.values[frame])
+        if not math.isfinite(v):
+            return "-"
+        return self.show(datetime.fromtimestamp(v, timezone.utc))
+
+    def bbox(self) -> Box | None:
+        shown = {"-"} | {self.show(t) for t in _SAMPLE_TIMES}
+        finite = self.values[np.isfinite(self.values)]
+        if len(finite):
+            shown |= {self.show(datetime.fromtimestamp(float(v), timezone.utc)) for v in (finite.min(), finite.max())}
+        return self.widened(shown)
+
+    def draw(self, frame, image, origin):
+        self.raster.draw(image, self.text(frame), self.x - origin[0], self.y - origin[1])

@@ -1,0 +1,109 @@
+"""The `overdash` command as a user meets it: exit codes, one-line errors, nothing left behind."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SAMPLE = DATA / "gopro" / "max-heromode.mp4"
+OVERDASH = [sys.executable, "-m", "pipeline.cli"]
+
+
+def run(*args, timeout=120):
+    return subprocess.run([*OVERDASH, *map(str, args)], capture_output=True, text=True, timeout=timeout)
+
+
+def assert_user_error(proc, *needles):
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, f"expected one line, got: {proc.stderr}"
+    assert lines[0].startswith("overdash: error: ")
+    assert "Traceback" not in proc.stderr
+    for needle in needles:
+        assert needle in lines[0]
+
+
+def test_help_and_version():
+    proc = run("--help")
+    assert proc.returncode == 0 and "render" in proc.stdout
+    proc = run("render", "--help")
+    assert proc.returncode == 0 and "--workers" in proc.stdout and "--overlay-fps" in proc.stdout
+    proc = run("--version")
+    assert proc.returncode == 0 and "drawing with" in proc.stdout
+    assert "pillow" in proc.stdout.lower()
+
+
+def test_not_a_video(tmp_path):
+    bogus = tmp_path / "notes.mp4"
+    bogus.write_text("these are my ride notes, not a video\n")
+    out = tmp_path / "out.mp4"
+    proc = run("render", bogus, out)
+    assert_user_error(proc, str(bogus), "not a video")
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["notes.mp4"]
+
+
+def test_video_without_gpmf(tmp_path):
+    plain = tmp_path / "plain.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=10", "-t", "1",
+                    "-pix_fmt", "yuv420p", str(plain)], check=True)
+    out = tmp_path / "out.mp4"
+    proc = run("render", plain, out)
+    assert_user_error(proc, str(plain), "no GoPro telemetry")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["render", "/nonexistent/ride.mp4", "{tmp}/o.mp4"], "no such file"),
+    (["render", str(SAMPLE), "{tmp}/missing-dir/o.mp4"], "does not exist"),
+    (["render", str(SAMPLE), "{tmp}/o.avi"], "output must end in"),
+    (["render", str(SAMPLE), "{tmp}/o.mp4", "--overlay-fps", "fast"], "--overlay-fps"),
+    (["render", str(SAMPLE), "{tmp}/o.mp4", "--workers", "0"], "--workers"),
+    (["render", str(SAMPLE), "{tmp}/o.mp4", "--layout", "no-such-layout"], "no-such-layout"),
+])
+def test_bad_arguments(tmp_path, args, needle):
+    proc = run(*[a.format(tmp=tmp_path) for a in args])
+    assert_user_error(proc, needle)
+    assert not list(tmp_path.iterdir())
+
+
+def test_killed_worker_fails_cleanly(tmp_path):
+    """SIGKILL one worker of a running render: one-line error, exit 1, nothing left behind."""
+    out = tmp_path / "dash.mp4"
+    segments_before = {p for p in os.listdir("/dev/shm") if p.startswith("overdash-")}
+    proc = subprocess.Popen([*OVERDASH, "render", str(SAMPLE), str(out), "--workers", "2", "--overlay-fps", "30000/1001"],
+                            stderr=subprocess.PIPE, text=True)
+    me = psutil.Process(proc.pid)
+    victim = None
+    deadline = time.monotonic() + 60
+    while victim is None and time.monotonic() < deadline:
+        try:
+            spawned = [c for c in me.children() if "spawn" in " ".join(c.cmdline())
+                       and "resource_tracker" not in " ".join(c.cmdline())]
+            writer = [c for c in spawned if any("ffmpeg" in g.name() for g in c.children())]
+            if writer:  # the writer is the child with ffmpeg under it; the others are workers
+                victim = next((c for c in spawned if c not in writer), None)
+        except psutil.NoSuchProcess:
+            pass
+        time.sleep(0.05)
+    assert victim is not None, "no worker process found"
+    time.sleep(0.5)  # let it start drawing
+    descendants = me.children(recursive=True)
+    victim.send_signal(signal.SIGKILL)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1, err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("overdash: error: worker") and "killed by SIGKILL" in last
+    assert "Traceback" not in err
+    assert not out.exists() and not list(tmp_path.iterdir())
+    time.sleep(0.2)
+    alive = [p for p in descendants if p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+             and "resource_tracker" not in " ".join(p.cmdline())]
+    assert not alive, f"left behind: {alive}"
+    assert {p for p in os.listdir("/dev/shm") if p.startswith("overdash-")} <= segments_before
