@@ -36,9 +36,27 @@ LOGGING = ("-hide_banner", "-loglevel", "error", "-nostats")
 
 
 @dataclass(frozen=True)
+class Region:
+    """Rows atlas_y … atlas_y+height of each overlay frame go to (x, y) of the video.
+
+    Several regions pack the separate parts of a dashboard (say three corners)
+    into one small frame: only their area crosses the pipe and gets blended.
+    """
+
+    x: int
+    y: int
+    width: int
+    height: int
+    atlas_y: int
+
+
+@dataclass(frozen=True)
 class OverlaySpec:
-    """The overlay stream on stdin: a width x height region placed at (x, y) in the
-    displayed video frame, raw frames of pix_fmt at fps_num/fps_den."""
+    """The overlay stream on stdin: raw width x height frames of pix_fmt at fps_num/fps_den.
+
+    Without `regions` the whole frame is placed at (x, y) of the displayed video;
+    with them, each region's rows are cropped out and placed on their own.
+    """
 
     x: int
     y: int
@@ -47,6 +65,10 @@ class OverlaySpec:
     fps_num: int
     fps_den: int = 1
     pix_fmt: str = "rgba"
+    regions: tuple[Region, ...] = ()
+
+    def placements(self) -> tuple[Region, ...]:
+        return self.regions or (Region(self.x, self.y, self.width, self.height, 0),)
 
     def __post_init__(self):
         if self.pix_fmt not in OVERLAY_PIX_FMTS:
@@ -58,6 +80,12 @@ class OverlaySpec:
         if self.pix_fmt == "yuva420p" and any(v % 2 for v in (self.x, self.y, self.width, self.height)):
             # 4:2:0 chroma covers 2x2 pixels: odd sizes or offsets shift colour against luma.
             raise ValueError("a yuva420p overlay needs even x, y, width and height")
+        for r in self.regions:
+            if r.width <= 0 or r.height <= 0 or min(r.x, r.y, r.atlas_y) < 0 \
+                    or r.width > self.width or r.atlas_y + r.height > self.height:
+                raise ValueError(f"overlay region {r} does not fit the {self.width}x{self.height} overlay frame")
+            if self.pix_fmt == "yuva420p" and any(v % 2 for v in (r.x, r.y, r.width, r.height, r.atlas_y)):
+                raise ValueError("a yuva420p overlay needs even region offsets and sizes")
 
     @property
     def fps(self) -> Fraction:
@@ -95,17 +123,13 @@ def build_command(profile: Profile, video: VideoInfo, overlay: OverlaySpec, outp
     the container is chosen from its extension, not from the temporary name's.
     """
     container = _check_output(profile, final_path if final_path is not None else output_path)
-    if overlay.x + overlay.width > video.display_width or overlay.y + overlay.height > video.display_height:
-        raise ValueError(
-            f"overlay region {overlay.width}x{overlay.height}+{overlay.x}+{overlay.y} "
-            f"exceeds the {video.display_width}x{video.display_height} video")
-    blend = "yuv420" if overlay.pix_fmt == "yuva420p" else "auto"
-    graph = (
-        f"[1:v]trim=end_frame={overlay_frames_needed(video, overlay)},settb=AVTB,"
-        f"setpts=PTS-STARTPTS{_overlay_shift(video):+.6f}/TB[ovl];"
-        f"[0:{video.video_stream}][ovl]overlay=x={overlay.x}:y={overlay.y}"
-        f":eof_action=repeat:format={blend}[vout]"
-    )
+    places = overlay.placements()
+    for r in places:
+        if r.x + r.width > video.display_width or r.y + r.height > video.display_height:
+            raise ValueError(
+                f"overlay region {r.width}x{r.height}+{r.x}+{r.y} "
+                f"exceeds the {video.display_width}x{video.display_height} video")
+    graph = _overlay_graph(video, overlay, places)
     return [
         ffmpeg, *LOGGING, "-y",
         *(["-filter_complex_threads", str(threads)] if threads else []),
@@ -129,6 +153,26 @@ def build_transcode_command(profile: Profile, video: VideoInfo, output_path, *,
         "-map", f"0:{video.video_stream}", "-map", "0:a?",
         *_output_args(profile, video, container, threads), path_arg(output_path),
     ]
+
+
+def _overlay_graph(video: VideoInfo, overlay: OverlaySpec, places: tuple[Region, ...]) -> str:
+    """Timing fix-up of the overlay stream, then one crop + overlay per region, chained."""
+    blend = "yuv420" if overlay.pix_fmt == "yuva420p" else "auto"
+    timing = (f"[1:v]trim=end_frame={overlay_frames_needed(video, overlay)},settb=AVTB,"
+              f"setpts=PTS-STARTPTS{_overlay_shift(video):+.6f}/TB")
+    if not overlay.regions:
+        return (f"{timing}[ovl];[0:{video.video_stream}][ovl]overlay=x={overlay.x}:y={overlay.y}"
+                f":eof_action=repeat:format={blend}[vout]")
+    n = len(places)
+    parts = [timing + (f",split={n}" + "".join(f"[s{i}]" for i in range(n)) if n > 1 else "[s0]")]
+    for i, r in enumerate(places):
+        parts.append(f"[s{i}]crop={r.width}:{r.height}:0:{r.atlas_y}[r{i}]")
+    below = f"0:{video.video_stream}"
+    for i, r in enumerate(places):
+        out = "vout" if i == n - 1 else f"v{i}"
+        parts.append(f"[{below}][r{i}]overlay=x={r.x}:y={r.y}:eof_action=repeat:format={blend}[{out}]")
+        below = out
+    return ";".join(parts)
 
 
 def _check_output(profile: Profile, final_path) -> str:

@@ -34,6 +34,7 @@ class Renderer:
         self.ctx = Context(table, self.place, FontBook(font), self._column_key, self._unit_label)
         self.ops: list[Drawable] = self._visible(merge_static(self._compile(layout.children, (0.0, 0.0))))
         self._bounds = self._measure()
+        self._region_plan: dict[tuple[Box, ...], list[list[Drawable]]] = {}
 
     def _column_key(self, metric: str, units: str | None) -> str:
         return column_key(metric, resolve_unit(units, self.settings))
@@ -66,15 +67,59 @@ class Renderer:
         return [op for op in ops if (b := op.bbox()) and b[0] < w and b[1] < h and b[2] > 0 and b[3] > 0]
 
     def _measure(self) -> Box:
-        box = union(op.bbox() for op in self.ops)
+        box = self._clamp(union(op.bbox() for op in self.ops))
+        return box or EMPTY_BOUNDS
+
+    def _clamp(self, box: Box | None) -> Box | None:
+        """`box` inside the video, even-aligned outwards (4:2:0 chroma), or None if empty."""
         if box is None:
-            return EMPTY_BOUNDS
+            return None
         w, h = self.video_size
         x0, y0 = floor_even(max(0, box[0])), floor_even(max(0, box[1]))
         x1, y1 = min(ceil_even(box[2]), floor_even(w)), min(ceil_even(box[3]), floor_even(h))
-        if x1 <= x0 or y1 <= y0:
-            return EMPTY_BOUNDS
-        return (x0, y0, x1, y1)
+        return (x0, y0, x1, y1) if x1 > x0 and y1 > y0 else None
+
+    def regions(self, gap: int = 16) -> tuple[Box, ...]:
+        """Separate rectangles covering everything drawn: one per cluster of widgets.
+
+        Only these cross the pipe and get composited, so a dashboard in three
+        corners costs its panels' area, not the area of the box around them.
+        Boxes nearer than `gap` pixels merge; if the regions would save little
+        over the single bounding box, that box is used instead.
+        """
+        boxes = [b for op in self.ops if (b := self._clamp(op.bbox()))]
+        merged = True
+        while merged:
+            merged = False
+            for i in range(len(boxes)):
+                for j in range(i + 1, len(boxes)):
+                    a, b = boxes[i], boxes[j]
+                    if a[0] - gap < b[2] and b[0] - gap < a[2] and a[1] - gap < b[3] and b[1] - gap < a[3]:
+                        boxes[i] = union((a, b))
+                        del boxes[j]
+                        merged = True
+                        break
+                if merged:
+                    break
+        if not boxes:
+            return (EMPTY_BOUNDS,)
+        area = sum((b[2] - b[0]) * (b[3] - b[1]) for b in boxes)
+        whole = self._bounds
+        if len(boxes) == 1 or area > 0.8 * (whole[2] - whole[0]) * (whole[3] - whole[1]):
+            return (whole,)
+        return tuple(sorted(boxes, key=lambda b: (b[1], b[0])))
+
+    def draw_regions(self, frame: int, views, regions: tuple[Box, ...]) -> None:
+        """Draw `frame` into one image per region (each region's pixels start at its view's 0,0)."""
+        plan = self._region_plan.get(regions)
+        if plan is None:
+            plan = self._region_plan[regions] = [
+                [op for op in self.ops if (b := op.bbox()) and b[0] < r[2] and r[0] < b[2] and b[1] < r[3] and r[1] < b[3]]
+                for r in regions]
+        for ops, view, r in zip(plan, views, regions):
+            origin = (r[0], r[1])
+            for op in ops:
+                op.draw(frame, view, origin)
 
     def bounds(self) -> Box:
         """(x0, y0, x1, y1): everything the layout can ever draw, in video pixels, even-aligned."""
@@ -90,7 +135,9 @@ class Renderer:
 class LayoutPainter:
     """Picklable painter factory for pipeline workers: builds the Renderer once per worker.
 
-    The slot images must be the size of `Renderer.bounds()`; draws are offset by its origin.
+    The painter it returns draws a frame into one image per region (views of a
+    shared-memory slot, see Renderer.regions); with `regions` None, into a
+    single image the size of Renderer.bounds().
     """
 
     layout: Layout
@@ -98,11 +145,14 @@ class LayoutPainter:
     video_size: tuple[int, int]
     unit_settings: UnitSettings = field(default_factory=UnitSettings)
     font: str | None = None
+    regions: tuple[Box, ...] | None = None
 
     def __call__(self):
         renderer = Renderer(self.layout, self.table, self.video_size, self.unit_settings, font=self.font)
-        origin = renderer.bounds()[:2]
+        regions = self.regions or (renderer.bounds(),)
 
-        def paint(frame: int, image: Image.Image) -> None:
-            renderer.draw(frame, image, origin)
+        def paint(frame: int, views) -> None:
+            if isinstance(views, Image.Image):
+                views = (views,)
+            renderer.draw_regions(frame, views, regions)
         return paint

@@ -13,6 +13,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from overdash import InputError
+from overlay.render import EMPTY_BOUNDS
 from overlay.layout.units import UnitSettings
 from pipeline.config import RenderConfig, check_paths, parse_fps
 from pipeline.progress import Progress
@@ -20,32 +21,12 @@ from pipeline.scheduler import PipelineJob, RunStats, partial_path, run_pipeline
 
 
 @dataclass(frozen=True)
-class LayoutPainter:
-    """Picklable recipe for a worker's painter: the widget tree is built once per worker."""
-
-    layout: object
-    table: object
-    video_size: tuple[int, int]
-    units: object
-    origin: tuple[int, int]
-
-    def __call__(self):
-        from overlay.render import Renderer
-
-        renderer = Renderer(self.layout, self.table, self.video_size, self.units)
-        origin = self.origin
-
-        def paint(frame, image):
-            renderer.draw(frame, image, origin)
-        return paint
-
-
-@dataclass(frozen=True)
 class Plan:
     """Everything resolved for one render, before any process starts."""
 
     job: PipelineJob
-    painter: LayoutPainter
+    painter: object            # overlay.render.LayoutPainter
+    overlay: object            # encoders.command.OverlaySpec: where each region goes
     fps: Fraction
     profile_note: str
     video: object
@@ -60,12 +41,13 @@ def config_from_args(args) -> RenderConfig:
 
 
 def plan_render(config: RenderConfig) -> Plan:
-    from encoders.command import OverlaySpec, build_command, overlay_frames_needed
+    from encoders.command import OverlaySpec, Region, build_command, overlay_frames_needed
     from encoders.probe import probe_video
     from encoders.capability import choose_profile
     from overlay.frametable import build_frame_table
     from overlay.layout import load_layout
-    from overlay.render import Renderer
+    from overlay.layout import pace_aware
+    from overlay.render import LayoutPainter, Renderer
     from overlay.telemetry.gopro import load_gopro
     from overlay.units import UnitConverter
 
@@ -77,30 +59,41 @@ def plan_render(config: RenderConfig) -> Plan:
     units = config.units
     layout = load_layout(config.layout, include=config.include, exclude=config.exclude)
     converter = UnitConverter()
-    layout = layout.resolve_units(units, converter) if hasattr(layout, "resolve_units") else layout
+    layout = layout.resolve_units(units, converter)
 
     video_fps = Fraction(video.fps_num, video.fps_den)
     fps = config.overlay_fps or video_fps
     # Enough frames to cover the video; ffmpeg takes exactly this many (see overlay_frames_needed).
     count = video.frame_count if fps == video_fps else (video.frame_count - 1) * fps // video_fps + 1
-    table = build_frame_table(telemetry, count, fps, layout.unit_requests(units), convert=converter.convert)
+    table = build_frame_table(telemetry, count, fps, layout.unit_requests(units), convert=pace_aware(converter.convert))
 
-    size = (video.width, video.height)
-    x0, y0, x1, y1 = Renderer(layout, table, size, units).bounds()
-    if x1 <= x0 or y1 <= y0:
-        raise InputError(f"layout {config.layout!r} draws nothing inside a {video.width}x{video.height} video")
+    size = (video.display_width, video.display_height)
+    boxes = Renderer(layout, table, size, units).regions()
+    if boxes == (EMPTY_BOUNDS,):
+        raise InputError(f"layout {config.layout!r} draws nothing inside a {size[0]}x{size[1]} video")
+    regions, atlas_w, atlas_h = pack_regions(boxes, Region)
     choice = choose_profile(config.profile, ffmpeg=config.ffmpeg)
     note = f"encoder profile {choice.profile.name}" + (f" ({choice.reason})" if choice.reason else "")
-    overlay = OverlaySpec(x=x0, y=y0, width=x1 - x0, height=y1 - y0, pix_fmt="rgba",
-                          fps_num=fps.numerator, fps_den=fps.denominator)
+    overlay = OverlaySpec(x=0, y=0, width=atlas_w, height=atlas_h, pix_fmt="rgba",
+                          fps_num=fps.numerator, fps_den=fps.denominator, regions=regions)
     if overlay_frames_needed(video, overlay) != count:
         raise AssertionError(f"overlay frame count {count} != {overlay_frames_needed(video, overlay)}")
     partial = partial_path(config.output)
     argv = build_command(choice.profile, video, overlay, partial, ffmpeg=config.ffmpeg, final_path=config.output)
-    job = PipelineJob(count=count, width=overlay.width, height=overlay.height, argv=tuple(argv),
-                      partial=partial, output=config.output, workers=config.workers)
-    painter = LayoutPainter(layout, table, size, units, (x0, y0))
-    return Plan(job, painter, fps, note, video)
+    job = PipelineJob(count=count, width=atlas_w, height=atlas_h, argv=tuple(argv), partial=partial,
+                      output=config.output, workers=config.workers,
+                      bands=tuple((r.atlas_y, r.height) for r in regions))
+    painter = LayoutPainter(layout, table, size, units, regions=boxes)
+    return Plan(job, painter, overlay, fps, note, video)
+
+
+def pack_regions(boxes, region_type):
+    """Stack the regions' rows into one overlay frame (the atlas): (regions, width, height)."""
+    regions, y = [], 0
+    for x0, y0, x1, y1 in boxes:
+        regions.append(region_type(x0, y0, x1 - x0, y1 - y0, y))
+        y += y1 - y0
+    return tuple(regions), max(r.width for r in regions), y
 
 
 def render(config: RenderConfig) -> RunStats:
@@ -108,8 +101,10 @@ def render(config: RenderConfig) -> RunStats:
     plan = plan_render(config)
     say = (lambda *a: None) if config.quiet else (lambda *a: print(*a, file=sys.stderr))
     job = plan.job
+    area = sum(r.width * r.height for r in plan.overlay.placements())
     say(f"overdash: {config.input} → {config.output}: {job.count} overlay frames at {float(plan.fps):.3f} fps, "
-        f"{job.width}x{job.height} overlay, {job.workers} workers; {plan.profile_note}")
+        f"{len(plan.overlay.placements())} region(s) covering {area / (plan.video.display_width * plan.video.display_height):.0%} "
+        f"of the picture, {job.workers} workers; {plan.profile_note}")
     progress = Progress(job.count, float(plan.fps), enabled=not config.quiet)
     try:
         stats = run_pipeline(job, plan.painter, progress)

@@ -49,6 +49,7 @@ class PipelineJob:
     output: Path
     workers: int = 2
     slots: int = 0             # 0: 2 × workers + 2
+    bands: tuple[tuple[int, int], ...] = ()  # rows of each region in a frame; () = one region
 
     @property
     def ring_slots(self) -> int:
@@ -89,7 +90,7 @@ def run_pipeline(job: PipelineJob, painter: PainterFactory,
         writer = ctx.Process(target=writer_main, name="overdash-writer", daemon=True, args=(
             WriterArgs(ring.spec, tuple(job.argv), job.count, stderr_file.name), drawn, events))
         workers = [ctx.Process(target=worker_main, name=f"overdash-worker-{i}", daemon=True,
-                               args=(WorkerArgs(i, ring.spec, painter), tasks, drawn, events))
+                               args=(WorkerArgs(i, ring.spec, painter, job.bands), tasks, drawn, events))
                    for i in range(job.workers)]
         for name, proc in [("writer", writer)] + [(f"worker {i}", w) for i, w in enumerate(workers)]:
             proc.start()

@@ -17,7 +17,9 @@ from pipeline.ring import Ring, RingSpec
 
 
 class Painter(Protocol):
-    def __call__(self, frame: int, image: Image.Image) -> None: ...
+    """Draws overlay frame `frame` into `views`: one image per band of the slot."""
+
+    def __call__(self, frame: int, views: tuple[Image.Image, ...]) -> None: ...
 
 
 # A picklable callable, run once in each worker, that returns the Painter.
@@ -29,17 +31,22 @@ class WorkerArgs:
     index: int
     ring: RingSpec
     painter: PainterFactory
+    bands: tuple[tuple[int, int], ...] = ()  # (first row, rows) of each region; () = whole slot
 
 
-def slot_image(ring: Ring, slot: int) -> Image.Image:
-    """An RGBA image whose pixels ARE the slot.
+def slot_image(ring: Ring, slot: int, band: tuple[int, int] | None = None) -> Image.Image:
+    """An RGBA image whose pixels ARE the slot (or rows band[0] … band[0]+band[1] of it).
 
-    frombuffer marks it read-only and the first draw would silently copy;
-    clearing `readonly` makes ImageDraw/paste/alpha_composite write through
-    (pinned by tests/test_ring.py).
+    Rows are contiguous, so a band is a plain slice of the slot's memory.
+    frombuffer marks the image read-only and the first draw would silently
+    copy; clearing `readonly` makes ImageDraw/paste/alpha_composite write
+    through (pinned by tests/test_pipeline.py).
     """
     spec = ring.spec
-    im = Image.frombuffer("RGBA", (spec.width, spec.height), ring.buffer(slot), "raw", "RGBA", 0, 1)
+    first, rows = band or (0, spec.height)
+    row_bytes = spec.width * spec.channels
+    buf = ring.buffer(slot)[first * row_bytes:(first + rows) * row_bytes]
+    im = Image.frombuffer("RGBA", (spec.width, rows), buf, "raw", "RGBA", 0, 1)
     im.readonly = 0
     return im
 
@@ -49,7 +56,8 @@ def worker_main(args: WorkerArgs, tasks, drawn, events) -> None:
     who = f"worker {args.index}"
     try:
         ring = Ring.attach(args.ring)
-        images = [slot_image(ring, s) for s in range(args.ring.slots)]
+        bands = args.bands or ((0, args.ring.height),)
+        views = [tuple(slot_image(ring, s, b) for b in bands) for s in range(args.ring.slots)]
         arrays = [ring.array(s) for s in range(args.ring.slots)]
         paint = args.painter()
         while True:
@@ -57,7 +65,7 @@ def worker_main(args: WorkerArgs, tasks, drawn, events) -> None:
             if msg is STOP:
                 break
             arrays[msg.slot].fill(0)
-            paint(msg.frame, images[msg.slot])
+            paint(msg.frame, views[msg.slot])
             drawn.put(Drawn(msg.frame, msg.slot, args.index))
     except BaseException as exc:  # noqa: BLE001 - every failure must reach main
         events.put(Failed(who, f"{type(exc).__name__}: {exc}", traceback.format_exc()))

@@ -7,14 +7,12 @@ import signal
 import time
 from dataclasses import dataclass
 
-import numpy as np
 
 
-def stamp(image, frame: int) -> None:
-    """Write the frame number into the pixels: R = frame % 256, G = frame // 256, A = 255."""
-    arr = np.asarray(image)  # read-only view is fine for checking shape
-    del arr
-    image.paste((frame % 256, frame // 256, 77, 255), (0, 0, image.width, image.height))
+def stamp(views, frame: int) -> None:
+    """Write the frame number into the pixels: R = frame % 256, G = frame // 256, B = band, A = 255."""
+    for band, image in enumerate(views):
+        image.paste((frame % 256, frame // 256, 77 + band, 255), (0, 0, image.width, image.height))
 
 
 @dataclass(frozen=True)

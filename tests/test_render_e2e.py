@@ -33,6 +33,17 @@ def frame_rgb(path: Path, index: int, size: tuple[int, int]) -> np.ndarray:
     return np.frombuffer(raw, np.uint8).reshape(size[1], size[0], 3).astype(np.int16)
 
 
+def full_frame_overlay(plan, frame: int) -> np.ndarray:
+    """What the workers draw for `frame`, placed region by region on a video-sized RGBA canvas."""
+    places = plan.overlay.placements()
+    views = tuple(Image.new("RGBA", (plan.job.width, r.height)) for r in places)
+    plan.painter()(frame, views)
+    canvas = np.zeros((plan.video.height, plan.video.width, 4), np.int16)
+    for r, view in zip(places, views):
+        canvas[r.y:r.y + r.height, r.x:r.x + r.width] = np.asarray(view)[:, :r.width]
+    return canvas
+
+
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
     out = tmp_path_factory.mktemp("e2e") / "dash.mp4"
@@ -70,13 +81,9 @@ def test_dashboard_where_the_layout_draws_source_elsewhere(rendered):
     plan = plan_render(RenderConfig(input=SAMPLE, output=out.parent / "unused.mp4", workers=1))
     w, h = plan.video.width, plan.video.height
     k = 150
-    overlay = Image.new("RGBA", (plan.job.width, plan.job.height))
-    plan.painter()(k, overlay)
-    ox, oy = plan.painter.origin
-    alpha = np.zeros((h, w), np.uint8)
-    alpha[oy:oy + overlay.height, ox:ox + overlay.width] = np.asarray(overlay)[:, :, 3]
-    rgb = np.zeros((h, w, 3), np.int16)
-    rgb[oy:oy + overlay.height, ox:ox + overlay.width] = np.asarray(overlay)[:, :, :3]
+    assert len(plan.overlay.placements()) > 1, "the default layout's corners travel as separate regions"
+    canvas = full_frame_overlay(plan, k)
+    alpha, rgb = canvas[:, :, 3], canvas[:, :, :3]
 
     src, dst = frame_rgb(SAMPLE, k, (w, h)), frame_rgb(out, k, (w, h))
     # Away from any drawing (8 px margin for chroma subsampling and blur), the source survives the re-encode.
@@ -101,12 +108,7 @@ def test_speed_drawn_is_gps5_speed_at_the_frame_time(tmp_path):
         path = tmp_path / f"l{abs(hash(layout_xml))}.xml"
         path.write_text(layout_xml)
         plan = plan_render(RenderConfig(input=SAMPLE, output=tmp_path / "o.mp4", workers=1, layout=str(path)))
-        image = Image.new("RGBA", (plan.job.width, plan.job.height))
-        plan.painter()(frame, image)
-        canvas = np.zeros((plan.video.height, plan.video.width, 4), np.int16)
-        x, y = plan.painter.origin
-        canvas[y:y + image.height, x:x + image.width] = np.asarray(image)
-        return canvas
+        return full_frame_overlay(plan, frame)
 
     head = '<layout width="848" height="480">'
     for k in (0, 37, 200, 314):
