@@ -52,6 +52,20 @@ class VideoInfo:
     gpmd_stream: int | None
     video_stream: int = 0
     format_start_time: float = 0.0
+    color_range: str | None = None   # 'pc' (full) or 'tv' (limited), as tagged
+    color_space: str | None = None   # 'bt709', 'smpte170m', 'bt2020nc', ... as tagged
+
+    @property
+    def full_range(self) -> bool:
+        """Full-range (0–255) YUV: tagged pc, or a JPEG-style pixel format (GoPro files are)."""
+        return self.color_range == "pc" or self.pix_fmt.startswith("yuvj")
+
+    @property
+    def color_matrix(self) -> str:
+        """The YUV matrix the picture is (or, untagged, will be shown) in: bt709 for HD."""
+        tagged = {"bt709": "bt709", "smpte170m": "bt601", "bt470bg": "bt601",
+                  "bt2020nc": "bt2020", "bt2020c": "bt2020"}.get(self.color_space or "")
+        return tagged or ("bt709" if self.height >= 720 else "bt601")
 
     @property
     def fps(self) -> Fraction:
@@ -144,7 +158,13 @@ def video_info_from_json(path, data: dict, *,
         gpmd_stream=int(gpmd["index"]) if gpmd else None,
         video_stream=int(video.get("index", 0)),
         format_start_time=format_start,
+        color_range=_tag_or_none(video.get("color_range")),
+        color_space=_tag_or_none(video.get("color_space")),
     )
+
+
+def _tag_or_none(value) -> str | None:
+    return None if value in (None, "", "unknown", "unspecified") else str(value)
 
 
 def _frame_rate(stream: dict) -> Fraction | None:

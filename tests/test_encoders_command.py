@@ -112,8 +112,11 @@ def test_overlay_argv_properties(name, ext, spec, tmp_path):
     # logging for a pipe-fed ffmpeg: no -nostdin, quiet, overwrite the temp file
     assert "-nostdin" not in argv
     assert {"-hide_banner", "-nostats", "-y"} <= set(argv) and option(groups[0], "-loglevel") == "error"
-    blend = "yuv420" if spec.pix_fmt == "yuva420p" else "auto"
-    assert f"overlay=x={spec.x}:y={spec.y}:eof_action=repeat:format={blend}" in graph
+    # a yuv420p source blends in yuv420 (never `auto`, which converts far more than the
+    # overlay), from an overlay converted once to yuva420p unless it arrives that way
+    assert GOPRO.pix_fmt in ("yuv420p", "yuvj420p")
+    assert f"overlay=x={spec.x}:y={spec.y}:eof_action=repeat:format=yuv420" in graph
+    assert ("format=yuva420p" in graph) == (spec.pix_fmt == "rgba")
 
 
 @pytest.mark.parametrize("name", sorted(PROFILES))
@@ -206,3 +209,24 @@ def test_encoders_import_neither_overlay_nor_pipeline():
                      else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             for name in names:
                 assert name.split(".")[0] not in ("overlay", "pipeline"), f"{source.name} imports {name}"
+
+
+@pytest.mark.parametrize("pix_fmt, rng, space, height, blend, convert", [
+    ("yuv420p", None, None, 1080, "yuv420", "scale=out_range=limited:out_color_matrix=bt709,format=yuva420p"),
+    ("yuv420p", "tv", None, 480, "yuv420", "scale=out_range=limited:out_color_matrix=bt601,format=yuva420p"),
+    ("yuvj420p", "pc", "bt709", 480, "yuv420", "scale=out_range=full:out_color_matrix=bt709,format=yuva420p"),
+    ("yuv420p", "pc", "smpte170m", 1080, "yuv420", "scale=out_range=full:out_color_matrix=bt601,format=yuva420p"),
+    # 10-bit GoPro HEVC stays 10-bit
+    ("yuv420p10le", "tv", "bt2020nc", 2160, "yuv420p10",
+     "scale=out_range=limited:out_color_matrix=bt2020,format=yuva420p10le"),
+    ("yuv422p", None, None, 1080, "yuv422", "format=yuva422p"),
+    ("gbrp", None, None, 1080, "auto", None),                    # unusual sources: ffmpeg decides
+])
+def test_blend_format_follows_the_source(pix_fmt, rng, space, height, blend, convert):
+    from dataclasses import replace
+
+    video = replace(GOPRO, pix_fmt=pix_fmt, color_range=rng, color_space=space, height=height)
+    spec = OverlaySpec(x=16, y=300, width=320, height=160, fps_num=30000, fps_den=1001)
+    graph = next(t for t in build_command(PROFILES["cpu"], video, spec, "/out/x.mp4") if "overlay=" in t)
+    assert f"format={blend}[vout]" in graph
+    assert (convert in graph) if convert else (",format=" not in graph)

@@ -111,3 +111,10 @@ def test_no_frame_rate_is_an_input_error():
               "r_frame_rate": "0/0", "avg_frame_rate": "0/0"}
     with pytest.raises(InputError, match=r"x\.mp4: video stream has no usable frame rate"):
         video_info_from_json("x.mp4", {"streams": [stream], "format": {}})
+
+
+def test_colour_facts_of_the_gopro_file():
+    """ffprobe -show_entries stream=color_range,color_space says pc / bt709 for this file."""
+    info = probe_video(GOPRO)
+    assert (info.color_range, info.color_space) == ("pc", "bt709")
+    assert info.full_range and info.color_matrix == "bt709"

@@ -87,6 +87,7 @@ class Payload:
     index: int
     streams: tuple[Stream, ...]
     devices: tuple[Mapping[str, object], ...] = ()  # per DEVC: DVID, DVNM, TICK, MINF, ...
+    skipped: tuple[tuple[str, int], ...] = ()  # (fourcc, samples) of streams not decoded (`only`)
 
     def find(self, fourcc: str) -> Stream | None:
         return next((s for s in self.streams if s.fourcc == fourcc), None)
@@ -317,25 +318,26 @@ class Decoder:
             warnings.warn(f"GPMF {label} {index}: corrupt or truncated ({exc}); skipped",
                           GPMFWarning, stacklevel=2)
             return None
-        devices, streams = [], []
+        devices, streams, skipped = [], [], []
         for devc in top:
             device = _properties(buf, [i for i in devc.children if i.type != "\0"])
             devices.append(device)
             dev_id, dev_name = device.get("DVID"), device.get("DVNM")
             for strm in (c for c in devc.children if c.key == "STRM" and c.type == "\0"):
-                stream = self._strm(buf, strm, dev_id, dev_name, index, label)
+                items = _flatten(strm.children)
+                data_key = items[-1].key if items else None
+                if data_key is None or data_key in PROPERTY_KEYS:
+                    continue  # a stream with properties only (e.g. an empty '3A STATS')
+                if self._only is not None and data_key not in self._only:
+                    skipped.append((data_key, sum(i.repeat for i in items if i.key == data_key)))
+                    continue
+                stream = self._strm(buf, items, data_key, dev_id, dev_name, index, label)
                 if stream is not None:
                     streams.append(stream)
-        return Payload(index, tuple(streams), tuple(devices))
+        return Payload(index, tuple(streams), tuple(devices), tuple(skipped))
 
-    def _strm(self, buf: bytes, strm: _Item, dev_id: object, dev_name: object, index: int,
-              label: str) -> Stream | None:
-        items = _flatten(strm.children)
-        data_key = items[-1].key if items else None
-        if data_key is None or data_key in PROPERTY_KEYS:
-            return None  # a stream with properties only (e.g. an empty '3A STATS')
-        if self._only is not None and data_key not in self._only:
-            return None
+    def _strm(self, buf: bytes, items: list[_Item], data_key: str, dev_id: object, dev_name: object,
+              index: int, label: str) -> Stream | None:
         props = _properties(buf, [i for i in items if i.key != data_key])
         carried = self._carried.setdefault((dev_id, data_key), {})
         for key in CARRIED:

@@ -29,6 +29,25 @@ BASE_UNITS = {
     "accl.x": "meter / second ** 2",
     "accl.y": "meter / second ** 2",
     "accl.z": "meter / second ** 2",
+    "gyro.x": "radian / second",
+    "gyro.y": "radian / second",
+    "gyro.z": "radian / second",
+    "magn.x": "tesla",
+    "magn.y": "tesla",
+    "magn.z": "tesla",
+    "cori.roll": "degree",
+    "cori.pitch": "degree",
+    "cori.yaw": "degree",
+    "gps-ok": "dimensionless",
+    # derived metrics (overlay/telemetry/derived.py)
+    "odo": "meter",
+    "codo": "meter",
+    "cog": "degree",
+    "azi": "degree",
+    "cgrad": "percent",
+    "vspeed": "meter / second",
+    "accel": "standard_gravity",  # in g
+    "lean": "degree",
 }
 
 
@@ -61,13 +80,34 @@ class Timeseries:
         return (float(self.t[0]), float(self.t[-1]))
 
 
+@dataclass(frozen=True)
+class StreamInfo:
+    """What `overdash info` lists for one stream in the file, decoded or not."""
+
+    fourcc: str  # 'ACCL', 'SHUT', ...
+    name: str | None  # STNM, when decoded
+    count: int  # samples in the file
+    rate: float  # measured samples per second of video
+    span: tuple[float, float]  # first and last sample time, video timeline
+    decoded: bool  # False: listed only (no overdash stream for it)
+    stream: str | None = None  # the Telemetry key it became ('gps', 'accl', ...)
+
+
 @dataclass
 class Telemetry:
-    """All streams of one recording, keyed by stream group ('gps', 'accl', 'gyro', ...)."""
+    """All streams of one recording, keyed by stream group ('gps', 'accl', 'gyro', ...).
+
+    `speedup` is real seconds per video second: 1 for normal video, e.g. 15 for a
+    15x TimeWarp; derived rates (speed from positions) divide by real time.
+    """
 
     streams: dict[str, Timeseries] = field(default_factory=dict)
     source: str = ""
     device: str | None = None
+    firmware: str | None = None
+    speedup: float = 1.0
+    inventory: tuple[StreamInfo, ...] = ()
+    notes: tuple[str, ...] = ()  # timing facts for `info` (how the clock was measured)
 
     def __contains__(self, name: str) -> bool:
         return name in self.streams
