@@ -12,10 +12,14 @@ from overdash import InputError
 class UnitConverter:
     """Holds one pint registry (building it costs ~0.25 s, so build it once)."""
 
-    def __init__(self):
+    def __init__(self, cache: bool = True):
         import pint
 
-        self._ureg = pint.UnitRegistry()
+        # The parsed definitions are cached on disk (~/.cache/pint): 0.15 s → 0.01 s per run.
+        try:
+            self._ureg = pint.UnitRegistry(cache_folder=":auto:" if cache else None)
+        except Exception:  # an unwritable cache folder must not stop a render
+            self._ureg = pint.UnitRegistry()
 
     def convert(self, values: np.ndarray, from_unit: str, to_unit: str) -> np.ndarray:
         try:
