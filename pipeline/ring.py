@@ -5,6 +5,7 @@ One process (main) creates and unlinks it; children attach by name. Slots are
 """
 from __future__ import annotations
 
+import os
 import secrets
 from dataclasses import dataclass
 from multiprocessing import shared_memory
@@ -47,7 +48,7 @@ class Ring:
 
     @classmethod
     def create(cls, slots: int, width: int, height: int, channels: int = 4) -> "Ring":
-        name = f"overdash-{secrets.token_hex(6)}"
+        name = f"overdash-{os.getpid()}-{secrets.token_hex(4)}"  # the pid names the owner of a leak
         spec = RingSpec(name, slots, width, height, channels)
         shm = shared_memory.SharedMemory(name=name, create=True, size=spec.total_bytes)
         return cls(spec, shm, owner=True)

@@ -76,7 +76,6 @@ def test_bad_arguments(tmp_path, args, needle):
 def test_killed_worker_fails_cleanly(tmp_path):
     """SIGKILL one worker of a running render: one-line error, exit 1, nothing left behind."""
     out = tmp_path / "dash.mp4"
-    segments_before = {p for p in os.listdir("/dev/shm") if p.startswith("overdash-")}
     proc = subprocess.Popen([*OVERDASH, "render", str(SAMPLE), str(out), "--workers", "2", "--overlay-fps", "30000/1001"],
                             stderr=subprocess.PIPE, text=True)
     me = psutil.Process(proc.pid)
@@ -106,4 +105,32 @@ def test_killed_worker_fails_cleanly(tmp_path):
     alive = [p for p in descendants if p.is_running() and p.status() != psutil.STATUS_ZOMBIE
              and "resource_tracker" not in " ".join(p.cmdline())]
     assert not alive, f"left behind: {alive}"
-    assert {p for p in os.listdir("/dev/shm") if p.startswith("overdash-")} <= segments_before
+    assert not [p for p in os.listdir("/dev/shm") if p.startswith(f"overdash-{proc.pid}-")], "leaked ring"
+
+
+def test_ctrl_c_during_render(tmp_path):
+    """Ctrl-C reaches the whole foreground process group: exit 130, one line, nothing left."""
+    out = tmp_path / "dash.mp4"
+    proc = subprocess.Popen([*OVERDASH, "render", str(SAMPLE), str(out), "--workers", "2"],
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    me = psutil.Process(proc.pid)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # wait until ffmpeg runs: the render is under way
+        try:
+            if any("ffmpeg" in p.name() for p in me.children(recursive=True)):
+                break
+        except psutil.NoSuchProcess:
+            pass
+        time.sleep(0.05)
+    descendants = me.children(recursive=True)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "overdash: interrupted — nothing was written"
+    assert "Traceback" not in err
+    assert not list(tmp_path.iterdir())
+    assert not [p for p in os.listdir("/dev/shm") if p.startswith(f"overdash-{proc.pid}-")], "leaked ring"
+    time.sleep(0.2)
+    alive = [p for p in descendants if p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+             and "resource_tracker" not in " ".join(p.cmdline())]
+    assert not alive, f"left behind: {alive}"

@@ -40,7 +40,8 @@ def read_frames(path: Path) -> np.ndarray:
 
 
 def shm_segments() -> set[str]:
-    return {p for p in os.listdir("/dev/shm") if p.startswith("overdash-")}
+    """Rings created by this test process (their names carry the creator's pid)."""
+    return {p for p in os.listdir("/dev/shm") if p.startswith(f"overdash-{os.getpid()}-")}
 
 
 @pytest.fixture
