@@ -15,16 +15,13 @@ import numpy as np
 from overdash import InputError
 from overlay.telemetry.timeseries import BASE_UNITS, Telemetry, Timeseries
 
-# Metrics held in the GPS stream; everything a layout asks for maps to a stream here.
-_STREAM_OF = {
-    "lat": "gps", "lon": "gps", "alt": "gps", "speed": "gps", "speed3d": "gps",
-    "gps-dop": "gps", "gps-lock": "gps", "timestamp": "gps",
-    "accl.x": "accl", "accl.y": "accl", "accl.z": "accl",
-}
-# Step-like values: take the previous sample instead of blending two.
-_NEAREST = {"gps-lock"}
+# Step-like values: take the nearer sample instead of blending two.
+_NEAREST = {"gps-lock", "gps-flags", "gps-ok"}
 # Largest gap (s) bridged by interpolation; beyond it the value is missing (NaN).
 MAX_GAP = 5.0
+# Frames this close (s) before the first / after the last sample take its value: with
+# the GPMF spec's timing a stream's first sample lands a few ms after frame 0.
+EDGE_HOLD = 0.5
 TRACK_POINTS = 2000
 
 
@@ -66,7 +63,8 @@ def frame_times(count: int, fps: Fraction) -> np.ndarray:
 
 
 def interpolate(series: Timeseries, name: str, times: np.ndarray, *, nearest: bool = False) -> np.ndarray:
-    """`series[name]` at `times`; NaN outside the samples and across gaps longer than MAX_GAP."""
+    """`series[name]` at `times`; NaN more than EDGE_HOLD outside the samples and across gaps
+    longer than MAX_GAP."""
     t = series.t
     v = np.asarray(series[name], dtype=np.float64)
     ok = np.isfinite(v) & np.isfinite(t)
@@ -78,7 +76,7 @@ def interpolate(series: Timeseries, name: str, times: np.ndarray, *, nearest: bo
         out[np.isclose(times, t[0])] = v[0]
         return out
     right = np.searchsorted(t, times, side="right")
-    inside = (times >= t[0]) & (times <= t[-1])
+    inside = (times >= t[0] - EDGE_HOLD) & (times <= t[-1] + EDGE_HOLD)
     r = np.clip(right, 1, len(t) - 1)
     left = r - 1
     gap_ok = (t[r] - t[left]) <= MAX_GAP
@@ -106,9 +104,10 @@ def build_frame_table(
     """
     times = frame_times(count, fps)
     columns: dict[str, np.ndarray] = {}
-    for metric, stream in _STREAM_OF.items():
-        if stream in telemetry and metric in telemetry[stream]:
-            columns[metric] = interpolate(telemetry[stream], metric, times, nearest=metric in _NEAREST)
+    for series in telemetry.streams.values():  # every column of every stream, by its metric name
+        for metric in series.columns:
+            if metric not in columns:
+                columns[metric] = interpolate(series, metric, times, nearest=metric in _NEAREST)
     if "speed" not in columns and "cspeed" in columns:
         columns["speed"] = columns["cspeed"]
     for metric, units in requests:

@@ -55,6 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--ffmpeg", default="ffmpeg", help="ffmpeg executable (default: %(default)s)")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     r.add_argument("--debug", action="store_true", help="show tracebacks, including the failing child's")
+
+    from pipeline.commands import add_export_parser, add_info_parser
+
+    add_info_parser(sub)
+    add_export_parser(sub)
     return parser
 
 
@@ -62,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     debug = getattr(args, "debug", False)
     try:
+        if args.command in ("info", "export"):
+            return args.func(args)
         if args.command == "render":
             from pipeline.render import render, config_from_args
 

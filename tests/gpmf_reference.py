@@ -272,18 +272,17 @@ def gpsu_seconds(text: str) -> float:
 def gps5_speed_at(mp4_path: str | Path, t_seconds: float) -> float:
     """GPS5 2D speed (m/s) at video time t, linearly interpolated, from bytes alone.
 
-    Payload i starts at its stts time (on the video timeline, after edit lists);
-    its n GPS5 samples are at start + k * duration / n. Outside the first/last
-    sample the end value is returned (like numpy.interp).
+    Sample times by expected_times below (payload times from stts on the video
+    timeline, after edit lists). Outside the first/last sample the end value is
+    returned (like numpy.interp).
     """
-    times: list[float] = []
+    loaded = payloads(mp4_path)
+    times = expected_times(loaded, payload_times(mp4_path), "GPS5")
     speeds: list[float] = []
-    for (start, duration), payload in zip(payload_times(mp4_path), payloads(mp4_path)):
+    for payload in loaded:
         rows, scal = gps5_raw(payload)
         divisor = scal[3] if len(scal) > 1 else scal[0]
-        for k, row in enumerate(rows):
-            times.append(start + k * duration / len(rows))
-            speeds.append(row[3] / divisor)
+        speeds += [row[3] / divisor for row in rows]
     if t_seconds <= times[0]:
         return speeds[0]
     if t_seconds >= times[-1]:
@@ -291,3 +290,103 @@ def gps5_speed_at(mp4_path: str | Path, t_seconds: float) -> float:
     j = bisect.bisect_right(times, t_seconds)
     t0, t1 = times[j - 1], times[j]
     return speeds[j - 1] + (speeds[j] - speeds[j - 1]) * (t_seconds - t0) / (t1 - t0)
+
+
+# ---------------------------------------------------------------- timing (GPMF spec method)
+# Plain-Python restatement of the rule the GPMF README gives ("compare the TSMP of the
+# first payload with the last ... with the time of the video track"): sample number c of a
+# stream is at a + c * period, a and period by least squares over the file. With STMP
+# (camera µs clock of each payload's first sample) the line is fitted on the camera clock,
+# and one camera->video line per file is fitted on all timestamped streams together.
+
+TIMED = ("GPS5", "GPS9", "ACCL", "GYRO", "GRAV", "MAGN", "CORI", "IORI")
+
+
+def stream_parts(payload: bytes, key: str) -> tuple[int, int | None, int | None] | None:
+    """(samples, TSMP, STMP µs) of `key` in one payload; None when absent."""
+    groups = strm_items(payload, key)
+    if not groups:
+        return None
+    group = groups[0]
+    count = sum(i.repeat for i in group if i.key == key)
+    props = {i.key: _values(i)[0] for i in group if i.key in ("TSMP", "STMP")}
+    return count, props.get("TSMP"), props.get("STMP")
+
+
+def least_squares(xs: list[float], ys: list[float]) -> tuple[float, float]:
+    """(intercept, slope) of the line y = intercept + slope * x."""
+    n = len(xs)
+    mx, my = sum(xs) / n, sum(ys) / n
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+    return my - slope * mx, slope
+
+
+def raw_payload_times(payloads: list[bytes]) -> list[tuple[float, float]]:
+    """Raw files: ACCL STMP (µs) differences when every payload has it, else 1.001 s slots."""
+    stamps = [(stream_parts(p, "ACCL") or (0, None, None))[2] for p in payloads]
+    if len(payloads) < 2 or None in stamps:
+        return [(1.001 * k, 1.001) for k in range(len(payloads))]
+    starts = [(s - stamps[0]) / 1e6 for s in stamps]
+    diffs = sorted(b - a for a, b in zip(starts, starts[1:]))
+    median = diffs[len(diffs) // 2] if len(diffs) % 2 else (diffs[len(diffs) // 2 - 1] + diffs[len(diffs) // 2]) / 2
+    return [(s, (starts[k + 1] - s) if k + 1 < len(starts) else median) for k, s in enumerate(starts)]
+
+
+def expected_times(payloads: list[bytes], times: list[tuple[float, float]], key: str) -> list[float]:
+    """Video time of every sample of `key`, payload order."""
+    def parts(k: str) -> list[tuple[int, int, int | None, int | None]]:
+        return [(i, *found) for i, p in enumerate(payloads) if (found := stream_parts(p, k)) is not None]
+
+    def before(rows):  # first sample number of each payload
+        if all(r[2] is not None for r in rows):
+            b = [r[2] - r[1] for r in rows]
+            return [x - b[0] for x in b]
+        out, c = [], 0
+        for r in rows:
+            out.append(c)
+            c += r[1]
+        return out
+
+    def stamped(rows):
+        return all(r[3] is not None for r in rows) and all(b[3] > a[3] for a, b in zip(rows, rows[1:]))
+
+    rows = parts(key)
+    b = before(rows)
+    index = [b[j] + i for j, r in enumerate(rows) for i in range(r[1])]
+    pooled = [r for k in TIMED for r in [parts(k)] if r and sum(x[1] for x in r) and stamped(r)]
+    if pooled and stamped(rows):
+        cam = [r[3] / 1e6 for rs in pooled for r in rs]
+        vid = [times[r[0]][0] for rs in pooled for r in rs]
+        if max(len(rs) for rs in pooled) > 1:
+            offset, scale = least_squares(cam, vid)
+        else:
+            offset, scale = sum(v - c for v, c in zip(vid, cam)) / len(cam), 1.0
+        if len(rows) > 1:
+            t0, period = least_squares(b, [r[3] / 1e6 for r in rows])
+        else:
+            t0 = rows[0][3] / 1e6
+            period = times[rows[0][0]][1] / rows[0][1] / scale
+        return [offset + scale * (t0 + c * period) for c in index]
+    xs = b + [b[-1] + rows[-1][1]]
+    ys = [times[r[0]][0] for r in rows] + [times[rows[-1][0]][0] + times[rows[-1][0]][1]]
+    t0, period = least_squares(xs, ys)
+    return [t0 + c * period for c in index]
+
+
+def scaled_rows(payload: bytes, key: str) -> list[tuple[float, ...]]:
+    """Samples of a single-type stream ('s' or 'f'), each element divided by SCAL (one value)."""
+    groups = strm_items(payload, key)
+    if not groups:
+        return []
+    rows: list[tuple[float, ...]] = []
+    scal = 1.0
+    for item in groups[0]:
+        if item.key == "SCAL":
+            scal = _values(item)[0]
+        elif item.key == key:
+            fmt = {"s": "h", "f": "f"}[item.type]
+            width = item.size // struct.calcsize(fmt)
+            for i in range(item.repeat):
+                raw = struct.unpack(">" + fmt * width, item.data[i * item.size:(i + 1) * item.size])
+                rows.append(tuple(v / scal for v in raw))
+    return rows

@@ -1,0 +1,97 @@
+"""Telemetry as text other tools read: CSV, GPX 1.1, GeoJSON. Pure functions, no file I/O.
+
+CSV columns (t = seconds from the first video frame; SI units):
+  GPS          t,utc,lat,lon,alt,speed2d,speed3d,fix,dop   (utc ISO 8601 with ms, 'Z')
+  ACCL, GYRO, GRAV, MAGN   t,x,y,z   (m/s², rad/s, unit vector, tesla)
+  CORI         t,w,x,y,z,roll,pitch,yaw   (angles in degrees)
+A missing value is an empty field. GPX carries time, ele and speed (in a
+GPX 1.1 <extensions> element, as Garmin and Strava exports do); GeoJSON is a
+LineString of the trusted fixes plus per-point times/speeds in properties.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Iterator
+from xml.sax.saxutils import escape
+
+import numpy as np
+
+from overlay.telemetry.timeseries import Timeseries
+
+GPS_HEADER = ("t", "utc", "lat", "lon", "alt", "speed2d", "speed3d", "fix", "dop")
+VECTOR_STREAMS = {"ACCL": "accl", "GYRO": "gyro", "GRAV": "grav", "MAGN": "magn"}
+
+
+def iso_utc(seconds: float) -> str:
+    """POSIX seconds to '2019-11-18T23:45:14.000Z' (empty for NaN)."""
+    if not np.isfinite(seconds):
+        return ""
+    when = datetime.fromtimestamp(round(float(seconds), 3), tz=timezone.utc)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
+def _num(values: np.ndarray, fmt: str) -> list[str]:
+    return ["" if not np.isfinite(v) else format(v, fmt) for v in np.asarray(values, dtype=float).tolist()]
+
+
+def csv_gps(gps: Timeseries) -> Iterator[str]:
+    yield ",".join(GPS_HEADER) + "\n"
+    cols = [_num(gps.t, ".6f"), [iso_utc(v) for v in gps["timestamp"].tolist()],
+            _num(gps["lat"], ".8f"), _num(gps["lon"], ".8f"), _num(gps["alt"], ".3f"),
+            _num(gps["speed"], ".3f"), _num(gps["speed3d"], ".3f"), _num(gps["gps-lock"], ".0f"),
+            _num(gps["gps-dop"], ".2f")]
+    for row in zip(*cols):
+        yield ",".join(row) + "\n"
+
+
+def csv_columns(ts: Timeseries, names: list[tuple[str, str]], header: list[str]) -> Iterator[str]:
+    """Any stream: header line, then t and the named columns (name, format) per row."""
+    yield ",".join(["t", *header]) + "\n"
+    cols = [_num(ts.t, ".6f")] + [_num(ts[name], fmt) for name, fmt in names]
+    for row in zip(*cols):
+        yield ",".join(row) + "\n"
+
+
+def csv_vector(ts: Timeseries, stream: str) -> Iterator[str]:
+    return csv_columns(ts, [(f"{stream}.{a}", ".9g") for a in "xyz"], ["x", "y", "z"])
+
+
+def csv_cori(ts: Timeseries) -> Iterator[str]:
+    names = [(f"cori.{c}", ".6f") for c in "wxyz"] + [(f"cori.{a}", ".4f") for a in ("roll", "pitch", "yaw")]
+    return csv_columns(ts, names, ["w", "x", "y", "z", "roll", "pitch", "yaw"])
+
+
+def gpx(gps: Timeseries, name: str) -> Iterator[str]:
+    """GPX 1.1 track: one trkpt per sample with a position; time, ele, speed (m/s)."""
+    yield ('<?xml version="1.0" encoding="UTF-8"?>\n'
+           '<gpx version="1.1" creator="overdash" xmlns="http://www.topografix.com/GPX/1/1">\n'
+           f"  <trk>\n    <name>{escape(name)}</name>\n    <trkseg>\n")
+    lat, lon, alt, speed, utc = (gps[k] for k in ("lat", "lon", "alt", "speed", "timestamp"))
+    for i in np.flatnonzero(np.isfinite(lat) & np.isfinite(lon)).tolist():
+        parts = [f'      <trkpt lat="{lat[i]:.8f}" lon="{lon[i]:.8f}">']
+        if np.isfinite(alt[i]):
+            parts.append(f"<ele>{alt[i]:.3f}</ele>")
+        if np.isfinite(utc[i]):
+            parts.append(f"<time>{iso_utc(utc[i])}</time>")
+        if np.isfinite(speed[i]):
+            parts.append(f"<extensions><speed>{speed[i]:.3f}</speed></extensions>")
+        yield "".join(parts) + "</trkpt>\n"
+    yield "    </trkseg>\n  </trk>\n</gpx>\n"
+
+
+def geojson(gps: Timeseries, name: str) -> Iterator[str]:
+    """One Feature: LineString [lon, lat, alt] with per-point t, time, speed, fix, dop properties."""
+    ok = np.isfinite(gps["lat"]) & np.isfinite(gps["lon"])
+
+    def col(values, digits):
+        return [None if not np.isfinite(v) else round(v, digits) for v in np.asarray(values, float)[ok].tolist()]
+
+    alt = np.where(np.isfinite(gps["alt"]), gps["alt"], 0.0)
+    coords = np.round(np.column_stack([gps["lon"][ok], gps["lat"][ok], alt[ok]]), 8).tolist()
+    feature = {"type": "Feature", "geometry": {"type": "LineString", "coordinates": coords},
+               "properties": {"name": name, "t": col(gps.t, 6),
+                              "time": [iso_utc(v) or None for v in gps["timestamp"][ok].tolist()],
+                              "speed": col(gps["speed"], 3), "fix": col(gps["gps-lock"], 0),
+                              "dop": col(gps["gps-dop"], 2)}}
+    yield json.dumps({"type": "FeatureCollection", "features": [feature]}) + "\n"
