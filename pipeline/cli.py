@@ -11,28 +11,13 @@ from overdash import InputError, OverdashError, __version__
 EXIT_USER, EXIT_RENDER, EXIT_INTERRUPTED = 2, 1, 130
 
 
-def _pil_flavour() -> str:
-    """Which Pillow build is drawing: pillow-simd and stock Pillow both provide PIL."""
-    from importlib import metadata
-
-    import PIL
-
-    for dist in ("pillow-simd", "Pillow"):
-        try:
-            metadata.version(dist)
-            return f"{dist} {PIL.__version__}"
-        except metadata.PackageNotFoundError:
-            continue
-    return f"PIL {PIL.__version__}"
-
-
 def build_parser() -> argparse.ArgumentParser:
-    from pipeline.config import default_workers
+    from pipeline.config import default_workers, pil_flavour
 
     parser = argparse.ArgumentParser(
         prog="overdash", description="Telemetry dashboards on action-camera video.")
     parser.add_argument("--version", action="version",
-                        version=f"overdash {__version__} (drawing with {_pil_flavour()})")
+                        version=f"overdash {__version__} (drawing with {pil_flavour()})")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 

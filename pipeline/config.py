@@ -65,3 +65,18 @@ def check_paths(config: RenderConfig) -> None:
         raise InputError(f"{out}: output would overwrite the input")
     if config.workers < 1:
         raise InputError(f"--workers {config.workers}: must be at least 1")
+
+
+def pil_flavour() -> str:
+    """Which Pillow build draws: pillow-simd and stock Pillow both provide PIL."""
+    from importlib import metadata
+
+    import PIL
+
+    for dist in ("pillow-simd", "Pillow"):
+        try:
+            metadata.version(dist)
+            return f"{dist} {PIL.__version__}"
+        except metadata.PackageNotFoundError:
+            continue
+    return f"PIL {PIL.__version__}"

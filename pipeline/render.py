@@ -15,7 +15,7 @@ from pathlib import Path
 from overdash import InputError
 from overlay.render import EMPTY_BOUNDS
 from overlay.layout.units import UnitSettings
-from pipeline.config import RenderConfig, check_paths, parse_fps
+from pipeline.config import RenderConfig, check_paths, parse_fps, pil_flavour
 from pipeline.progress import Progress
 from pipeline.scheduler import PipelineJob, RunStats, partial_path, run_pipeline
 
@@ -104,7 +104,7 @@ def render(config: RenderConfig) -> RunStats:
     area = sum(r.width * r.height for r in plan.overlay.placements())
     say(f"overdash: {config.input} → {config.output}: {job.count} overlay frames at {float(plan.fps):.3f} fps, "
         f"{len(plan.overlay.placements())} region(s) covering {area / (plan.video.display_width * plan.video.display_height):.0%} "
-        f"of the picture, {job.workers} workers; {plan.profile_note}")
+        f"of the picture, {job.workers} workers, drawing with {pil_flavour()}; {plan.profile_note}")
     progress = Progress(job.count, float(plan.fps), enabled=not config.quiet)
     try:
         stats = run_pipeline(job, plan.painter, progress)

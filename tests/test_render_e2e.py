@@ -119,3 +119,15 @@ def test_speed_drawn_is_gps5_speed_at_the_frame_time(tmp_path):
                           f'{expected:.2f}</component></layout>', k)
         assert drawn[:, :, 3].any(), f"frame {k}: nothing drawn"
         assert np.abs(drawn - want).max() == 0, f"frame {k}: drawn speed is not {expected:.2f} km/h"
+
+
+def test_lower_overlay_fps_keeps_every_video_frame(tmp_path):
+    """--overlay-fps 10: a third of the overlay frames are drawn, ffmpeg repeats each
+    until the next, and the output still has every one of the source's 315 frames."""
+    out = tmp_path / "dash10.mp4"
+    proc = subprocess.run([*OVERDASH, "render", str(SAMPLE), str(out), "--overlay-fps", "10", "--workers", "1"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    # overlay frames covering the video: floor((315 - 1) * 1001/30000 * 10) + 1
+    assert "105 overlay frames at 10.000 fps" in proc.stderr
+    assert video_stream(ffprobe(out))["nb_read_frames"] == "315"
