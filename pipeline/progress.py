@@ -27,7 +27,7 @@ class Progress:
         self.enabled = enabled
         self.tty = enabled and self.stream.isatty()
         self.start = time.monotonic()
-        self._last = 0.0
+        self._last = 0.0 if self.tty else self.start  # logs: first line after 10 s, not a meaningless 0%
         self._done = 0
 
     def __call__(self, done: int) -> None:
