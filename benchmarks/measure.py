@@ -70,17 +70,24 @@ class HeavyPainter:
         return heavy
 
 
+def null_sink(job, out: Path):
+    """`job` with ffmpeg reading the overlay frames and discarding them (-c copy -f null).
+
+    The null muxer writes nothing, so `out` must exist for the final rename: touch it.
+    """
+    sink = ("ffmpeg", "-hide_banner", "-loglevel", "error", "-nostats",
+            "-f", "rawvideo", "-pix_fmt", "rgba", "-s", f"{job.width}x{job.height}",
+            "-framerate", "30", "-i", "pipe:0", "-c", "copy", "-f", "null", "-")
+    return replace(job, argv=sink, partial=out, output=out)
+
+
 def overlay_fps(clip: Path, workers: int, layout: str = "default", heavy: bool = False) -> float:
     """Overlay frames/s drawn and moved through the ring into a null sink (ffmpeg -c copy -f null),
     once running: process start-up is left out, it would swamp a short clip."""
     with tempfile.TemporaryDirectory(prefix="overdash-bench-") as tmp:
         plan = plan_render(_config(clip, Path(tmp) / "dash.mp4", workers, layout))
-        job = plan.job
-        sink = ("ffmpeg", "-hide_banner", "-loglevel", "error", "-nostats",
-                "-f", "rawvideo", "-pix_fmt", "rgba", "-s", f"{job.width}x{job.height}",
-                "-framerate", "30", "-i", "pipe:0", "-c", "copy", "-f", "null", "-")
         out = Path(tmp) / "null.nut"
-        job = replace(job, argv=sink, partial=out, output=out)
-        out.touch()  # the null muxer writes nothing; the pipeline renames partial → output
+        job = null_sink(plan.job, out)
+        out.touch()
         stats = run_pipeline(job, HeavyPainter(plan.painter) if heavy else plan.painter)
         return stats.steady_fps

@@ -3,14 +3,9 @@ render, for 1, 2 and 4 workers, plus the plain transcode every render is compare
 """
 from __future__ import annotations
 
-import subprocess
-import tempfile
-from dataclasses import replace
-from pathlib import Path
-
 import pytest
 
-from benchmarks.measure import _config, transcode_seconds
+from benchmarks.measure import _config, null_sink, transcode_seconds
 from pipeline.render import plan_render, render
 from pipeline.scheduler import run_pipeline
 
@@ -21,15 +16,9 @@ WORKERS = [1, 2, 4]
 def test_overlay_null_sink(benchmark, clip_1080, workers, tmp_path):
     benchmark.group = "overlay → null sink"
     plan = plan_render(_config(clip_1080, tmp_path / "x.mp4", workers))
-    job = plan.job
-    sink = ("ffmpeg", "-hide_banner", "-loglevel", "error", "-nostats", "-f", "rawvideo", "-pix_fmt", "rgba",
-            "-s", f"{job.width}x{job.height}", "-framerate", "30", "-i", "pipe:0", "-c", "copy", "-f", "null", "-")
     out = tmp_path / "null"
-
-    def setup():
-        out.touch()
-    stats = benchmark.pedantic(lambda: run_pipeline(replace(job, argv=sink, partial=out, output=out), plan.painter),
-                               setup=setup, rounds=3, iterations=1)
+    job = null_sink(plan.job, out)
+    stats = benchmark.pedantic(lambda: run_pipeline(job, plan.painter), setup=out.touch, rounds=3, iterations=1)
     benchmark.extra_info.update(workers=workers, frames=job.count, steady_fps=round(stats.steady_fps, 1),
                                 overlay=f"{job.width}x{job.height}")
 

@@ -10,7 +10,6 @@ import sys
 import time
 from dataclasses import dataclass
 from fractions import Fraction
-from pathlib import Path
 
 from overdash import InputError
 from overlay.render import EMPTY_BOUNDS
