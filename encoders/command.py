@@ -116,7 +116,7 @@ def output_container(final_path) -> str:
 
 def build_command(profile: Profile, video: VideoInfo, overlay: OverlaySpec, output_path, *,
                   ffmpeg: str = "ffmpeg", threads: int | None = None,
-                  final_path=None) -> list[str]:
+                  final_path=None, concat_path=None) -> list[str]:
     """argv for: source + overlay frames on stdin → composited, encoded output_path.
 
     final_path is the name the output will be renamed to (default output_path);
@@ -133,7 +133,7 @@ def build_command(profile: Profile, video: VideoInfo, overlay: OverlaySpec, outp
     return [
         ffmpeg, *LOGGING, "-y",
         *(["-filter_complex_threads", str(threads)] if threads else []),
-        *profile.input_options, "-i", path_arg(video.path),
+        *profile.input_options, *_source_input(video, concat_path),
         "-f", "rawvideo", "-pix_fmt", overlay.pix_fmt, "-s", f"{overlay.width}x{overlay.height}",
         "-framerate", f"{overlay.fps_num}/{overlay.fps_den}", "-i", "pipe:0",
         "-filter_complex", graph,
@@ -144,12 +144,12 @@ def build_command(profile: Profile, video: VideoInfo, overlay: OverlaySpec, outp
 
 def build_transcode_command(profile: Profile, video: VideoInfo, output_path, *,
                             ffmpeg: str = "ffmpeg", threads: int | None = None,
-                            final_path=None) -> list[str]:
+                            final_path=None, concat_path=None) -> list[str]:
     """argv for the same encode without an overlay: the baseline overdash's overhead is measured against."""
     container = _check_output(profile, final_path if final_path is not None else output_path)
     return [
         ffmpeg, *LOGGING, "-nostdin", "-y",
-        *profile.input_options, "-i", path_arg(video.path),
+        *profile.input_options, *_source_input(video, concat_path),
         "-map", f"0:{video.video_stream}", "-map", "0:a?",
         *_output_args(profile, video, container, threads), path_arg(output_path),
     ]
@@ -204,6 +204,15 @@ def _overlay_graph(video: VideoInfo, overlay: OverlaySpec, places: tuple[Region,
         parts.append(f"[{below}][r{i}]overlay=x={r.x}:y={r.y}:eof_action=repeat:format={blend}[{out}]")
         below = out
     return ";".join(parts)
+
+
+def _source_input(video: VideoInfo, concat_path) -> list[str]:
+    """`-i SOURCE`, or the concat demuxer over a list file (encoders.chapters.concat_list) for chapters."""
+    if not video.parts:
+        return ["-i", path_arg(video.path)]
+    if concat_path is None:
+        raise ValueError("a chaptered video needs concat_path: the file holding concat_list(video)")
+    return ["-f", "concat", "-safe", "0", "-i", path_arg(concat_path)]
 
 
 def _check_output(profile: Profile, final_path) -> str:

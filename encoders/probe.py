@@ -54,6 +54,9 @@ class VideoInfo:
     format_start_time: float = 0.0
     color_range: str | None = None   # 'pc' (full) or 'tv' (limited), as tagged
     color_space: str | None = None   # 'bt709', 'smpte170m', 'bt2020nc', ... as tagged
+    parts: tuple[Path, ...] = ()     # chapter files played as one video (encoders.chapters)
+    part_frames: tuple[int, ...] = ()  # video frames of each part
+    part_offsets: tuple[float, ...] = ()  # each part's first video frame, seconds into its own timeline
 
     @property
     def full_range(self) -> bool:

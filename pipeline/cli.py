@@ -23,13 +23,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("render", help="draw the dashboard over a video",
                        description="Draw a telemetry dashboard over a GoPro video and encode the result.")
-    r.add_argument("input", type=Path, metavar="IN", help="GoPro MP4 with a GPMF telemetry track")
+    r.add_argument("inputs", type=Path, nargs="+", metavar="IN",
+                   help="GoPro MP4 with a GPMF telemetry track; later chapters (GX02…) are found by name, "
+                        "or give every chapter file in order")
     r.add_argument("output", type=Path, metavar="OUT", help="output video (.mp4, .mov, .mkv)")
     r.add_argument("--workers", type=int, default=default_workers(),
                    help="drawing processes (default: CPU count, %(default)s here)")
     r.add_argument("--layout", default="default", help="bundled layout name or XML file (default: %(default)s)")
     r.add_argument("--include", nargs="+", default=(), metavar="NAME", help="draw only these named layout parts")
     r.add_argument("--exclude", nargs="+", default=(), metavar="NAME", help="leave out these named layout parts")
+    r.add_argument("--no-chapters", action="store_true", help="render only the given file(s), not later chapters")
+    r.add_argument("--gpmf", type=Path, metavar="FILE",
+                   help="take the telemetry from this GoPro MP4 or raw GPMF track (.raw, .gpmd) instead")
     r.add_argument("--overlay-fps", metavar="FPS",
                    help="dashboard frame rate, e.g. 10 or 30000/1001 (default: the video's)")
     r.add_argument("--units-speed", default="kph", help="kph, mph, knots, or any pint unit (default: %(default)s)")

@@ -17,6 +17,9 @@ class RenderConfig:
     input: Path
     output: Path
     workers: int
+    more_inputs: tuple[Path, ...] = ()   # further chapter files given by hand, in order
+    chapters: bool = True                # find GX02…, GX03… after the input by name
+    gpmf: Path | None = None             # telemetry from this file (MP4 or raw GPMF) instead
     layout: str = "default"
     overlay_fps: Fraction | None = None
     include: tuple[str, ...] = ()
@@ -51,17 +54,21 @@ def parse_fps(text: str | None) -> Fraction | None:
 def check_paths(config: RenderConfig) -> None:
     """Fail before any work for mistakes a user can fix at once."""
     src, out = config.input, config.output
-    if not src.exists():
-        raise InputError(f"{src}: no such file")
-    if src.is_dir():
-        raise InputError(f"{src}: is a directory, not a video file")
+    for path in (src, *config.more_inputs, *([config.gpmf] if config.gpmf else [])):
+        if not path.exists():
+            raise InputError(f"{path}: no such file")
+        if path.is_dir():
+            raise InputError(f"{path}: is a directory, not a file")
+    if src.suffix.lower() in (".raw", ".gpmd", ".bin"):
+        raise InputError(f"{src}: is telemetry only, render needs the video: "
+                         f"overdash render VIDEO.mp4 OUT.mp4 --gpmf {src.name}")
     if out.suffix.lower() not in VIDEO_SUFFIXES:
         raise InputError(f"{out}: output must end in one of {', '.join(sorted(VIDEO_SUFFIXES))}")
     if not out.parent.is_dir():
         raise InputError(f"{out}: folder {out.parent} does not exist")
     if not os.access(out.parent, os.W_OK):
         raise InputError(f"{out}: folder {out.parent} is not writable")
-    if out.exists() and out.resolve() == src.resolve():
+    if out.exists() and any(out.resolve() == p.resolve() for p in (src, *config.more_inputs)):
         raise InputError(f"{out}: output would overwrite the input")
     if config.workers < 1:
         raise InputError(f"--workers {config.workers}: must be at least 1")

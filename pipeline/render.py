@@ -7,9 +7,11 @@ written.
 from __future__ import annotations
 
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from fractions import Fraction
+from pathlib import Path
 
 from overdash import InputError
 from overlay.render import EMPTY_BOUNDS
@@ -29,11 +31,13 @@ class Plan:
     fps: Fraction
     profile_note: str
     video: object
+    concat: tuple[Path, str] | None = None  # chapters: (list file to write before ffmpeg starts, its text)
 
 
 def config_from_args(args) -> RenderConfig:
     return RenderConfig(
-        input=args.input, output=args.output, workers=args.workers, layout=args.layout,
+        input=args.inputs[0], more_inputs=tuple(args.inputs[1:]), chapters=not args.no_chapters, gpmf=args.gpmf,
+        output=args.output, workers=args.workers, layout=args.layout,
         overlay_fps=parse_fps(args.overlay_fps), include=tuple(args.include), exclude=tuple(args.exclude),
         units=UnitSettings(args.units_speed, args.units_altitude, args.units_distance, args.units_temperature),
         profile=args.profile, ffmpeg=args.ffmpeg, debug=args.debug, quiet=args.quiet)
@@ -41,18 +45,25 @@ def config_from_args(args) -> RenderConfig:
 
 def plan_render(config: RenderConfig) -> Plan:
     from encoders.command import OverlaySpec, Region, build_command, overlay_frames_needed
-    from encoders.probe import probe_video
+    from encoders.chapters import concat_list, probe_chapters
     from encoders.capability import choose_profile
     from overlay.frametable import build_frame_table
     from overlay.layout import load_layout
     from overlay.layout import pace_aware
     from overlay.render import LayoutPainter, Renderer
+    from overlay.telemetry.chapters import find_chapters, load_gopro_chapters
     from overlay.telemetry.gopro import load_gopro
     from overlay.units import UnitConverter
 
     check_paths(config)
-    video = probe_video(config.input)
-    telemetry = load_gopro(config.input)
+    paths = [config.input, *config.more_inputs]
+    if config.chapters and len(paths) == 1:
+        paths = find_chapters(config.input)
+    video = probe_chapters(paths, ffprobe=_sibling(config.ffmpeg, "ffprobe"))
+    if config.gpmf:
+        telemetry = load_gopro(config.gpmf)
+    else:
+        telemetry = load_gopro(paths[0]) if len(paths) == 1 else load_gopro_chapters(paths)
     if "gps" not in telemetry:
         raise InputError(f"{config.input}: the GoPro telemetry has no GPS stream (GPS off, or a camera without GPS)")
     units = config.units
@@ -78,12 +89,24 @@ def plan_render(config: RenderConfig) -> Plan:
     if overlay_frames_needed(video, overlay) != count:
         raise AssertionError(f"overlay frame count {count} != {overlay_frames_needed(video, overlay)}")
     partial = partial_path(config.output)
-    argv = build_command(choice.profile, video, overlay, partial, ffmpeg=config.ffmpeg, final_path=config.output)
+    concat = (Path(tempfile.gettempdir()) / f"{partial.name}.ffconcat", concat_list(video)) if video.parts else None
+    argv = build_command(choice.profile, video, overlay, partial, ffmpeg=config.ffmpeg, final_path=config.output,
+                         concat_path=concat[0] if concat else None)
     job = PipelineJob(count=count, width=atlas_w, height=atlas_h, argv=tuple(argv), partial=partial,
                       output=config.output, workers=config.workers,
                       bands=tuple((r.atlas_y, r.height) for r in regions))
     painter = LayoutPainter(layout, table, size, units, regions=boxes)
-    return Plan(job, painter, overlay, fps, note, video)
+    return Plan(job, painter, overlay, fps, note, video, concat)
+
+
+def _sibling(ffmpeg: str, tool: str) -> str:
+    """ffprobe beside a given ffmpeg (--ffmpeg /opt/ff/ffmpeg → /opt/ff/ffprobe), else on PATH."""
+    path = Path(ffmpeg)
+    if path.parent != Path("."):
+        candidate = path.with_name(tool)
+        if candidate.exists():
+            return str(candidate)
+    return tool
 
 
 def pack_regions(boxes, region_type):
@@ -101,14 +124,20 @@ def render(config: RenderConfig) -> RunStats:
     say = (lambda *a: None) if config.quiet else (lambda *a: print(*a, file=sys.stderr))
     job = plan.job
     area = sum(r.width * r.height for r in plan.overlay.placements())
-    say(f"overdash: {config.input} → {config.output}: {job.count} overlay frames at {float(plan.fps):.3f} fps, "
+    source = str(config.input) if not plan.video.parts else \
+        f"{config.input} + {len(plan.video.parts) - 1} more chapter(s)"
+    say(f"overdash: {source} → {config.output}: {job.count} overlay frames at {float(plan.fps):.3f} fps, "
         f"{len(plan.overlay.placements())} region(s) covering {area / (plan.video.display_width * plan.video.display_height):.0%} "
         f"of the picture, {job.workers} workers, drawing with {pil_flavour()}; {plan.profile_note}")
     progress = Progress(job.count, float(plan.fps), enabled=not config.quiet)
     try:
+        if plan.concat:
+            plan.concat[0].write_text(plan.concat[1])
         stats = run_pipeline(job, plan.painter, progress)
     finally:
         progress.close()
+        if plan.concat:
+            plan.concat[0].unlink(missing_ok=True)
     duration = plan.video.duration or job.count / float(plan.fps)
     total = time.monotonic() - t0
     say(f"overdash: wrote {config.output} — {stats.frames} frames in {total:.1f} s "

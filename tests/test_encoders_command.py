@@ -230,3 +230,23 @@ def test_blend_format_follows_the_source(pix_fmt, rng, space, height, blend, con
     graph = next(t for t in build_command(PROFILES["cpu"], video, spec, "/out/x.mp4") if "overlay=" in t)
     assert f"format={blend}[vout]" in graph
     assert (convert in graph) if convert else (",format=" not in graph)
+
+
+def test_chapters_are_read_through_the_concat_demuxer():
+    from dataclasses import replace
+    from pathlib import Path
+
+    from encoders.chapters import concat_list
+
+    video = replace(GOPRO, parts=(Path("/v/GX010001.MP4"), Path("/v/it's GX020001.MP4")), part_frames=(300, 15),
+                    part_offsets=(0.0, 0.0), frame_count=315)
+    spec = OverlaySpec(x=16, y=300, width=320, height=160, fps_num=30000, fps_den=1001)
+    argv = build_command(PROFILES["cpu"], video, spec, "/out/x.mp4", concat_path="/tmp/list.ffconcat")
+    i = argv.index("/tmp/list.ffconcat")
+    assert argv[i - 5:i + 1] == ["-f", "concat", "-safe", "0", "-i", "/tmp/list.ffconcat"]
+    assert str(GOPRO.path) not in argv
+    text = concat_list(video)
+    assert "file '/v/it'\\''s GX020001.MP4'" in text          # quoting per the concat demuxer's rules
+    assert "duration 10.010000" in text and "duration 0.500500" in text  # 300 and 15 frames at 29.97
+    with pytest.raises(ValueError, match="concat_path"):
+        build_command(PROFILES["cpu"], video, spec, "/out/x.mp4")
