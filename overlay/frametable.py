@@ -15,6 +15,13 @@ import numpy as np
 from overdash import InputError
 from overlay.telemetry.timeseries import BASE_UNITS, Telemetry, Timeseries
 
+# Vocabulary metrics (LAYOUT-XML.md) computed from telemetry columns of another name/unit.
+_DERIVED = {
+    "ori.roll": ("cori.roll", np.radians), "ori.pitch": ("cori.pitch", np.radians),
+    "ori.yaw": ("cori.yaw", np.radians), "dist": ("codo", None), "odo": ("codo", None),
+}
+# Running statistics of any metric: "speed.max", "hr.avg", "alt.min" (since the first frame).
+STATS = ("min", "max", "avg")
 # Step-like values: take the nearer sample instead of blending two.
 _NEAREST = {"gps-lock", "gps-flags", "gps-ok"}
 # Largest gap (s) bridged by interpolation; beyond it the value is missing (NaN).
@@ -110,6 +117,13 @@ def build_frame_table(
                 columns[metric] = interpolate(series, metric, times, nearest=metric in _NEAREST)
     if "speed" not in columns and "cspeed" in columns:
         columns["speed"] = columns["cspeed"]
+    for metric, (source, fn) in _DERIVED.items():
+        if metric not in columns and source in columns:
+            columns[metric] = fn(columns[source]) if fn else columns[source]
+    for metric, _ in requests:
+        base, _, stat = metric.rpartition(".")
+        if stat in STATS and metric not in columns and base in columns:
+            columns[metric] = running(columns[base], stat)
     for metric, units in requests:
         if not units or metric not in columns:
             continue
@@ -118,11 +132,40 @@ def build_frame_table(
             continue
         if convert is None:
             raise InputError(f"metric {metric!r}: units {units!r} requested but no converter given")
-        columns[key] = np.asarray(convert(columns[metric], BASE_UNITS.get(metric, "dimensionless"), units), dtype=np.float64)
+        columns[key] = np.asarray(convert(columns[metric], base_unit(metric) or "dimensionless", units), dtype=np.float64)
     for col in columns.values():
         col.setflags(write=False)
     return FrameTable(count=count, fps_num=fps.numerator, fps_den=fps.denominator,
                       columns=columns, track=_track(telemetry))
+
+
+def base_unit(metric: str) -> str | None:
+    """The unit a FrameTable column is in before conversion ('speed.max' is in speed's); None if unknown."""
+    if metric in BASE_UNITS:
+        return BASE_UNITS[metric]
+    base, _, stat = metric.rpartition(".")
+    if stat in STATS and base in BASE_UNITS:
+        return BASE_UNITS[base]
+    if metric.startswith("ori."):
+        return "radian"
+    return {"dist": "meter", "odo": "meter"}.get(metric)
+
+
+def running(values: np.ndarray, stat: str) -> np.ndarray:
+    """Min, max or mean of `values` from frame 0 to each frame, skipping missing (NaN) values.
+
+    Frames are equally spaced, so the mean over frames is the time-weighted mean.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    ok = np.isfinite(v)
+    if stat == "avg":
+        n = np.cumsum(ok)
+        total = np.cumsum(np.where(ok, v, 0.0))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(n > 0, total / np.maximum(n, 1), np.nan)
+    fill = -np.inf if stat == "max" else np.inf
+    acc = (np.maximum if stat == "max" else np.minimum).accumulate(np.where(ok, v, fill))
+    return np.where(np.isfinite(acc), acc, np.nan)
 
 
 def _track(telemetry: Telemetry) -> np.ndarray:

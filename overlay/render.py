@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
-from overlay.frametable import FrameTable, column_key
+from overlay.frametable import FrameTable, base_unit, column_key
 from overlay.layout.nodes import Component, Frame, Group, Layout
 from overlay.layout.units import UnitSettings, fallback_label, resolve_unit
-from overlay.telemetry.timeseries import BASE_UNITS
 from overlay.widgets import lookup
 from overlay.widgets.base import Box, Context, Drawable, Place, ceil_even, floor_even, union
 from overlay.widgets.layers import Panel, merge_static, panel_parts
@@ -42,7 +41,7 @@ class Renderer:
     def _unit_label(self, metric: str | None, units: str | None) -> str:
         unit = resolve_unit(units, self.settings)
         if unit is None and metric:
-            unit = BASE_UNITS.get(metric)
+            unit = base_unit(metric)
         return fallback_label(unit)
 
     def _compile(self, nodes, offset: tuple[float, float]) -> list[Drawable]:

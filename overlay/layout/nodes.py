@@ -15,7 +15,7 @@ from overdash import InputError
 import numpy as np
 
 from overlay.layout.units import UnitSettings, format_label, pace_aware, resolve_unit
-from overlay.telemetry.timeseries import BASE_UNITS
+from overlay.frametable import base_unit
 
 DESIGN_SIZE = (1920, 1080)
 
@@ -116,7 +116,7 @@ class Layout:
             if "units" not in node.attrs:
                 return node
             metric = node.attrs.get("metric")
-            base = BASE_UNITS.get(metric) if metric else None
+            base = base_unit(metric) if metric else None
             unit = resolve_unit(node.attrs["units"], unit_settings)
             try:
                 if unit is not None:

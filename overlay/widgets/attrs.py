@@ -131,12 +131,20 @@ def parse_align(text: str) -> str:
     raise ValueError(f"must be one of {', '.join(ALIGNMENTS)} or a Pillow anchor like 'la', 'rs', 'mm'")
 
 
+STATS = ("min", "max", "avg")  # running statistics: metric="speed.max"
+
+
 def parse_metric(text: str) -> str:
     name = text.strip()
     name = METRIC_ALIASES.get(name, name)
-    if name not in METRICS:
-        raise ValueError(f"unknown metric; valid choices: {', '.join(sorted(METRICS))}")
-    return name
+    if name in METRICS:
+        return name
+    base, _, stat = name.rpartition(".")
+    base = METRIC_ALIASES.get(base, base)
+    if stat in STATS and base in METRICS:
+        return f"{base}.{stat}"
+    raise ValueError(f"unknown metric; valid choices: {', '.join(sorted(METRICS))}, "
+                     f"or any of them with .min, .max or .avg")
 
 
 def parse_text(text: str) -> str:
