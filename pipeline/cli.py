@@ -29,35 +29,43 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("output", type=Path, metavar="OUT", help="output video (.mp4, .mov, .mkv)")
     r.add_argument("--workers", type=int, default=default_workers(),
                    help="drawing processes (default: CPU count, %(default)s here)")
-    r.add_argument("--layout", default="default", help="bundled layout name or XML file (default: %(default)s)")
-    r.add_argument("--include", nargs="+", default=(), metavar="NAME", help="draw only these named layout parts")
-    r.add_argument("--exclude", nargs="+", default=(), metavar="NAME", help="leave out these named layout parts")
+    add_dashboard_options(r)
     r.add_argument("--no-chapters", action="store_true", help="render only the given file(s), not later chapters")
     r.add_argument("--gpmf", type=Path, metavar="FILE",
                    help="take the telemetry from this GoPro MP4 or raw GPMF track (.raw, .gpmd) instead")
     r.add_argument("--overlay-fps", metavar="FPS",
                    help="dashboard frame rate, e.g. 10 or 30000/1001 (default: the video's)")
-    r.add_argument("--units-speed", default="kph", help="kph, mph, knots, or any pint unit (default: %(default)s)")
-    r.add_argument("--units-altitude", default="metre", help="metre, feet, ... (default: %(default)s)")
-    r.add_argument("--units-distance", default="km", help="km, miles, nautical_miles, ... (default: %(default)s)")
-    r.add_argument("--units-temperature", default="degC", help="degC, degF, ... (default: %(default)s)")
     r.add_argument("--profile", default="auto", help="encoder profile name or JSON file (default: %(default)s)")
     r.add_argument("--ffmpeg", default="ffmpeg", help="ffmpeg executable (default: %(default)s)")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     r.add_argument("--debug", action="store_true", help="show tracebacks, including the failing child's")
 
     from pipeline.commands import add_export_parser, add_info_parser
+    from pipeline.preview import add_preview_parser
 
+    add_preview_parser(sub, add_dashboard_options)
     add_info_parser(sub)
     add_export_parser(sub)
     return parser
+
+
+def add_dashboard_options(p: argparse.ArgumentParser) -> None:
+    """What to draw and in which units: the same for render and preview."""
+    p.add_argument("--layout", default="default", help="bundled layout name or XML file (default: %(default)s)")
+    p.add_argument("--include", nargs="+", default=(), metavar="NAME", help="draw only these named layout parts")
+    p.add_argument("--exclude", nargs="+", default=(), metavar="NAME", help="leave out these named layout parts")
+    p.add_argument("--font", metavar="FILE", help="TrueType/OpenType font for all text (default: bundled DejaVu Sans)")
+    p.add_argument("--units-speed", default="kph", help="kph, mph, knots, or any pint unit (default: %(default)s)")
+    p.add_argument("--units-altitude", default="metre", help="metre, feet, ... (default: %(default)s)")
+    p.add_argument("--units-distance", default="km", help="km, miles, nautical_miles, ... (default: %(default)s)")
+    p.add_argument("--units-temperature", default="degC", help="degC, degF, ... (default: %(default)s)")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     debug = getattr(args, "debug", False)
     try:
-        if args.command in ("info", "export"):
+        if args.command in ("info", "export", "preview"):
             return args.func(args)
         if args.command == "render":
             from pipeline.render import render, config_from_args

@@ -29,6 +29,7 @@ class RenderConfig:
     ffmpeg: str = "ffmpeg"
     debug: bool = False
     quiet: bool = False
+    font: str | None = None
 
 
 def default_workers() -> int:
@@ -70,6 +71,8 @@ def check_paths(config: RenderConfig) -> None:
         raise InputError(f"{out}: folder {out.parent} is not writable")
     if out.exists() and any(out.resolve() == p.resolve() for p in (src, *config.more_inputs)):
         raise InputError(f"{out}: output would overwrite the input")
+    if config.font:
+        check_font(config.font)
     if config.workers < 1:
         raise InputError(f"--workers {config.workers}: must be at least 1")
 
@@ -87,3 +90,13 @@ def pil_flavour() -> str:
         except metadata.PackageNotFoundError:
             continue
     return f"PIL {PIL.__version__}"
+
+
+def check_font(font: str) -> None:
+    """A font the user named must load now, not in every worker."""
+    from PIL import ImageFont
+
+    try:
+        ImageFont.truetype(font, 16)
+    except OSError as exc:
+        raise InputError(f"{font}: cannot use this font ({exc})") from None

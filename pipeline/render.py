@@ -14,8 +14,8 @@ from fractions import Fraction
 from pathlib import Path
 
 from overdash import InputError
-from overlay.render import EMPTY_BOUNDS
 from overlay.layout.units import UnitSettings
+from pipeline.dashboard import build_dashboard
 from pipeline.config import RenderConfig, check_paths, parse_fps, pil_flavour
 from pipeline.progress import Progress
 from pipeline.scheduler import PipelineJob, RunStats, partial_path, run_pipeline
@@ -40,48 +40,24 @@ def config_from_args(args) -> RenderConfig:
         output=args.output, workers=args.workers, layout=args.layout,
         overlay_fps=parse_fps(args.overlay_fps), include=tuple(args.include), exclude=tuple(args.exclude),
         units=UnitSettings(args.units_speed, args.units_altitude, args.units_distance, args.units_temperature),
-        profile=args.profile, ffmpeg=args.ffmpeg, debug=args.debug, quiet=args.quiet)
+        profile=args.profile, ffmpeg=args.ffmpeg, debug=args.debug, quiet=args.quiet, font=args.font)
 
 
 def plan_render(config: RenderConfig) -> Plan:
     from encoders.command import OverlaySpec, Region, build_command, overlay_frames_needed
-    from encoders.chapters import concat_list, probe_chapters
+    from encoders.chapters import concat_list
     from encoders.capability import choose_profile
-    from overlay.frametable import build_frame_table
-    from overlay.layout import load_layout
-    from overlay.layout import pace_aware
-    from overlay.render import LayoutPainter, Renderer
-    from overlay.telemetry.chapters import find_chapters, load_gopro_chapters
-    from overlay.telemetry.gopro import load_gopro
-    from overlay.units import UnitConverter
 
     check_paths(config)
-    paths = [config.input, *config.more_inputs]
-    if config.chapters and len(paths) == 1:
-        paths = find_chapters(config.input)
-    video = probe_chapters(paths, ffprobe=_sibling(config.ffmpeg, "ffprobe"))
-    if config.gpmf:
-        telemetry = load_gopro(config.gpmf)
-    else:
-        telemetry = load_gopro(paths[0]) if len(paths) == 1 else load_gopro_chapters(paths)
-    if "gps" not in telemetry:
-        raise InputError(f"{config.input}: the GoPro telemetry has no GPS stream (GPS off, or a camera without GPS)")
-    units = config.units
-    layout = load_layout(config.layout, include=config.include, exclude=config.exclude)
-    converter = UnitConverter()
-    layout = layout.resolve_units(units, converter)
-
+    video, telemetry = load_source(config)
     video_fps = Fraction(video.fps_num, video.fps_den)
     fps = config.overlay_fps or video_fps
     # Enough frames to cover the video; ffmpeg takes exactly this many (see overlay_frames_needed).
     count = video.frame_count if fps == video_fps else (video.frame_count - 1) * fps // video_fps + 1
-    table = build_frame_table(telemetry, count, fps, layout.unit_requests(units), convert=pace_aware(converter.convert))
-
     size = (video.display_width, video.display_height)
-    boxes = Renderer(layout, table, size, units).regions()
-    if boxes == (EMPTY_BOUNDS,):
-        raise InputError(f"layout {config.layout!r} draws nothing inside a {size[0]}x{size[1]} video")
-    regions, atlas_w, atlas_h = pack_regions(boxes, Region)
+    dash = build_dashboard(config.layout, telemetry, count, fps, size, config.units,
+                           include=config.include, exclude=config.exclude, font=config.font)
+    regions, atlas_w, atlas_h = pack_regions(dash.regions, Region)
     choice = choose_profile(config.profile, ffmpeg=config.ffmpeg)
     note = f"encoder profile {choice.profile.name}" + (f" ({choice.reason})" if choice.reason else "")
     overlay = OverlaySpec(x=0, y=0, width=atlas_w, height=atlas_h, pix_fmt="rgba",
@@ -95,8 +71,26 @@ def plan_render(config: RenderConfig) -> Plan:
     job = PipelineJob(count=count, width=atlas_w, height=atlas_h, argv=tuple(argv), partial=partial,
                       output=config.output, workers=config.workers,
                       bands=tuple((r.atlas_y, r.height) for r in regions))
-    painter = LayoutPainter(layout, table, size, units, regions=boxes)
-    return Plan(job, painter, overlay, fps, note, video, concat)
+    return Plan(job, dash.painter, overlay, fps, note, video, concat)
+
+
+def load_source(config: RenderConfig):
+    """(VideoInfo, Telemetry) of the input: chapters joined, telemetry from --gpmf if given."""
+    from encoders.chapters import probe_chapters
+    from overlay.telemetry.chapters import find_chapters, load_gopro_chapters
+    from overlay.telemetry.gopro import load_gopro
+
+    paths = [config.input, *config.more_inputs]
+    if config.chapters and len(paths) == 1:
+        paths = find_chapters(config.input)
+    video = probe_chapters(paths, ffprobe=_sibling(config.ffmpeg, "ffprobe"))
+    if config.gpmf:
+        telemetry = load_gopro(config.gpmf)
+    else:
+        telemetry = load_gopro(paths[0]) if len(paths) == 1 else load_gopro_chapters(paths)
+    if "gps" not in telemetry:
+        raise InputError(f"{config.input}: the GoPro telemetry has no GPS stream (GPS off, or a camera without GPS)")
+    return video, telemetry
 
 
 def _sibling(ffmpeg: str, tool: str) -> str:
