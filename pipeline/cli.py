@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="dashboard frame rate, e.g. 10 or 30000/1001 (default: the video's)")
     r.add_argument("--profile", default="auto", help="encoder profile name or JSON file (default: %(default)s)")
     r.add_argument("--ffmpeg", default="ffmpeg", help="ffmpeg executable (default: %(default)s)")
+    r.add_argument("--profile-widgets", action="store_true", help="print the drawing time of each widget first")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     r.add_argument("--debug", action="store_true", help="show tracebacks, including the failing child's")
 

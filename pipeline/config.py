@@ -30,6 +30,7 @@ class RenderConfig:
     debug: bool = False
     quiet: bool = False
     font: str | None = None
+    profile_widgets: bool = False
 
 
 def default_workers() -> int:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
+
 from overdash import InputError
 from overlay.layout.units import UnitSettings
 from pipeline.dashboard import build_dashboard
@@ -40,7 +42,8 @@ def config_from_args(args) -> RenderConfig:
         output=args.output, workers=args.workers, layout=args.layout,
         overlay_fps=parse_fps(args.overlay_fps), include=tuple(args.include), exclude=tuple(args.exclude),
         units=UnitSettings(args.units_speed, args.units_altitude, args.units_distance, args.units_temperature),
-        profile=args.profile, ffmpeg=args.ffmpeg, debug=args.debug, quiet=args.quiet, font=args.font)
+        profile=args.profile, ffmpeg=args.ffmpeg, debug=args.debug, quiet=args.quiet, font=args.font,
+        profile_widgets=args.profile_widgets)
 
 
 def plan_render(config: RenderConfig) -> Plan:
@@ -72,6 +75,20 @@ def plan_render(config: RenderConfig) -> Plan:
                       output=config.output, workers=config.workers,
                       bands=tuple((r.atlas_y, r.height) for r in regions))
     return Plan(job, dash.painter, overlay, fps, note, video, concat)
+
+
+def print_widget_profile(plan: Plan, count: int, samples: int = 120) -> None:
+    """Time each widget over frames spread through the video, in this process, before rendering."""
+    from overlay.render import Renderer
+
+    p = plan.painter
+    renderer = Renderer(p.layout, p.table, p.video_size, p.unit_settings, font=p.font)
+    frames = sorted({int(i) for i in np.linspace(0, count - 1, min(samples, count))})
+    rows = renderer.profile(frames, p.regions)
+    total = sum(ms for _, ms in rows)
+    print(f"overdash: time per widget, mean over {len(frames)} frames (total {total:.2f} ms/frame):", file=sys.stderr)
+    for name, ms in rows:
+        print(f"  {ms:8.3f} ms  {name}", file=sys.stderr)
 
 
 def load_source(config: RenderConfig):
@@ -123,6 +140,8 @@ def render(config: RenderConfig) -> RunStats:
     say(f"overdash: {source} → {config.output}: {job.count} overlay frames at {float(plan.fps):.3f} fps, "
         f"{len(plan.overlay.placements())} region(s) covering {area / (plan.video.display_width * plan.video.display_height):.0%} "
         f"of the picture, {job.workers} workers, drawing with {pil_flavour()}; {plan.profile_note}")
+    if config.profile_widgets:
+        print_widget_profile(plan, job.count)
     progress = Progress(job.count, float(plan.fps), enabled=not config.quiet)
     try:
         if plan.concat:

@@ -134,3 +134,12 @@ def test_ctrl_c_during_render(tmp_path):
     alive = [p for p in descendants if p.is_running() and p.status() != psutil.STATUS_ZOMBIE
              and "resource_tracker" not in " ".join(p.cmdline())]
     assert not alive, f"left behind: {alive}"
+
+
+def test_profile_widgets_lists_each_widget(tmp_path):
+    proc = run("render", SAMPLE, tmp_path / "o.mp4", "--profile-widgets", "-q", "--workers", "1")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert lines[0].startswith("overdash: time per widget")
+    assert any("metric (" in ln and "default.xml:" in ln for ln in lines)  # named by type and layout line
+    assert any("circuit_map" in ln for ln in lines)

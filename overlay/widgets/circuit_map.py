@@ -49,6 +49,8 @@ class _Track(Drawable):
 
 
 class _Marker(Drawable):
+    label = "circuit_map position marker"
+
     def __init__(self, dot: Image.Image, px: np.ndarray, py: np.ndarray, box: Box):
         self.dot, self.px, self.py, self.box = dot, px, py, box
         self.r = dot.width // 2
