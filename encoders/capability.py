@@ -8,19 +8,27 @@ ffmpeg is re-tested. Failures expire after a day (a driver may get installed).
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 from overdash import OverdashError
-from encoders.profiles import Profile, load_profile
+from encoders.command import GPU_OVERLAY, HWUPLOAD, SURFACE_FORMATS, OverlaySpec, composite_graph
+from encoders.probe import VideoInfo
+from encoders.profiles import Profile, ProfileError, load_profile
 from encoders.tools import first_error_line, resolve_tool, run_tool
 
-AUTO_CANDIDATES = ("nvenc", "cpu")  # fastest first
+# fastest first: everything on the GPU, then GPU encode with CPU compositing, then the CPU
+AUTO_CANDIDATES = ("nvenc-full", "nvenc", "qsv", "vaapi", "videotoolbox", "cpu")
+# Global options that create or pick the hardware device; kept in the one-frame check.
+DEVICE_OPTIONS = ("-init_hw_device", "-filter_hw_device", "-vaapi_device", "-qsv_device")
+PLATFORM_ONLY = {"apple": "darwin"}  # gpu vendor → the only sys.platform it exists on
 CHECK_TIMEOUT = 20.0
 FAILURE_TTL = 24 * 3600.0
 
@@ -31,6 +39,7 @@ class ProfileChoice:
 
     profile: Profile
     reason: str | None = None
+    notice: str | None = None   # e.g. switched to the HEVC sibling for a 5.3K video (check_limits)
 
 
 def default_cache_path() -> Path:
@@ -54,14 +63,114 @@ def encoder_works(ffmpeg: str, encoder: str, *, cache_path: Path | None = None,
     The reason is ffmpeg's first error line, e.g. "Cannot load libcuda.so.1".
     A missing ffmpeg raises OverdashError: that is not an encoder problem.
     """
+    return _cached_check(ffmpeg, encoder, lambda: _one_frame_encode(ffmpeg, encoder, timeout),
+                         cache_path=cache_path, refresh=refresh)
+
+
+def profile_works(profile: Profile, *, ffmpeg: str = "ffmpeg", cache_path: Path | None = None,
+                  timeout: float = CHECK_TIMEOUT, refresh: bool = False) -> tuple[bool, str]:
+    """(True, "ok") if this machine can run the profile, else (False, one-line reason).
+
+    Checks, cheapest first: the platform (VideoToolbox is macOS only); the filters
+    the profile's graph needs (`ffmpeg -filters`); then a real one-frame run of the
+    profile's own path — hardware device, upload, GPU overlay filter, encoder with
+    the profile's output options — cached like encoder_works. The source's
+    hardware decode is not exercised (it needs a real file); ffmpeg falls back to
+    software decoding where the GPU cannot decode a codec.
+    """
+    platform = PLATFORM_ONLY.get(profile.gpu or "")
+    if platform and not sys.platform.startswith(platform):
+        return False, f"{profile.encoder} exists on macOS only"
+    missing = [f for f in required_filters(profile) if f not in available_filters(ffmpeg)]
+    if missing:
+        return False, f"this ffmpeg has no {', '.join(missing)} filter"
+    argv = check_argv(profile, ffmpeg=ffmpeg)
+    key = "profile:" + " ".join(argv[1:])
+    return _cached_check(ffmpeg, key, lambda: _run_check(argv, timeout), cache_path=cache_path, refresh=refresh)
+
+
+def required_filters(profile: Profile) -> tuple[str, ...]:
+    """ffmpeg filters the profile's graph uses beyond the everyday software ones."""
+    needed = []
+    if profile.compositor != "cpu":
+        needed.append(GPU_OVERLAY[profile.compositor])
+        if profile.compositor == "cuda" and "-hwaccel_output_format" in profile.input_options:
+            needed.append("scale_cuda")
+    if profile.compositor != "cpu" or profile.hwupload:
+        needed.append("hwupload")
+    return tuple(needed)
+
+
+@functools.lru_cache(maxsize=8)
+def available_filters(ffmpeg: str = "ffmpeg") -> frozenset[str]:
+    """Names `ffmpeg -filters` lists (what it was built with; not proof that they run)."""
+    done = run_tool([resolve_tool(ffmpeg), "-hide_banner", "-filters"], timeout=CHECK_TIMEOUT)
+    names = set()
+    for line in done.stdout.splitlines():
+        parts = line.split()
+        if len(parts) >= 3 and "->" in parts[2]:
+            names.add(parts[1])
+    return frozenset(names)
+
+
+def check_argv(profile: Profile, *, ffmpeg: str = "ffmpeg", size: int = 256) -> list[str]:
+    """The one-frame run that tells whether `profile` works: its device options, its
+    composite graph (GPU compositors: upload + GPU overlay) and its encoder settings,
+    on a lavfi test picture, into the null muxer."""
+    device = _device_options(profile.input_options)
+    head = [ffmpeg, "-hide_banner", "-loglevel", "error", "-nostats", "-nostdin", *device]
+    picture = f"testsrc2=size={size}x{size}:rate=30:duration=0.1"
+    tail = ["-frames:v", "1", "-c:v", profile.encoder]
+    if profile.overlay_only:
+        return head + ["-f", "lavfi", "-i", f"{picture},format=rgba", *tail, "-pix_fmt", profile.pix_fmt,
+                       *profile.output_options, "-f", "null", "-"]
+    if not profile.gpu_frames:
+        return head + ["-f", "lavfi", "-i", picture, *tail, "-pix_fmt", profile.pix_fmt,
+                       *profile.output_options, "-f", "null", "-"]
+    video = VideoInfo(path=Path("lavfi"), width=size, height=size, fps_num=30, fps_den=1, frame_count=3,
+                      duration=0.1, start_time=0.0, has_audio=False, audio_codec=None, video_codec="rawvideo",
+                      pix_fmt="yuv420p", creation_time=None, rotation=0, gpmd_stream=None)
+    overlay = OverlaySpec(x=16, y=16, width=64, height=32, fps_num=30)
+    # The lavfi source is in system memory, never GPU-decoded: build the graph as for a CPU-decoded source.
+    cpu_decoded = Profile(**{**profile.__dict__, "input_options": tuple(device)})
+    graph = composite_graph(cpu_decoded, "0:v", "[1:v]format=rgba", video, overlay, overlay.placements())
+    return head + ["-f", "lavfi", "-i", f"{picture},format=yuv420p",
+                   "-f", "lavfi", "-i", "color=c=red@0.5:size=64x32:rate=30:duration=0.1,format=rgba",
+                   "-filter_complex", graph, "-map", "[vout]", *tail, *profile.output_options, "-f", "null", "-"]
+
+
+def _device_options(options: Sequence[str]) -> list[str]:
+    kept = []
+    for i, token in enumerate(options[:-1]):
+        if token in DEVICE_OPTIONS:
+            kept += [token, options[i + 1]]
+    return kept
+
+
+def _run_check(argv: list[str], timeout: float) -> tuple[bool, str]:
+    try:
+        done = run_tool(argv, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return False, f"no answer within {timeout:g} s"
+    if done.returncode == 0:
+        return True, "ok"
+    reason = first_error_line(done.stderr).rstrip(".")
+    if reason.startswith("Device creation failed"):
+        reason = f"cannot open the hardware device ({reason})"
+    return False, reason
+
+
+def _cached_check(ffmpeg: str, name: str, check, *, cache_path: Path | None, refresh: bool) -> tuple[bool, str]:
+    """A check's answer from the per-machine cache (keyed by ffmpeg identity, then name), or run it."""
     cache_path = default_cache_path() if cache_path is None else Path(cache_path)
     key = ffmpeg_identity(ffmpeg)
     cache = _read_cache(cache_path)
-    entry = cache.get(key, {}).get(encoder)
+    entry = cache.get(key, {}).get(name)
     if entry and not refresh and (entry["ok"] or time.time() - entry["checked"] < FAILURE_TTL):
         return entry["ok"], entry["reason"]
-    ok, reason = _one_frame_encode(ffmpeg, encoder, timeout)
-    cache.setdefault(key, {})[encoder] = {"ok": ok, "reason": reason, "checked": time.time()}
+    ok, reason = check()
+    cache = _read_cache(cache_path)  # re-read: another check may have written meanwhile
+    cache.setdefault(key, {})[name] = {"ok": ok, "reason": reason, "checked": time.time()}
     _write_cache(cache_path, cache)
     return ok, reason
 
@@ -69,28 +178,48 @@ def encoder_works(ffmpeg: str, encoder: str, *, cache_path: Path | None = None,
 def choose_profile(name: str = "auto", *, ffmpeg: str = "ffmpeg",
                    candidates: Sequence[str] = AUTO_CANDIDATES,
                    dirs: Sequence[Path] | None = None,
-                   cache_path: Path | None = None) -> ProfileChoice:
-    """'auto' → the first working candidate, with a one-line reason for each skipped one.
+                   cache_path: Path | None = None,
+                   video: VideoInfo | None = None) -> ProfileChoice:
+    """'auto' → the first working candidate, with a one-line reason for the skipped ones.
 
-    Any other name or path is loaded and checked too: a profile whose encoder
-    cannot run here fails now, not minutes into a render.
+    Any other name or path is loaded and checked too: a profile that cannot run
+    here fails now, not minutes into a render. With `video`, the encoder's size
+    limits are checked as well (encoders.limits.check_limits): the choice may
+    switch to the profile's HEVC fallback (ProfileChoice.notice says so), and a
+    video no candidate can encode is an InputError before anything is rendered.
     """
+    from encoders.limits import check_limits
+
+    def fit(profile: Profile) -> tuple[Profile, str | None]:
+        return check_limits(profile, video, dirs=dirs) if video is not None else (profile, None)
+
     if name != "auto":
-        profile = load_profile(name, dirs=dirs)
-        ok, reason = encoder_works(ffmpeg, profile.encoder, cache_path=cache_path)
+        profile, notice = fit(load_profile(name, dirs=dirs))
+        ok, reason = profile_works(profile, ffmpeg=ffmpeg, cache_path=cache_path)
         if not ok:
-            raise OverdashError(f"profile '{profile.name}': encoder {profile.encoder} "
-                                f"does not work here ({reason}); choose another profile, e.g. cpu")
-        return ProfileChoice(profile)
-    skipped: list[str] = []
+            raise OverdashError(f"profile '{profile.name}' does not work here ({reason}); "
+                                f"choose another profile, e.g. cpu (see `overdash profiles`)")
+        return ProfileChoice(profile, None, notice)
+    skipped: dict[str, list[str]] = {}
     for candidate in candidates:
-        profile = load_profile(candidate, dirs=dirs)
-        ok, reason = encoder_works(ffmpeg, profile.encoder, cache_path=cache_path)
+        try:
+            profile, notice = fit(load_profile(candidate, dirs=dirs))
+        except ProfileError:
+            raise
+        except OverdashError as exc:  # too large for this encoder and no fallback
+            skipped.setdefault(str(exc).split(": ", 1)[-1], []).append(candidate)
+            continue
+        ok, reason = profile_works(profile, ffmpeg=ffmpeg, cache_path=cache_path)
         if ok:
-            why = "; ".join(skipped) + f" — using {profile.name}" if skipped else None
-            return ProfileChoice(profile, why)
-        skipped.append(f"{profile.name} unavailable: {reason}")
-    raise OverdashError(f"no working encoder among {', '.join(candidates)} ({'; '.join(skipped)})")
+            return ProfileChoice(profile, _skipped_line(skipped, profile.name) if skipped else None, notice)
+        skipped.setdefault(reason, []).append(candidate)
+    raise OverdashError(f"no working profile among {', '.join(candidates)} ({_skipped_line(skipped)})")
+
+
+def _skipped_line(skipped: dict[str, list[str]], chosen: str | None = None) -> str:
+    """'nvenc-full, nvenc unavailable: Cannot load libcuda.so.1; qsv unavailable: … — using cpu'."""
+    line = "; ".join(f"{', '.join(names)} unavailable: {reason}" for reason, names in skipped.items())
+    return line + (f" — using {chosen}" if chosen else "")
 
 
 def _one_frame_encode(ffmpeg: str, encoder: str, timeout: float) -> tuple[bool, str]:

@@ -26,8 +26,15 @@ from encoders.profiles import Profile
 from encoders.tools import path_arg
 
 OVERLAY_PIX_FMTS = ("rgba", "yuva420p")
-# ffmpeg muxer for each output extension a profile may allow.
-MUXERS = {"mp4": "mp4", "mov": "mov", "mkv": "matroska"}
+# ffmpeg muxer for each output extension a profile may allow ("png": an image sequence).
+MUXERS = {"mp4": "mp4", "mov": "mov", "mkv": "matroska", "webm": "webm", "png": "image2"}
+# The GPU overlay filter of each compositor, and what the overlay is uploaded as.
+GPU_OVERLAY = {"cuda": "overlay_cuda", "qsv": "overlay_qsv", "vaapi": "overlay_vaapi"}
+# QSV and VAAPI surfaces come from a fixed pool: hwupload needs room for the frames in flight.
+HWUPLOAD = {"cuda": "hwupload", "qsv": "hwupload=extra_hw_frames=64", "vaapi": "hwupload"}
+# Software formats uploaded for VAAPI/QSV: 4:2:0 surfaces are NV12 / P010 there.
+SURFACE_FORMATS = {"yuv420p": "nv12", "yuvj420p": "nv12", "yuv420p10le": "p010le"}
+GPMF_CONTAINERS = ("mp4", "mov")
 # Audio codecs the mp4 muxer of ffmpeg 5.1 accepts as a stream copy; others are re-encoded.
 MP4_COPYABLE_AUDIO = frozenset({"aac", "mp3", "ac3", "eac3", "alac", "opus", "flac", "mp2"})
 FALLBACK_AUDIO = ("-c:a", "aac", "-b:a", "192k")
@@ -110,18 +117,26 @@ def output_container(final_path) -> str:
     if ext == "m4v":
         return "mp4"
     if ext not in MUXERS:
-        raise InputError(f"{final_path}: unsupported output format '.{ext}' (use .mp4, .mov or .mkv)")
+        raise InputError(f"{final_path}: unsupported output format '.{ext}' (use .mp4, .mov or .mkv; "
+                         f"overlay-only profiles also .webm or a .png sequence)")
+    if ext == "png" and "%" not in Path(final_path).name:
+        raise InputError(f"{final_path}: a PNG sequence needs a numbered name pattern, e.g. frame-%06d.png")
     return ext
 
 
 def build_command(profile: Profile, video: VideoInfo, overlay: OverlaySpec, output_path, *,
                   ffmpeg: str = "ffmpeg", threads: int | None = None,
-                  final_path=None, concat_path=None) -> list[str]:
+                  final_path=None, concat_path=None, keep_gpmf: bool = False) -> list[str]:
     """argv for: source + overlay frames on stdin → composited, encoded output_path.
 
     final_path is the name the output will be renamed to (default output_path);
     the container is chosen from its extension, not from the temporary name's.
+    keep_gpmf copies the source's GPMF telemetry track (codec tag gpmd) into
+    MP4/MOV output, so other tools still find the telemetry there.
     """
+    if profile.overlay_only:
+        raise InputError(f"profile '{profile.name}' writes the overlay alone (no source video): "
+                         "it is encoded with build_overlay_only_command")
     container = _check_output(profile, final_path if final_path is not None else output_path)
     places = overlay.placements()
     for r in places:
@@ -129,7 +144,10 @@ def build_command(profile: Profile, video: VideoInfo, overlay: OverlaySpec, outp
             raise ValueError(
                 f"overlay region {r.width}x{r.height}+{r.x}+{r.y} "
                 f"exceeds the {video.display_width}x{video.display_height} video")
-    graph = _overlay_graph(video, overlay, places)
+    if profile.compositor != "cpu" and video.rotation:
+        raise InputError(f"{video.path}: rotated video ({video.rotation}°) cannot be composited on the GPU "
+                         f"(profile '{profile.name}'); use a profile with the cpu compositor, e.g. nvenc or cpu")
+    graph = _overlay_graph(profile, video, overlay, places)
     return [
         ffmpeg, *LOGGING, "-y",
         *(["-filter_complex_threads", str(threads)] if threads else []),
@@ -137,20 +155,58 @@ def build_command(profile: Profile, video: VideoInfo, overlay: OverlaySpec, outp
         "-f", "rawvideo", "-pix_fmt", overlay.pix_fmt, "-s", f"{overlay.width}x{overlay.height}",
         "-framerate", f"{overlay.fps_num}/{overlay.fps_den}", "-i", "pipe:0",
         "-filter_complex", graph,
-        "-map", "[vout]", "-map", "0:a?",
-        *_output_args(profile, video, container, threads), path_arg(output_path),
+        "-map", "[vout]", "-map", "0:a?", *_gpmf_maps(video, container, keep_gpmf, final_path or output_path),
+        *_output_args(profile, video, container, threads, gpmf=keep_gpmf), path_arg(output_path),
     ]
+
+
+def build_overlay_only_command(profile: Profile, overlay_size: tuple[int, int], fps, output_path, *,
+                               final_path=None, ffmpeg: str = "ffmpeg",
+                               threads: int | None = None) -> list[str]:
+    """argv for an overlay-only profile: full-frame RGBA frames on stdin → a video with alpha.
+
+    overlay_size is (width, height) of each frame on the pipe, normally the
+    video's display size; fps a Fraction (or int) — the overlay frame rate.
+    Every frame sent is encoded, one output frame each; there is no source
+    video, audio or metadata. For the image-sequence profile (`png` with a
+    .png final name) output_path is a name pattern such as DIR/frame-%06d.png:
+    write into a temporary directory and rename the directory at the end.
+    """
+    if not profile.overlay_only:
+        raise InputError(f"profile '{profile.name}' composites onto the source video: "
+                         "it is encoded with build_command")
+    width, height = (int(v) for v in overlay_size)
+    if width <= 0 or height <= 0:
+        raise ValueError(f"overlay size {width}x{height} is invalid")
+    rate = Fraction(fps)
+    if rate <= 0:
+        raise ValueError(f"overlay frame rate {fps} is invalid")
+    container = _check_output(profile, final_path if final_path is not None else output_path)
+    args = [
+        ffmpeg, *LOGGING, "-y",
+        "-f", "rawvideo", "-pix_fmt", "rgba", "-s", f"{width}x{height}",
+        "-framerate", f"{rate.numerator}/{rate.denominator}", "-i", "pipe:0",
+        "-map", "0:v", "-c:v", profile.encoder, "-pix_fmt", profile.pix_fmt, *profile.output_options,
+        *(["-threads", str(threads)] if threads else []),
+        "-an", "-fps_mode", "passthrough",
+    ]
+    if container == "mov":
+        args += ["-movflags", "+faststart"]
+    return args + ["-f", MUXERS[container], path_arg(output_path)]
 
 
 def build_transcode_command(profile: Profile, video: VideoInfo, output_path, *,
                             ffmpeg: str = "ffmpeg", threads: int | None = None,
                             final_path=None, concat_path=None) -> list[str]:
     """argv for the same encode without an overlay: the baseline overdash's overhead is measured against."""
+    if profile.overlay_only:
+        raise InputError(f"profile '{profile.name}' writes the overlay alone: there is nothing to transcode")
     container = _check_output(profile, final_path if final_path is not None else output_path)
+    upload = _hwupload_tail(profile)
     return [
         ffmpeg, *LOGGING, "-nostdin", "-y",
         *profile.input_options, *_source_input(video, concat_path),
-        "-map", f"0:{video.video_stream}", "-map", "0:a?",
+        "-map", f"0:{video.video_stream}", "-map", "0:a?", *(["-vf", upload] if upload else []),
         *_output_args(profile, video, container, threads), path_arg(output_path),
     ]
 
@@ -182,28 +238,99 @@ def blend_formats(video: VideoInfo, overlay: OverlaySpec) -> tuple[str, str | No
     return blend, f"scale=out_range={rng}:out_color_matrix={video.color_matrix},format={overlay_fmt}"
 
 
-def _overlay_graph(video: VideoInfo, overlay: OverlaySpec, places: tuple[Region, ...]) -> str:
+def _overlay_graph(profile: Profile, video: VideoInfo, overlay: OverlaySpec,
+                   places: tuple[Region, ...]) -> str:
     """Timing fix-up of the overlay stream, then one crop + overlay per region, chained.
 
     The overlay is converted once, before it is split into regions, to the format
-    the blend wants; the source video is left in its own format.
+    the blend wants. With the cpu compositor the source is left in its own format;
+    GPU compositors convert (or upload) it to the profile's surface format and
+    upload each overlay region (see encoders.profiles: "compositor").
     """
-    blend, convert = blend_formats(video, overlay)
     timing = (f"[1:v]trim=end_frame={overlay_frames_needed(video, overlay)},settb=AVTB,"
-              f"setpts=PTS-STARTPTS{_overlay_shift(video):+.6f}/TB" + (f",{convert}" if convert else ""))
-    if not overlay.regions:
-        return (f"{timing}[ovl];[0:{video.video_stream}][ovl]overlay=x={overlay.x}:y={overlay.y}"
-                f":eof_action=repeat:format={blend}[vout]")
+              f"setpts=PTS-STARTPTS{_overlay_shift(video):+.6f}/TB")
+    return composite_graph(profile, f"0:{video.video_stream}", timing, video, overlay, places)
+
+
+def composite_graph(profile: Profile, main: str, overlay_chain: str, video: VideoInfo,
+                    overlay: OverlaySpec, places: tuple[Region, ...]) -> str:
+    """The blend part of the graph: `main` (a stream label) under the overlay regions → [vout].
+
+    overlay_chain starts with the overlay's input label and has no output label.
+    Used for the render and, with lavfi inputs, for the one-frame capability check.
+    """
+    kind = profile.compositor
+    if kind == "cpu":
+        blend, convert = blend_formats(video, overlay)
+        blend_filter = f"overlay=x={{x}}:y={{y}}:eof_action=repeat:format={blend}"
+        head, upload, tail = "", "", _hwupload_tail(profile)
+    else:
+        head, convert, upload = _gpu_inputs(profile, video, overlay)
+        opts = "x={x}:y={y}" + ("" if kind == "vaapi" else ":eof_action=repeat")  # 5.1 overlay_vaapi has none
+        blend_filter = f"{GPU_OVERLAY[kind]}={opts}"
+        tail = ""
+    chain = overlay_chain + (f",{convert}" if convert else "")
     n = len(places)
-    parts = [timing + (f",split={n}" + "".join(f"[s{i}]" for i in range(n)) if n > 1 else "[s0]")]
+    if not overlay.regions:
+        parts = [chain + (f",{upload}" if upload else "") + "[r0]"]
+    else:
+        parts = [chain + (f",split={n}" + "".join(f"[s{i}]" for i in range(n)) if n > 1 else "[s0]")]
+        parts += [f"[s{i}]crop={r.width}:{r.height}:0:{r.atlas_y}" + (f",{upload}" if upload else "") + f"[r{i}]"
+                  for i, r in enumerate(places)]
+    below = main
+    if head:
+        parts.append(f"[{main}]{head}[base]")
+        below = "base"
     for i, r in enumerate(places):
-        parts.append(f"[s{i}]crop={r.width}:{r.height}:0:{r.atlas_y}[r{i}]")
-    below = f"0:{video.video_stream}"
-    for i, r in enumerate(places):
-        out = "vout" if i == n - 1 else f"v{i}"
-        parts.append(f"[{below}][r{i}]overlay=x={r.x}:y={r.y}:eof_action=repeat:format={blend}[{out}]")
+        out = ("vblend" if tail else "vout") if i == n - 1 else f"v{i}"
+        parts.append(f"[{below}][r{i}]" + blend_filter.format(x=r.x, y=r.y) + f"[{out}]")
         below = out
+    if tail:
+        parts.append(f"[vblend]{tail}[vout]")
     return ";".join(parts)
+
+
+def _hwupload_tail(profile: Profile) -> str:
+    """After CPU compositing: convert and upload for an encoder that takes only GPU surfaces."""
+    if profile.hwupload is None:
+        return ""
+    surface = SURFACE_FORMATS.get(profile.pix_fmt, profile.pix_fmt)
+    return f"format={surface},{HWUPLOAD[profile.hwupload]}"
+
+
+def _gpu_inputs(profile: Profile, video: VideoInfo, overlay: OverlaySpec) -> tuple[str, str, str]:
+    """(filters bringing the source to GPU surfaces or "", overlay conversion, per-region upload)."""
+    kind = profile.compositor
+    decoded_on_gpu = _option_value(profile.input_options, "-hwaccel_output_format") == kind
+    surface = profile.pix_fmt
+    upload = HWUPLOAD[kind]
+    if kind == "cuda":
+        # overlay_cuda blends a yuva420p overlay onto yuv420p/nv12, both on the GPU; scale_cuda
+        # converts what NVDEC made (nv12, p010 for 10-bit HEVC) to that surface. The blend mixes
+        # raw YUV values, so the overlay is converted with the source's range and matrix.
+        head = f"scale_cuda=format={surface}" if decoded_on_gpu else f"format={surface},{upload}"
+        rng = "full" if video.full_range else "limited"
+        convert = (None if overlay.pix_fmt == "yuva420p" else
+                   f"scale=out_range={rng}:out_color_matrix={video.color_matrix},format=yuva420p")
+        return head, convert, upload
+    # overlay_qsv blends a bgra overlay with per-pixel alpha onto nv12 surfaces; overlay_vaapi
+    # (ffmpeg 6+) an rgba one. The source is decoded on the CPU unless the profile keeps it on the GPU.
+    head = "" if decoded_on_gpu else f"format={SURFACE_FORMATS.get(surface, surface)},{upload}"
+    return head, "format=bgra" if kind == "qsv" else "format=rgba", upload
+
+
+def _option_value(options, flag: str) -> str | None:
+    return next((options[i + 1] for i, tok in enumerate(options[:-1]) if tok == flag), None)
+
+
+def _gpmf_maps(video: VideoInfo, container: str, keep_gpmf: bool, final_path) -> list[str]:
+    if not keep_gpmf:
+        return []
+    if container not in GPMF_CONTAINERS:
+        raise InputError(f"{final_path}: --keep-gpmf needs .mp4 or .mov output (a GPMF track is an MP4 track)")
+    if video.gpmd_stream is None:
+        raise InputError(f"{video.path}: --keep-gpmf: the source has no GPMF (gpmd) track to keep")
+    return ["-map", f"0:{video.gpmd_stream}"]
 
 
 def _source_input(video: VideoInfo, concat_path) -> list[str]:
@@ -236,11 +363,19 @@ def _overlay_shift(video: VideoInfo) -> float:
     return video.timeline_offset - min(GUARD_SECONDS, 0.25 * video.fps_den / video.fps_num)
 
 
-def _output_args(profile: Profile, video: VideoInfo, container: str, threads: int | None) -> list[str]:
-    args = ["-c:v", profile.encoder, "-pix_fmt", profile.pix_fmt, *profile.output_options]
+def _output_args(profile: Profile, video: VideoInfo, container: str, threads: int | None,
+                 gpmf: bool = False) -> list[str]:
+    # GPU surfaces reach the encoder as the graph made them: a -pix_fmt would make ffmpeg
+    # insert a software conversion that cannot read them.
+    pix_fmt = [] if profile.gpu_frames else ["-pix_fmt", profile.pix_fmt]
+    args = ["-c:v", profile.encoder, *pix_fmt, *profile.output_options]
     if threads:
         args += ["-threads", str(threads)]
     args += _audio_args(profile, video, container)
+    if gpmf:
+        # ffmpeg reads the GPMF track as codec bin_data; -copy_unknown keeps streams it cannot
+        # identify, the tag makes the mov/mp4 muxer write the 'gpmd' sample entry GoPro tools look for.
+        args += ["-c:d", "copy", "-copy_unknown", "-tag:d", "gpmd"]
     # passthrough: one output frame per composited frame, never duplicated or dropped to
     # fit a constant rate (ffmpeg's default for mp4), so the frame count is the source's.
     args += ["-map_metadata", "0", "-fps_mode", "passthrough"]

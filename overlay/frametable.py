@@ -103,6 +103,7 @@ def build_frame_table(
     requests: Iterable[tuple[str, str | None]] = (),
     *,
     convert=None,
+    zone=None,
 ) -> FrameTable:
     """Interpolate every known metric at the frame times, then add converted columns.
 
@@ -133,10 +134,29 @@ def build_frame_table(
         if convert is None:
             raise InputError(f"metric {metric!r}: units {units!r} requested but no converter given")
         columns[key] = np.asarray(convert(columns[metric], base_unit(metric) or "dimensionless", units), dtype=np.float64)
+    if zone is not None and "timestamp" in columns:
+        columns["utc-offset"] = utc_offsets(columns["timestamp"], zone)
     for col in columns.values():
         col.setflags(write=False)
     return FrameTable(count=count, fps_num=fps.numerator, fps_den=fps.denominator,
                       columns=columns, track=_track(telemetry))
+
+
+def utc_offsets(timestamps: np.ndarray, zone) -> np.ndarray:
+    """Seconds to add to UTC for wall-clock time in `zone` at each frame (DST changes included).
+
+    Computed once per distinct minute, so a long ride costs a few hundred zone look-ups.
+    """
+    from datetime import datetime, timezone
+
+    out = np.full(len(timestamps), np.nan)
+    ok = np.isfinite(timestamps)
+    minutes = np.floor(timestamps[ok] / 60.0)
+    uniq, inverse = np.unique(minutes, return_inverse=True)
+    offsets = np.array([datetime.fromtimestamp(m * 60.0, timezone.utc).astimezone(zone).utcoffset().total_seconds()
+                        for m in uniq])
+    out[ok] = offsets[inverse] if len(uniq) else []
+    return out
 
 
 def base_unit(metric: str) -> str | None:

@@ -33,9 +33,27 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--no-chapters", action="store_true", help="render only the given file(s), not later chapters")
     r.add_argument("--gpmf", type=Path, metavar="FILE",
                    help="take the telemetry from this GoPro MP4 or raw GPMF track (.raw, .gpmd) instead")
+    g = r.add_argument_group("ride files (GPX, FIT)")
+    g.add_argument("--gpx", metavar="FILE", help="GPX (.gpx, .gpx.gz) of the ride: hr, cadence, power, temperature, …")
+    g.add_argument("--fit", metavar="FILE", help="FIT file of the ride (Garmin, Wahoo, Karoo, …)")
+    g.add_argument("--merge", choices=("extend", "replace"), default="extend",
+                   help="extend: add what the camera lacks; replace: position and speed from the file "
+                        "(default: %(default)s)")
+    g.add_argument("--sync", choices=("off", "auto"), default="off",
+                   help="auto: find the file's clock offset by matching its speed and track to the camera's GPS")
+    g.add_argument("--offset", type=float, default=0.0, metavar="SECONDS",
+                   help="shift the file's data by this many seconds (added to what --sync finds)")
+    g.add_argument("--start", metavar="ISO8601",
+                   help="UTC time of the video's first frame, for cameras without GPS (default: the camera's "
+                        "GPS time, else the file's creation time)")
+    r.add_argument("--tz", metavar="ZONE",
+                   help="time zone for dates and times on the dashboard, e.g. Europe/Paris "
+                        "(default: where the ride happened)")
     r.add_argument("--overlay-fps", metavar="FPS",
                    help="dashboard frame rate, e.g. 10 or 30000/1001 (default: the video's)")
     r.add_argument("--profile", default="auto", help="encoder profile name or JSON file (default: %(default)s)")
+    r.add_argument("--keep-gpmf", action="store_true",
+                   help="copy the GoPro telemetry track into the output, so other tools still find it")
     r.add_argument("--ffmpeg", default="ffmpeg", help="ffmpeg executable (default: %(default)s)")
     r.add_argument("--profile-widgets", action="store_true", help="print the drawing time of each widget first")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -43,10 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     from pipeline.commands import add_export_parser, add_info_parser
     from pipeline.preview import add_preview_parser
+    from pipeline.profiles_cmd import add_profiles_parser
 
     add_preview_parser(sub, add_dashboard_options)
     add_info_parser(sub)
     add_export_parser(sub)
+    add_profiles_parser(sub)
     return parser
 
 
@@ -66,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     debug = getattr(args, "debug", False)
     try:
-        if args.command in ("info", "export", "preview"):
+        if args.command in ("info", "export", "preview", "profiles"):
             return args.func(args)
         if args.command == "render":
             from pipeline.render import render, config_from_args

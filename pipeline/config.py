@@ -31,6 +31,14 @@ class RenderConfig:
     quiet: bool = False
     font: str | None = None
     profile_widgets: bool = False
+    gpx: Path | None = None              # ride file merged onto the video's timeline
+    fit: Path | None = None
+    merge: str = "extend"                # extend: add what the camera lacks; replace: position/speed from the file
+    sync: str = "off"                    # auto: find the file's clock offset against the camera's GPS
+    offset: float = 0.0                  # seconds added to the file's clock
+    start: str | None = None             # ISO 8601 UTC of the first frame, when the video cannot tell
+    tz: str | None = None                # display time zone; default: where the ride happened
+    keep_gpmf: bool = False
 
 
 def default_workers() -> int:
@@ -56,7 +64,10 @@ def parse_fps(text: str | None) -> Fraction | None:
 def check_paths(config: RenderConfig) -> None:
     """Fail before any work for mistakes a user can fix at once."""
     src, out = config.input, config.output
-    for path in (src, *config.more_inputs, *([config.gpmf] if config.gpmf else [])):
+    extra = [p for p in (config.gpmf, config.gpx, config.fit) if p]
+    if config.gpx and config.fit:
+        raise InputError("give --gpx or --fit, not both")
+    for path in (src, *config.more_inputs, *extra):
         if not path.exists():
             raise InputError(f"{path}: no such file")
         if path.is_dir():

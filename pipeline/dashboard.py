@@ -18,7 +18,7 @@ class Dashboard:
 
 
 def build_dashboard(layout_ref: str, telemetry, count: int, fps: Fraction, size: tuple[int, int], units, *,
-                    include=(), exclude=(), font: str | None = None) -> Dashboard:
+                    include=(), exclude=(), font: str | None = None, zone=None) -> Dashboard:
     from overlay.frametable import build_frame_table
     from overlay.layout import load_layout, pace_aware
     from overlay.render import EMPTY_BOUNDS, LayoutPainter, Renderer
@@ -27,7 +27,8 @@ def build_dashboard(layout_ref: str, telemetry, count: int, fps: Fraction, size:
     layout = load_layout(layout_ref, include=include, exclude=exclude)
     converter = UnitConverter()
     layout = layout.resolve_units(units, converter)
-    table = build_frame_table(telemetry, count, fps, layout.unit_requests(units), convert=pace_aware(converter.convert))
+    table = build_frame_table(telemetry, count, fps, layout.unit_requests(units),
+                              convert=pace_aware(converter.convert), zone=zone)
     boxes = Renderer(layout, table, size, units, font=font).regions()
     if boxes == (EMPTY_BOUNDS,):
         raise InputError(f"layout {layout_ref!r} draws nothing inside a {size[0]}x{size[1]} picture")

@@ -97,12 +97,14 @@ def draw_preview(args, units) -> None:
             size = (layout.width, layout.height)
         count = int(telemetry["gps"].span[1] * DEMO_FPS)
         fps = DEMO_FPS
+        zone = None
         background = _demo_background(size)
     else:
-        from pipeline.render import load_source
+        from pipeline.sources import load_source
 
         config = RenderConfig(input=args.input, output=args.output.with_suffix(".mp4"), workers=1)
-        video, telemetry = load_source(config)
+        source = load_source(config)
+        video, telemetry, zone = source.video, source.telemetry, source.zone
         size = (video.display_width, video.display_height)
         count, fps = video.frame_count, video.fps
         background = None
@@ -114,7 +116,7 @@ def draw_preview(args, units) -> None:
     if background is None:
         background = _video_frame(args.input, video, frame)
     dash = build_dashboard(args.layout, telemetry, count, fps, size, units,
-                           include=tuple(args.include), exclude=tuple(args.exclude), font=args.font)
+                           include=tuple(args.include), exclude=tuple(args.exclude), font=args.font, zone=zone)
     picture = compose(dash, frame, background)
     tmp = args.output.with_name(f".{args.output.name}.partial")
     picture.convert("RGB").save(tmp, "PNG")

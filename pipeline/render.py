@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from overdash import InputError
 from overlay.layout.units import UnitSettings
 from pipeline.dashboard import build_dashboard
+from pipeline.sources import load_source
 from pipeline.config import RenderConfig, check_paths, parse_fps, pil_flavour
 from pipeline.progress import Progress
 from pipeline.scheduler import PipelineJob, RunStats, partial_path, run_pipeline
@@ -43,7 +43,13 @@ def config_from_args(args) -> RenderConfig:
         overlay_fps=parse_fps(args.overlay_fps), include=tuple(args.include), exclude=tuple(args.exclude),
         units=UnitSettings(args.units_speed, args.units_altitude, args.units_distance, args.units_temperature),
         profile=args.profile, ffmpeg=args.ffmpeg, debug=args.debug, quiet=args.quiet, font=args.font,
-        profile_widgets=args.profile_widgets)
+        profile_widgets=args.profile_widgets, gpx=_file_arg(args.gpx, "--gpx"), fit=_file_arg(args.fit, "--fit"),
+        merge=args.merge, sync=args.sync, offset=args.offset, start=args.start, tz=args.tz,
+        keep_gpmf=args.keep_gpmf)
+
+
+def _file_arg(path, option):
+    return Path(path) if path else None
 
 
 def plan_render(config: RenderConfig) -> Plan:
@@ -52,17 +58,20 @@ def plan_render(config: RenderConfig) -> Plan:
     from encoders.capability import choose_profile
 
     check_paths(config)
-    video, telemetry = load_source(config)
+    source = load_source(config, say=(lambda text: None) if config.quiet else
+                         (lambda text: print(text, file=sys.stderr)))
+    video, telemetry = source.video, source.telemetry
     video_fps = Fraction(video.fps_num, video.fps_den)
     fps = config.overlay_fps or video_fps
     # Enough frames to cover the video; ffmpeg takes exactly this many (see overlay_frames_needed).
     count = video.frame_count if fps == video_fps else (video.frame_count - 1) * fps // video_fps + 1
     size = (video.display_width, video.display_height)
     dash = build_dashboard(config.layout, telemetry, count, fps, size, config.units,
-                           include=config.include, exclude=config.exclude, font=config.font)
+                           include=config.include, exclude=config.exclude, font=config.font, zone=source.zone)
     regions, atlas_w, atlas_h = pack_regions(dash.regions, Region)
-    choice = choose_profile(config.profile, ffmpeg=config.ffmpeg)
-    note = f"encoder profile {choice.profile.name}" + (f" ({choice.reason})" if choice.reason else "")
+    choice = choose_profile(config.profile, ffmpeg=config.ffmpeg, video=video)
+    note = f"encoder profile {choice.profile.name}" + (f" ({choice.reason})" if choice.reason else "") \
+        + (f"; {choice.notice}" if choice.notice else "")
     overlay = OverlaySpec(x=0, y=0, width=atlas_w, height=atlas_h, pix_fmt="rgba",
                           fps_num=fps.numerator, fps_den=fps.denominator, regions=regions)
     if overlay_frames_needed(video, overlay) != count:
@@ -70,7 +79,7 @@ def plan_render(config: RenderConfig) -> Plan:
     partial = partial_path(config.output)
     concat = (Path(tempfile.gettempdir()) / f"{partial.name}.ffconcat", concat_list(video)) if video.parts else None
     argv = build_command(choice.profile, video, overlay, partial, ffmpeg=config.ffmpeg, final_path=config.output,
-                         concat_path=concat[0] if concat else None)
+                         concat_path=concat[0] if concat else None, keep_gpmf=config.keep_gpmf)
     job = PipelineJob(count=count, width=atlas_w, height=atlas_h, argv=tuple(argv), partial=partial,
                       output=config.output, workers=config.workers,
                       bands=tuple((r.atlas_y, r.height) for r in regions))
@@ -89,35 +98,6 @@ def print_widget_profile(plan: Plan, count: int, samples: int = 120) -> None:
     print(f"overdash: time per widget, mean over {len(frames)} frames (total {total:.2f} ms/frame):", file=sys.stderr)
     for name, ms in rows:
         print(f"  {ms:8.3f} ms  {name}", file=sys.stderr)
-
-
-def load_source(config: RenderConfig):
-    """(VideoInfo, Telemetry) of the input: chapters joined, telemetry from --gpmf if given."""
-    from encoders.chapters import probe_chapters
-    from overlay.telemetry.chapters import find_chapters, load_gopro_chapters
-    from overlay.telemetry.gopro import load_gopro
-
-    paths = [config.input, *config.more_inputs]
-    if config.chapters and len(paths) == 1:
-        paths = find_chapters(config.input)
-    video = probe_chapters(paths, ffprobe=_sibling(config.ffmpeg, "ffprobe"))
-    if config.gpmf:
-        telemetry = load_gopro(config.gpmf)
-    else:
-        telemetry = load_gopro(paths[0]) if len(paths) == 1 else load_gopro_chapters(paths)
-    if "gps" not in telemetry:
-        raise InputError(f"{config.input}: the GoPro telemetry has no GPS stream (GPS off, or a camera without GPS)")
-    return video, telemetry
-
-
-def _sibling(ffmpeg: str, tool: str) -> str:
-    """ffprobe beside a given ffmpeg (--ffmpeg /opt/ff/ffmpeg → /opt/ff/ffprobe), else on PATH."""
-    path = Path(ffmpeg)
-    if path.parent != Path("."):
-        candidate = path.with_name(tool)
-        if candidate.exists():
-            return str(candidate)
-    return tool
 
 
 def pack_regions(boxes, region_type):

@@ -4,14 +4,19 @@ import json
 import pytest
 
 from overdash import OverdashError
-from encoders.capability import (choose_profile, default_cache_path, encoder_works,
-                                 ffmpeg_identity)
-from encoders.profiles import builtin_dir
+import sys
+
+from encoders.capability import (AUTO_CANDIDATES, available_filters, check_argv, choose_profile,
+                                 default_cache_path, encoder_works, ffmpeg_identity, profile_works,
+                                 required_filters)
+from encoders.profiles import builtin_dir, builtin_profiles
 
 
 @pytest.fixture(autouse=True)
 def cache_home(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
     return tmp_path / "cache"
 
 
@@ -65,15 +70,55 @@ def test_missing_ffmpeg(tmp_path):
 
 
 def test_auto_falls_back_to_cpu_here():
-    """No GPU on these machines: nvenc fails with ffmpeg's own reason, cpu is chosen."""
+    """No GPU on these machines: every GPU candidate fails with ffmpeg's own reason, cpu is chosen."""
     nvenc_ok, nvenc_reason = encoder_works("ffmpeg", "h264_nvenc")
     choice = choose_profile("auto")
     if nvenc_ok:
-        assert choice.profile.name == "nvenc" and choice.reason is None
-    else:
-        assert choice.profile.name == "cpu"
-        assert choice.reason == f"nvenc unavailable: {nvenc_reason} — using cpu"
-        assert "\n" not in choice.reason
+        pytest.skip("this machine has a working NVENC")
+    assert AUTO_CANDIDATES == ("nvenc-full", "nvenc", "qsv", "vaapi", "videotoolbox", "cpu")
+    assert choice.profile.name == "cpu" and choice.notice is None
+    assert choice.reason.startswith(f"nvenc-full, nvenc unavailable: {nvenc_reason.rstrip('.')}; qsv unavailable: ")
+    assert "vaapi unavailable: " in choice.reason and choice.reason.endswith(" — using cpu")
+    assert "\n" not in choice.reason
+
+
+def test_profile_works_for_every_builtin():
+    profiles = builtin_profiles()
+    for name in ("cpu", "cpu-hevc", "prores-alpha", "vp9-alpha", "png", "qtrle"):
+        assert profile_works(profiles[name]) == (True, "ok"), name
+    ok, reason = profile_works(profiles["videotoolbox"])
+    assert ok == sys.platform.startswith("darwin") and (ok or reason == "h264_videotoolbox exists on macOS only")
+    for name in ("nvenc", "nvenc-full", "qsv", "vaapi"):
+        ok, reason = profile_works(profiles[name])
+        assert ok or (reason and "\n" not in reason and not reason.endswith(".")), (name, reason)
+
+
+def test_check_argv_runs_the_profiles_own_gpu_path():
+    profiles = builtin_profiles()
+    full = check_argv(profiles["nvenc-full"])
+    graph = full[full.index("-filter_complex") + 1]
+    assert full[full.index("-init_hw_device") + 1] == "cuda=gpu:0" and "-hwaccel" not in full
+    assert "overlay_cuda=" in graph and graph.count("hwupload") == 2 and "[vout]" in graph
+    assert full[full.index("-c:v") + 1] == "h264_nvenc" and full[full.index("-cq") + 1] == "21"
+    qsv = check_argv(profiles["qsv"])
+    assert "overlay_qsv=" in qsv[qsv.index("-filter_complex") + 1]
+    vaapi = check_argv(profiles["vaapi"])
+    assert vaapi[vaapi.index("-vaapi_device") + 1] == "/dev/dri/renderD128"
+    assert vaapi[vaapi.index("-filter_complex") + 1].endswith("format=nv12,hwupload[vout]")
+    assert "-pix_fmt" not in vaapi
+    cpu = check_argv(profiles["cpu"])
+    assert "-filter_complex" not in cpu and cpu[cpu.index("-pix_fmt") + 1] == "yuv420p"
+    assert required_filters(profiles["nvenc-full"]) == ("overlay_cuda", "scale_cuda", "hwupload")
+    assert required_filters(profiles["cpu"]) == ()
+    assert {"overlay", "overlay_cuda", "hwupload"} <= available_filters("ffmpeg")
+
+
+def test_missing_filter_is_the_reason(monkeypatch):
+    from encoders import capability
+
+    monkeypatch.setattr(capability, "available_filters", lambda ffmpeg: frozenset({"overlay"}))
+    assert profile_works(builtin_profiles()["nvenc-full"]) == (
+        False, "this ffmpeg has no overlay_cuda, scale_cuda, hwupload filter")
 
 
 def test_auto_fallback_reason_is_deterministic(tmp_path):
@@ -83,9 +128,9 @@ def test_auto_fallback_reason_is_deterministic(tmp_path):
     choice = choose_profile("auto", candidates=("bogus", "cpu"), dirs=[tmp_path, builtin_dir()])
     assert choice.profile.name == "cpu"
     assert choice.reason == "bogus unavailable: Unknown encoder 'no_such_encoder' — using cpu"
-    with pytest.raises(OverdashError, match=r"profile 'bogus': encoder no_such_encoder does not work"):
+    with pytest.raises(OverdashError, match=r"profile 'bogus' does not work here \(Unknown encoder"):
         choose_profile("bogus", dirs=[tmp_path])
-    with pytest.raises(OverdashError, match="no working encoder among bogus"):
+    with pytest.raises(OverdashError, match="no working profile among bogus"):
         choose_profile("auto", candidates=("bogus",), dirs=[tmp_path])
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from overdash import InputError
-from encoders.command import (MUXERS, OverlaySpec, build_command, build_transcode_command,
-                              overlay_frames_needed, output_container)
+from encoders.command import (GPU_OVERLAY, MUXERS, OverlaySpec, Region, build_command,
+                              build_transcode_command, overlay_frames_needed, output_container)
 from encoders.probe import VideoInfo
 from encoders.profiles import builtin_profiles
 
@@ -20,6 +20,10 @@ GOPRO = VideoInfo(
 )
 RGBA = OverlaySpec(x=16, y=300, width=400, height=160, fps_num=30000, fps_den=1001)
 YUVA = OverlaySpec(x=16, y=300, width=400, height=160, fps_num=10, pix_fmt="yuva420p")
+# an atlas: three dashboard parts stacked in one overlay frame
+ATLAS = OverlaySpec(x=0, y=0, width=200, height=160, fps_num=30000, fps_den=1001, regions=(
+    Region(16, 16, 200, 60, 0), Region(600, 16, 120, 40, 60), Region(16, 400, 160, 60, 100)))
+COMPOSITING = {n: p for n, p in PROFILES.items() if not p.overlay_only}
 FLAG = re.compile(r"^-[A-Za-z]")
 REPEATABLE = {"-map"}  # one per output stream, by design
 
@@ -67,11 +71,12 @@ def labels(graph):
     return defined, used
 
 
-CASES = [(name, ext, spec) for name, profile in PROFILES.items()
-         for ext in profile.extensions for spec in (RGBA, YUVA)]
+CASES = [(name, ext, spec) for name, profile in COMPOSITING.items()
+         for ext in profile.extensions for spec in (RGBA, YUVA, ATLAS)]
 
 
-@pytest.mark.parametrize("name, ext, spec", CASES, ids=[f"{n}-{e}-{s.pix_fmt}" for n, e, s in CASES])
+@pytest.mark.parametrize("name, ext, spec", CASES, ids=[
+    f"{n}-{e}-{s.pix_fmt}{'-atlas' if s.regions else ''}" for n, e, s in CASES])
 def test_overlay_argv_properties(name, ext, spec, tmp_path):
     profile = PROFILES[name]
     temp = tmp_path / f".ride.partial-ab12.{'mp4' if ext != 'mp4' else 'mov'}"
@@ -104,7 +109,10 @@ def test_overlay_argv_properties(name, ext, spec, tmp_path):
     # explicit maps: composited video and optional audio, nothing implicit
     assert maps == ["[vout]", "0:a?"]
     assert option(out, "-c:a") == "copy" and option(out, "-map_metadata") == "0"
-    assert option(out, "-pix_fmt") == profile.pix_fmt
+    if profile.gpu_frames:  # GPU surfaces: the graph sets the format, a -pix_fmt would break it
+        assert "-pix_fmt" not in out
+    else:
+        assert option(out, "-pix_fmt") == profile.pix_fmt
     assert option(out, "-fps_mode") == "passthrough"
     # container from the final name, not the temporary one
     assert option(out, "-f") == MUXERS[ext]
@@ -112,14 +120,27 @@ def test_overlay_argv_properties(name, ext, spec, tmp_path):
     # logging for a pipe-fed ffmpeg: no -nostdin, quiet, overwrite the temp file
     assert "-nostdin" not in argv
     assert {"-hide_banner", "-nostats", "-y"} <= set(argv) and option(groups[0], "-loglevel") == "error"
-    # a yuv420p source blends in yuv420 (never `auto`, which converts far more than the
-    # overlay), from an overlay converted once to yuva420p unless it arrives that way
-    assert GOPRO.pix_fmt in ("yuv420p", "yuvj420p")
-    assert f"overlay=x={spec.x}:y={spec.y}:eof_action=repeat:format=yuv420" in graph
-    assert ("format=yuva420p" in graph) == (spec.pix_fmt == "rgba")
+    # every region blended once, at its place, by the profile's compositor
+    blender = "overlay" if profile.compositor == "cpu" else GPU_OVERLAY[profile.compositor]
+    assert graph.count(f"]{blender}=") == len(spec.placements())
+    for r in spec.placements():
+        assert f"{blender}=x={r.x}:y={r.y}" in graph
+    assert graph.count("split=") == (len(spec.regions) > 1)
+    if profile.compositor == "cpu":
+        # a yuv420p source blends in yuv420 (never `auto`, which converts far more than the
+        # overlay), from an overlay converted once to yuva420p unless it arrives that way
+        assert GOPRO.pix_fmt in ("yuv420p", "yuvj420p")
+        assert graph.count(":eof_action=repeat:format=yuv420[") == len(spec.placements())
+        assert ("format=yuva420p" in graph) == (spec.pix_fmt == "rgba")
+        assert ("hwupload" in graph) == (profile.hwupload is not None)
+    else:
+        # each region is uploaded once; the source is converted/uploaded once, before the blends
+        on_gpu = "-hwaccel_output_format" in profile.input_options
+        assert graph.count("hwupload") == len(spec.placements()) + (not on_gpu)
+        assert graph.count("[base]") == 2
 
 
-@pytest.mark.parametrize("name", sorted(PROFILES))
+@pytest.mark.parametrize("name", sorted(COMPOSITING))
 def test_transcode_argv_properties(name):
     profile = PROFILES[name]
     argv = build_transcode_command(profile, GOPRO, "/out/plain.mp4")
@@ -250,3 +271,40 @@ def test_chapters_are_read_through_the_concat_demuxer():
     assert "duration 10.010000" in text and "duration 0.500500" in text  # 300 and 15 frames at 29.97
     with pytest.raises(ValueError, match="concat_path"):
         build_command(PROFILES["cpu"], video, spec, "/out/x.mp4")
+
+
+def test_gpu_profile_graphs():
+    """nvenc-full: decode, scale, blend and encode on the GPU; only overlay regions are uploaded."""
+    argv = build_command(PROFILES["nvenc-full"], GOPRO, ATLAS, "/o.mp4")
+    i = argv.index("-i")
+    assert argv[i - 10:i] == ["-init_hw_device", "cuda=gpu:0", "-filter_hw_device", "gpu", "-hwaccel", "cuda",
+                              "-hwaccel_device", "gpu", "-hwaccel_output_format", "cuda"]
+    graph = argv[argv.index("-filter_complex") + 1]
+    assert "[0:0]scale_cuda=format=yuv420p[base]" in graph
+    assert "[s0]crop=200:60:0:0,hwupload[r0]" in graph and graph.count(",hwupload[r") == 3
+    assert "[base][r0]overlay_cuda=x=16:y=16:eof_action=repeat[v0]" in graph
+    assert graph.endswith("[v1][r2]overlay_cuda=x=16:y=400:eof_action=repeat[vout]")
+    # the overlay is converted with the source's range and matrix before upload
+    assert "scale=out_range=full:out_color_matrix=bt601,format=yuva420p,split=3" in graph
+    assert "-pix_fmt" not in argv[argv.index("-c:v"):]
+    # qsv: source uploaded as nv12, overlay as bgra, overlay_qsv blends, h264_qsv encodes
+    graph = next(t for t in build_command(PROFILES["qsv"], GOPRO, RGBA, "/o.mp4") if "overlay_qsv" in t)
+    assert "format=bgra,hwupload=extra_hw_frames=64[r0]" in graph
+    assert "[0:0]format=nv12,hwupload=extra_hw_frames=64[base]" in graph
+    assert graph.endswith("[base][r0]overlay_qsv=x=16:y=300:eof_action=repeat[vout]")
+    # vaapi: CPU blend (5.1's overlay_vaapi has no per-pixel alpha), then upload for h264_vaapi
+    argv = build_command(PROFILES["vaapi"], GOPRO, RGBA, "/o.mp4")
+    graph = argv[argv.index("-filter_complex") + 1]
+    assert graph.endswith(":eof_action=repeat:format=yuv420[vblend];[vblend]format=nv12,hwupload[vout]")
+    assert argv[argv.index("-vaapi_device") + 1] == "/dev/dri/renderD128"
+    # a user profile with the vaapi compositor: overlay_vaapi, overlay uploaded as rgba
+    from dataclasses import replace
+    user = replace(PROFILES["vaapi"], compositor="vaapi", hwupload=None)
+    graph = next(t for t in build_command(user, GOPRO, RGBA, "/o.mp4") if "overlay_vaapi" in t)
+    assert "format=rgba,hwupload[r0]" in graph and graph.endswith("overlay_vaapi=x=16:y=300[vout]")
+    # the transcode baseline uploads the same way
+    plain = build_transcode_command(PROFILES["vaapi"], GOPRO, "/p.mp4")
+    assert plain[plain.index("-vf") + 1] == "format=nv12,hwupload"
+    # rotated sources cannot be auto-rotated on GPU surfaces: refused before rendering
+    with pytest.raises(InputError, match="rotated video .* cannot be composited on the GPU"):
+        build_command(PROFILES["nvenc-full"], replace(GOPRO, rotation=90), OverlaySpec(0, 0, 8, 8, 30), "/o.mp4")

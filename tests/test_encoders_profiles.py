@@ -31,7 +31,17 @@ def test_builtins():
     assert not profiles["cpu"].needs_gpu
     for name, profile in profiles.items():
         assert isinstance(profile, Profile) and profile.name == name
-        assert profile.source.parent == builtin_dir() and "mp4" in profile.extensions
+        assert profile.source.parent == builtin_dir()
+        assert ("mp4" in profile.extensions) != profile.overlay_only
+    expected = {"cpu", "cpu-hevc", "nvenc", "nvenc-hevc", "nvenc-full", "qsv", "vaapi", "videotoolbox",
+                "prores-alpha", "vp9-alpha", "png", "qtrle"}
+    assert expected <= set(profiles)
+    assert profiles["nvenc-full"].compositor == "cuda" and profiles["qsv"].compositor == "qsv"
+    assert profiles["vaapi"].hwupload == "vaapi" and profiles["vaapi"].compositor == "cpu"
+    assert {n for n, p in profiles.items() if p.overlay_only} == {"prores-alpha", "vp9-alpha", "png", "qtrle"}
+    for profile in profiles.values():  # every fallback names a built-in that can write the same files
+        if profile.fallback:
+            assert set(profile.extensions) <= set(profiles[profile.fallback].extensions)
 
 
 def test_load_by_name_and_by_path(tmp_path):
@@ -66,6 +76,18 @@ def test_unknown_name_lists_available():
     ({"gpu": "voodoo"}, "gpu", "must be null or one of"),
     ({"schema": 2}, "schema", "unsupported version"),
     ({"colour": "red"}, "colour", "unknown key"),
+    ({"compositor": "opencl"}, "compositor", "must be one of cpu, cuda, qsv, vaapi"),
+    ({"compositor": "cuda"}, "input_options", "needs a device: -init_hw_device"),
+    ({"hwupload": "cuda"}, "hwupload", "must be null or one of vaapi"),
+    ({"hwupload": "vaapi"}, "input_options", "-vaapi_device"),
+    ({"hwupload": "vaapi", "compositor": "qsv", "input_options": ["-init_hw_device", "qsv=q"]},
+     "hwupload", "only for the cpu compositor"),
+    ({"overlay_only": "yes"}, "overlay_only", "true or false"),
+    ({"overlay_only": True, "extensions": ["mov"]}, "pix_fmt", "has no alpha channel"),
+    ({"overlay_only": True, "pix_fmt": "yuva420p"}, "extensions", "'mp4' is not one of mov, mkv, webm, png"),
+    ({"extensions": ["webm"]}, "extensions", "webm and png need overlay_only"),
+    ({"fallback": "mine"}, "fallback", "another profile"),
+    ({"fallback": 3}, "fallback", "another profile"),
 ])
 def test_invalid_profiles_name_file_and_key(tmp_path, change, key, problem):
     path = write(tmp_path, {**GOOD, **change})

@@ -85,7 +85,7 @@ def test_every_component_type_is_registered_or_planned():
                   "chart", "compass", "compass_arrow", "bar", "zone_bar", "asi", "msi", "msi2", "gps_lock_icon",
                   "cairo_circuit_map", "cairo_gauge_marker", "cairo_gauge_round_annotated",
                   "cairo_gauge_arc_annotated", "cairo_gauge_donut", "moving_journey_map", "gradient_chart"}
-    assert set(known_types()) == {"text", "metric", "metric_unit", "datetime", "circuit_map"}
+    assert {"text", "metric", "metric_unit", "datetime", "circuit_map"} <= set(known_types())
     assert vocabulary <= set(known_types()) | PLANNED
     assert not set(known_types()) & PLANNED
 
@@ -95,7 +95,8 @@ def test_every_component_type_is_registered_or_planned():
 def test_unknown_component_type(tmp_path):
     msg = error_of(tmp_path, '\n<component type="speedo" x="1"/>')
     assert re.match(r".*my-layout\.xml:3: <component type=\"speedo\">: unknown component type 'speedo'; "
-                    r"valid choices: circuit_map, datetime, metric, metric_unit, text$", msg), msg
+                    r"valid choices: " + re.escape(", ".join(known_types())) + "$", msg), msg
+    assert "circuit_map, " in msg and ", text" in msg
 
 
 def test_planned_component_type_is_not_supported_yet(tmp_path):

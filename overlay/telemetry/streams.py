@@ -18,6 +18,7 @@ payload, because single GPSU values are known to jump by up to 2 s.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
@@ -50,7 +51,7 @@ class _Collected:
 
     def pieces(self) -> Pieces:
         idx = np.array([k for k, _ in self.parts], dtype=np.int64)
-        counts = np.array([len(s) for _, s in self.parts], dtype=np.int64)
+        counts = np.array([s.values.shape[0] for _, s in self.parts], dtype=np.int64)
         tsmp = np.array([np.nan if s.meta.tsmp is None else s.meta.tsmp for _, s in self.parts], dtype=float)
         stmp = np.array([np.nan if s.meta.stmp is None else s.meta.stmp / 1e6 for _, s in self.parts], dtype=float)
         return Pieces(idx, counts, tsmp, stmp)
@@ -63,7 +64,7 @@ def assemble(payloads: Sequence[Payload | None], timing: Timing, source: str = "
              firmware: str | None = None, limits: QualityLimits = QualityLimits()) -> Telemetry:
     """Build every known stream, the inventory of all streams, and the timelapse factor."""
     collected, skipped = _collect(payloads)
-    pieces = {key: c.pieces() for key, c in collected.items() if sum(len(s) for _, s in c.parts)}
+    pieces = {key: p for key, p in ((key, c.pieces()) for key, c in collected.items()) if p.total}
     cmap = camera_map(list(pieces.values()), timing.starts)
     times = {key: sample_times(p, timing.starts, timing.durations, cmap) for key, p in pieces.items()}
     streams: dict[str, Timeseries] = {}
@@ -100,11 +101,18 @@ def _collect(payloads: Sequence[Payload | None]) -> tuple[dict[str, _Collected],
         if payload is None:
             continue
         for stream in payload.streams:
-            if owner.setdefault(stream.fourcc, stream.device_id) != stream.device_id:
+            fourcc = stream.fourcc
+            if owner.setdefault(fourcc, stream.device_id) != stream.device_id:
                 continue  # same fourcc from a second device (a connected sensor): not mixed in
-            collected.setdefault(stream.fourcc, _Collected()).parts.append((k, stream))
+            coll = collected.get(fourcc)
+            if coll is None:
+                coll = collected[fourcc] = _Collected()
+            coll.parts.append((k, stream))
         for fourcc, count in payload.skipped:
-            skipped.setdefault(fourcc, []).append((k, count))
+            rows = skipped.get(fourcc)
+            if rows is None:
+                rows = skipped[fourcc] = []
+            rows.append((k, count))
     return collected, skipped
 
 
@@ -163,17 +171,34 @@ def _vector(coll: _Collected, name: str) -> dict[str, np.ndarray]:
     with MTRX and ORIO in the sample files); without ORIN the file order is kept. Extra
     columns (MAX's MAGN has a 4th) are dropped; magnetometer µT/mT become tesla."""
     out: dict[str, list[np.ndarray]] = {f"{name}.{a}": [] for a in "xyz"}
+    # consecutive parts with the same axes, factor and width are converted in one go
+    runs: list[tuple[tuple, list[np.ndarray]]] = []
+    last = None
     for _, stream in coll.parts:
-        v = stream.values[:, :3]
-        factor = TO_TESLA.get(stream.meta.units[0], 1.0) if name == "magn" and stream.meta.units else 1.0
-        orin = stream.meta.orin
-        if orin and len(orin) == 3 and sorted(orin.lower()) == ["x", "y", "z"]:
-            for j, c in enumerate(orin):
-                out[f"{name}.{c.lower()}"].append(factor * (v[:, j] if c.isupper() else -v[:, j]))
+        units, values = stream.meta.units, stream.values
+        factor = TO_TESLA.get(units[0], 1.0) if name == "magn" and units else 1.0
+        key = (_axes(stream.meta.orin), factor, values.shape[1])
+        if key != last:
+            runs.append((key, []))
+            last = key
+        runs[-1][1].append(values)
+    for (axes, factor, width), parts in runs:
+        v = (np.concatenate(parts) if len(parts) > 1 else parts[0])[:, :3]
+        if axes is not None:
+            for j, (axis, negate) in enumerate(axes):
+                out[f"{name}.{axis}"].append(factor * (-v[:, j] if negate else v[:, j]))
         else:
             for j, axis in enumerate("xyz"):
-                out[f"{name}.{axis}"].append(factor * v[:, j] if v.shape[1] > j else np.full(len(v), np.nan))
+                out[f"{name}.{axis}"].append(factor * v[:, j] if width > j else np.full(len(v), np.nan))
     return {k: np.concatenate(parts) for k, parts in out.items()}
+
+
+@lru_cache(maxsize=64)
+def _axes(orin: str | None) -> tuple[tuple[str, bool], ...] | None:
+    """ORIN as (axis, negated) per stored column, or None when it does not name x, y and z."""
+    if orin and len(orin) == 3 and sorted(orin.lower()) == ["x", "y", "z"]:
+        return tuple((c.lower(), not c.isupper()) for c in orin)
+    return None
 
 
 def _quaternion(v: np.ndarray, name: str, euler: bool) -> dict[str, np.ndarray]:

@@ -13,10 +13,6 @@ from overlay.widgets.attrs import Attr, canonical
 
 # The rest of the layout vocabulary (LAYOUT-XML.md), canonical spelling.
 PLANNED = frozenset(canonical(n) for n in (
-    "icon", "moving_map", "journey_map", "moving_journey_map", "chart", "gradient_chart",
-    "compass", "compass-arrow", "bar", "zone-bar", "asi", "msi", "msi2", "gps-lock-icon",
-    "cairo-circuit-map", "cairo-gauge-marker", "cairo-gauge-round-annotated",
-    "cairo-gauge-arc-annotated", "cairo-gauge-donut",
 ))
 
 # Filled by @component at import of overlay.widgets; read-only afterwards.

@@ -158,7 +158,7 @@ _SAMPLE_TIMES = [datetime(2000 + (m % 3), m, 20 + m % 7, 23, 59, 59, 999999, tzi
     Attr("truncate", non_negative(parse_int), 0),
 ))
 class DateTime(TextWidget):
-    """strftime of the frame's UTC timestamp."""
+    """strftime of the frame's time: wall-clock where the ride happened (FrameTable 'utc-offset'), else UTC."""
 
     @classmethod
     def requests(cls, attrs):
@@ -168,6 +168,9 @@ class DateTime(TextWidget):
         super().__init__(node, offset, ctx)
         col = ctx.column("timestamp")
         self.values = np.zeros(0) if col is None else np.asarray(col, dtype=np.float64)
+        shift = ctx.column("utc-offset")
+        if shift is not None and len(shift) == len(self.values):
+            self.values = self.values + np.nan_to_num(np.asarray(shift, dtype=np.float64))
         self.fmt, self.truncate = self.a["format"], self.a["truncate"]
 
     def show(self, when: datetime) -> str:

@@ -1,0 +1,228 @@
+"""Download the tiles a render needs, before any drawing, politely and without ever failing.
+
+`prefetch` fetches every tile that is missing or stale in the cache with a few
+parallel connections (tile servers' usage policies ask for modest
+concurrency and an identifying User-Agent), revalidates stale tiles with
+conditional requests (ETag / Last-Modified), and stores what the server says
+about caching. Errors, timeouts and hangs are counted, never raised: the
+render goes on with whatever tiles there are, and the user gets ONE warning
+line. After CIRCUIT_BREAKER failures in a row without a single success it
+stops asking (the server is down or refusing us).
+
+Only the main process calls this; workers read the cache by path.
+"""
+from __future__ import annotations
+
+import queue
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from overdash import __version__
+from overlay.maps.cache import TileCache
+from overlay.maps.styles import TileStyle
+from overlay.maps.tiles import Tile, sorted_tiles
+
+USER_AGENT = f"overdash/{__version__} (+https://github.com/overdash/overdash)"
+CONCURRENCY = 3
+TIMEOUT = 10.0          # seconds per socket operation, and twice that per whole tile
+CIRCUIT_BREAKER = 8     # consecutive failures (and no success yet) before giving up on the server
+MAX_TILE_BYTES = 4 << 20
+_IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF8")
+
+
+@dataclass(frozen=True)
+class FetchReport:
+    needed: int = 0          # tiles the render uses
+    cached: int = 0          # already fresh in the cache
+    fetched: int = 0         # downloaded now
+    revalidated: int = 0     # stale, and the server said 304 Not Modified
+    failed: int = 0          # errors, timeouts, given up, or missing while offline
+    stale_used: int = 0      # failed to refresh, but an older copy is cached and will be drawn
+    message: str = ""        # the one warning line, or ""
+
+    @property
+    def missing(self) -> int:
+        """Tiles the render will draw as plain background."""
+        return self.failed - self.stale_used
+
+
+def _default_warn(line: str) -> None:
+    print(f"overdash: warning: {line}", file=sys.stderr)
+
+
+def _is_image(data: bytes) -> bool:
+    return data.startswith(_IMAGE_MAGIC) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP")
+
+
+class _Fetcher:
+    def __init__(self, style: TileStyle, cache: TileCache, timeout: float):
+        self.style, self.cache, self.timeout = style, cache, timeout
+        self.lock = threading.Lock()
+        self.fetched = self.revalidated = 0
+        self.done = 0
+        self.successes = 0
+        self.streak = 0
+        self.errors: dict[str, int] = {}
+        self.ok: list[Tile] = []
+        self.abort = threading.Event()
+        self.finished = threading.Condition(self.lock)
+
+    def one(self, tile: Tile) -> None:
+        outcome, why = "failed", ""
+        try:
+            outcome = self._fetch(tile)
+        except urllib.error.HTTPError as exc:
+            if exc.code == 304:
+                self.cache.touch(tile, exc.headers)
+                outcome = "revalidated"
+            else:
+                why = f"HTTP {exc.code}"
+        except (urllib.error.URLError, OSError, ValueError) as exc:  # timeouts are OSErrors
+            reason = getattr(exc, "reason", None) or exc
+            why = "timed out" if "timed out" in str(reason) else type(reason).__name__
+        except Exception as exc:  # noqa: BLE001 - a tile must never fail the render
+            why = type(exc).__name__
+        self._count(tile, outcome, why)
+
+    def _fetch(self, tile: Tile) -> str:
+        headers = {"User-Agent": USER_AGENT, "Accept": "image/png,image/*;q=0.9"}
+        if self.cache.has(tile):
+            meta = self.cache.meta(tile)
+            if meta.get("etag"):
+                headers["If-None-Match"] = meta["etag"]
+            if meta.get("last_modified"):
+                headers["If-Modified-Since"] = meta["last_modified"]
+        req = urllib.request.Request(self.style.url(*tile), headers=headers)
+        start = time.monotonic()
+        with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+            if resp.status == 304:
+                self.cache.touch(tile, resp.headers)
+                return "revalidated"
+            chunks, size = [], 0
+            while True:  # a server trickling bytes must not hold us beyond 2 x timeout
+                if self.abort.is_set() or time.monotonic() - start > 2 * self.timeout:
+                    raise TimeoutError("timed out")
+                chunk = resp.read(65536)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > MAX_TILE_BYTES:
+                    raise ValueError("tile too large")
+                chunks.append(chunk)
+            data = b"".join(chunks)
+            if not _is_image(data):
+                raise ValueError("not an image")
+            self.cache.store(tile, data, resp.headers)
+            return "fetched"
+
+    def _count(self, tile: Tile, outcome: str, why: str) -> None:
+        with self.lock:
+            self.done += 1
+            if outcome == "failed":
+                self.errors[why or "error"] = self.errors.get(why or "error", 0) + 1
+                self.streak += 1
+                if self.successes == 0 and self.streak >= CIRCUIT_BREAKER:
+                    self.abort.set()
+            else:
+                self.ok.append(tile)
+                self.successes += 1
+                self.streak = 0
+                if outcome == "fetched":
+                    self.fetched += 1
+                else:
+                    self.revalidated += 1
+            self.finished.notify_all()
+
+
+def prefetch(tiles: Iterable[Tile], style: TileStyle, cache: TileCache, *, offline: bool = False,
+             progress: Callable[[int, int], None] | None = None, concurrency: int = CONCURRENCY,
+             timeout: float = TIMEOUT, deadline: float | None = None,
+             warn: Callable[[str], None] | None = _default_warn) -> FetchReport:
+    """Make every tile in `tiles` available in `cache`; never raises for network trouble.
+
+    `progress(done, total)` is called from this (the calling) thread as downloads finish.
+    `deadline`: seconds for the whole prefetch (None: no overall limit; each tile is
+    still bounded by `timeout`). Returns a FetchReport; its `message` (also passed to
+    `warn`, once) says how many tiles could not be had and why.
+    """
+    wanted = sorted_tiles(set(Tile(*t) for t in tiles))
+    now = time.time()
+    todo = [t for t in wanted if not cache.fresh(t, now)]
+    cached = len(wanted) - len(todo)
+    if not todo:
+        return FetchReport(needed=len(wanted), cached=cached)
+    if offline:
+        stale = sum(1 for t in todo if cache.has(t))
+        missing = len(todo) - stale
+        msg = ""
+        if missing:
+            msg = (f"maps: {missing} of {len(wanted)} map tiles ({style.key}) are not in the cache "
+                   f"{cache.dir} and --offline is set: those parts of the map are drawn plain")
+            if warn:
+                warn(msg)
+        return FetchReport(needed=len(wanted), cached=cached + stale, failed=missing, message=msg)
+
+    f = _Fetcher(style, cache, timeout)
+    jobs: queue.Queue = queue.Queue()
+    for t in todo:
+        jobs.put(t)
+
+    def worker() -> None:
+        while not f.abort.is_set():
+            try:
+                tile = jobs.get_nowait()
+            except queue.Empty:
+                return
+            f.one(tile)
+
+    threads = [threading.Thread(target=worker, name=f"overdash-tiles-{i}", daemon=True)
+               for i in range(max(1, min(concurrency, len(todo))))]
+    for th in threads:
+        th.start()
+    end = None if deadline is None else time.monotonic() + deadline
+    total, shown = len(todo), -1
+    with f.lock:
+        while f.done < total and not f.abort.is_set():
+            if end is not None and time.monotonic() >= end:
+                f.abort.set()
+                break
+            if progress and f.done != shown:
+                shown = f.done
+                f.lock.release()
+                try:
+                    progress(shown, total)
+                finally:
+                    f.lock.acquire()
+            f.finished.wait(0.1)
+    f.abort.set()
+    # Threads stuck in a hung request are daemons; each ends by its own socket timeout.
+    for th in threads:
+        th.join(timeout=0.05)
+    with f.lock:
+        gave_up = total - f.done
+        if gave_up:
+            f.errors["given up" if end is None or time.monotonic() < end else "over the deadline"] = gave_up
+        ok = set(f.ok)
+        fetched, revalidated = f.fetched, f.revalidated
+        errors = dict(f.errors)
+    failed_tiles = [t for t in todo if t not in ok]
+    failed = len(failed_tiles)
+    stale_used = sum(1 for t in failed_tiles if cache.has(t))
+    if progress:
+        progress(total, total)
+    msg = ""
+    if failed:
+        why = ", ".join(f"{n} {k}" for k, n in sorted(errors.items(), key=lambda kv: -kv[1]))
+        plain = failed - stale_used
+        tail = (f"{plain} drawn plain" if plain else "none drawn plain") + (
+            f", {stale_used} from an older cached copy" if stale_used else "")
+        msg = f"maps: {failed} of {len(wanted)} map tiles ({style.key}) could not be downloaded ({why}); {tail}"
+        if warn:
+            warn(msg)
+    return FetchReport(needed=len(wanted), cached=cached, fetched=fetched, revalidated=revalidated,
+                       failed=failed, stale_used=stale_used, message=msg)

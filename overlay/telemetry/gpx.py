@@ -1,0 +1,106 @@
+"""GPX tracks (.gpx, .gpx.gz) into the Telemetry model, on UTC time.
+
+Every track point of every track and segment, parsed by gpxpy, becomes one
+row: lat, lon, alt (<ele>), and from the point's <extensions> — matched by
+local element name, so any namespace and any prefix works (Garmin
+TrackPointExtension v1/v2, Strava, Cluetrust, bare elements):
+
+    hr, heartrate              -> hr       (beats per minute)
+    cad, cadence               -> cadence  (rpm)
+    atemp, temp, temperature   -> temp     (degC; 'wtemp', water, is not used)
+    power, watts, PowerInWatts -> power    (W)
+    speed                      -> speed    (m/s)
+
+`t` is UTC POSIX seconds (times without a zone are taken as UTC, as the GPX
+schema says). Alignment to a video happens later (overlay.telemetry.merge).
+Sorting, duplicate timestamps and stream layout: overlay.telemetry.filedata.
+Routes and waypoints are not tracks and are ignored.
+"""
+from __future__ import annotations
+
+import gzip
+import os
+from datetime import timezone
+from pathlib import Path
+
+import numpy as np
+
+from overdash import InputError
+from overlay.telemetry.filedata import build_telemetry
+from overlay.telemetry.timeseries import Telemetry
+
+EXTENSION_NAMES = {
+    "hr": "hr", "heartrate": "hr", "heart_rate": "hr",
+    "cad": "cadence", "cadence": "cadence",
+    "atemp": "temp", "temp": "temp", "temperature": "temp",
+    "power": "power", "watts": "power", "powerinwatts": "power",
+    "speed": "speed",
+}
+COLUMNS = ("lat", "lon", "alt", "hr", "cadence", "temp", "power", "speed")
+
+
+def read_text(path: Path) -> str:
+    with open(path, "rb") as fh:
+        head = fh.read(2)
+    opener = gzip.open if head == b"\x1f\x8b" else open
+    try:
+        with opener(path, "rb") as fh:
+            data = fh.read()
+    except (OSError, EOFError) as exc:
+        raise InputError(f"{path}: cannot read ({exc})") from exc
+    return data.decode("utf-8", errors="replace")
+
+
+def _extensions(elements, row: dict[str, float]) -> None:
+    for el in elements:
+        local = el.tag.rsplit("}", 1)[-1].split(":")[-1].lower()
+        name = EXTENSION_NAMES.get(local)
+        if name is not None and el.text and el.text.strip():
+            try:
+                row[name] = float(el.text)
+            except ValueError:
+                pass
+        if len(el):
+            _extensions(list(el), row)
+
+
+def load_gpx(path: str | os.PathLike) -> Telemetry:
+    """A GPX file's track points as Telemetry ('gps' and 'sensors' streams) on UTC time."""
+    import gpxpy
+    import gpxpy.gpx
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    try:
+        doc = gpxpy.parse(read_text(path))
+    except gpxpy.gpx.GPXException as exc:
+        raise InputError(f"{path}: not a readable GPX file ({exc})") from exc
+    cols: dict[str, list[float]] = {name: [] for name in COLUMNS}
+    times: list[float] = []
+    untimed = 0
+    nan = float("nan")
+    for track in doc.tracks:
+        for segment in track.segments:
+            for p in segment.points:
+                if p.time is None:
+                    untimed += 1
+                    continue
+                when = p.time if p.time.tzinfo is not None else p.time.replace(tzinfo=timezone.utc)
+                times.append(when.timestamp())
+                row = {"lat": p.latitude, "lon": p.longitude,
+                       "alt": nan if p.elevation is None else p.elevation}
+                if p.extensions:
+                    _extensions(p.extensions, row)
+                if p.speed is not None and "speed" not in row:  # GPX 1.0 <speed>
+                    row["speed"] = p.speed
+                for name in COLUMNS:
+                    cols[name].append(row.get(name, nan))
+    if not times:
+        raise InputError(f"{path}: no timed track points (a GPX route or a track without <time> "
+                         "cannot be placed on a video)")
+    notes = (f"{untimed} track points without <time> were dropped",) if untimed else ()
+    device = (doc.creator or "").strip() or None
+    arrays = {name: np.asarray(values, dtype=np.float64) for name, values in cols.items()}
+    return build_telemetry(np.asarray(times, dtype=np.float64), arrays, source=str(path), device=device,
+                           notes=notes)

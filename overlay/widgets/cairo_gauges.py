@@ -1,0 +1,266 @@
+"""The `cairo-gauge-*` family: marker, round-annotated, arc-annotated, donut.
+
+The names come from the layout vocabulary (gopro-dashboard-overlay drew them
+with Cairo); here they are drawn with Pillow + numpy through gauges.py:
+static face layer, analytic anti-aliased needle, angle-masked arcs.
+`start` is degrees clockwise from 3 o'clock, `length` the sweep (negative:
+anticlockwise), `sectors` the number of major divisions.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PIL import Image
+
+from overlay.widgets.attrs import Attr, choice, parse_metric, parse_number
+from overlay.widgets.base import Drawable
+from overlay.widgets.gauges import (ACCENT, FACE_BG, MARK, MARK_DIM, PLACE, SHADOW, ArcFill, ArcMask, Dial,
+                                    DialWidget, Dot, Labels, Layer, Needle, NeedleShape, Painter, colour,
+                                    gauge_requests, input_error, label, minor_divisions, paint_face,
+                                    radial_gradient, scale_attrs)
+from overlay.widgets.registry import component
+
+
+class ScaleWidget(DialWidget):
+    """A cairo-style dial: min/max/start/length/sectors, checked once."""
+
+    def __init__(self, node, offset, ctx):
+        super().__init__(node, offset, ctx)
+        a = self.a
+        if not a["min"] < a["max"]:
+            raise input_error(node, f"min={a['min']:g} must be below max={a['max']:g}")
+        self.dial = Dial(self.R, self.R, a["start"], max(-360.0, min(360.0, a["length"])), a["min"], a["max"])
+
+    @classmethod
+    def requests(cls, attrs):
+        return gauge_requests(attrs, "arc_metric_upper", "arc_metric_lower")
+
+
+# --- cairo-gauge-marker -------------------------------------------------------------------------------
+
+@component("cairo-gauge-marker", PLACE + scale_attrs(start=0.0, length=270.0, sectors=6) + (
+    colour("tick_rgb", MARK_DIM),
+    colour("background_rgb", (96, 100, 110, 150)),
+    colour("gauge_rgb", ACCENT),
+    colour("dot_outer_rgb", MARK),
+    colour("dot_inner_rgb", ACCENT),
+    Attr("cap", choice("round", "square", "butt"), "round"),
+))
+class GaugeMarker(ScaleWidget):
+    """A thick track; the part up to the value filled, a dot marking the value."""
+
+    def parts(self) -> list[Drawable]:
+        a, d, R = self.a, self.dial, self.R
+        width = R * 0.2
+        dot_r = width * 0.62
+        r_out = R - (dot_r - width / 2) - 1  # the dot, wider than the track, stays inside the box
+        r_mid = r_out - width / 2
+        a0, a1 = d.span()
+        cap = a["cap"]
+
+        def track(p: Painter):
+            p.band(d.cx, d.cy, r_out, width, a0, a1, a["background_rgb"], cap)
+            for f in d.ticks(a["sectors"]):
+                p.tick(d.cx, d.cy, d.angle(d.lo + f * (d.hi - d.lo)), r_out - width * 0.9, r_out - width * 0.1,
+                       max(1.0, R * 0.018), a["tick_rgb"])
+
+        def lit(p: Painter):
+            p.band(d.cx, d.cy, r_out, width, a0, a1, a["gauge_rgb"], cap)
+
+        def dot(p: Painter):
+            c = dot_r + 1
+            p.disc(c, c, dot_r, a["dot_outer_rgb"])
+            p.disc(c, c, dot_r * 0.55, a["dot_inner_rgb"])
+
+        parts: list[Drawable] = [Layer(self.face(track), self.x, self.y)]
+        parts.append(ArcFill(ArcMask(d, paint_face(self.size, lit)), self.values, self.x, self.y))
+        n = math.ceil(2 * dot_r + 2)
+        parts.append(Dot(d, self.values, paint_face(n, dot), r_mid, self.x, self.y, self.size))
+        return parts
+
+
+# --- annotated dials -----------------------------------------------------------------------------------
+
+ANNOTATED = PLACE + scale_attrs() + (
+    colour("background_rgb", FACE_BG),
+    colour("major_ann_rgb", MARK),
+    colour("minor_ann_rgb", MARK_DIM),
+    colour("major_tick_rgb", MARK),
+    colour("minor_tick_rgb", MARK_DIM),
+    colour("needle_rgb", ACCENT),
+)
+ARC = (
+    colour("arc_inner_rgb", (255, 190, 40, 60)),
+    colour("arc_outer_rgb", (255, 190, 40, 255)),
+    Attr("arc_metric_upper", parse_metric, None),
+    Attr("arc_metric_lower", parse_metric, None),
+    Attr("arc_value_upper", parse_number, None),
+    Attr("arc_value_lower", parse_number, None),
+)
+
+
+class Annotated(ScaleWidget):
+    """Ticks and numbers along the scale with a needle; subclasses add the face and range arc."""
+
+    tick_out = 0.93  # outer end of the ticks, fraction of R
+    major_len, minor_len = 0.13, 0.065
+    number_at = None  # radius of the numbers (fraction of R); None: just inside the major ticks
+    needle = dict(tip=0.86, tail=0.16, base_half=0.038, tip_half=0.01, hub=0.075)
+
+    def scale_marks(self, p: Painter, labels: Labels):
+        a, d, R = self.a, self.dial, self.R
+        n = a["sectors"]
+        r1 = R * self.tick_out
+        sector_px = abs(d.length) / n * math.pi / 180 * r1
+        minor = minor_divisions(sector_px, max(4.0, R * 0.045))
+        major_w, minor_w = max(1.0, R * 0.022), max(0.8, R * 0.011)
+        for i in range(n * minor + (0 if abs(d.length) >= 360 else 1)):
+            deg = d.start + d.length * i / (n * minor)
+            if i % minor == 0:
+                p.tick(d.cx, d.cy, deg, r1 - R * self.major_len, r1, major_w, a["major_tick_rgb"])
+            else:
+                p.tick(d.cx, d.cy, deg, r1 - R * self.minor_len, r1, minor_w, a["minor_tick_rgb"])
+        # Numbers: majors always, a minor one mid-sector when there is room for it.
+        big, small = R * 0.15, R * 0.105
+        rn = R * self.number_at if self.number_at else R * (self.tick_out - self.major_len) - big * 0.8
+        major = self.raster(big, a["major_ann_rgb"])
+        minor_r = self.raster(small, a["minor_ann_rgb"])
+        step = (d.hi - d.lo) / n
+        widest = max(len(label(d.lo + i * step)) for i in range(n + 1))
+        room = abs(d.length) / n * math.pi / 180 * rn
+        for f in d.ticks(n):
+            if a["major_ann_rgb"][3]:
+                labels.add(major, label(d.lo + f * (d.hi - d.lo)), *d.point(d.angle(d.lo + f * (d.hi - d.lo)), rn))
+        if a["minor_ann_rgb"][3] and minor % 2 == 0 and room > 2.2 * widest * big * 0.6:
+            for i in range(n):
+                v = d.lo + (i + 0.5) * step
+                labels.add(minor_r, label(v), *d.point(d.angle(v), rn + (big - small) * 0.3))
+
+    def needle_part(self) -> Needle:
+        a, R, nd = self.a, self.R, self.needle
+        shape = NeedleShape(tip=R * nd["tip"], tail=R * nd["tail"], base_half=R * nd["base_half"],
+                            tip_half=R * nd["tip_half"], hub=R * nd["hub"], fill=a["needle_rgb"],
+                            outline=_shadow(a["needle_rgb"]), outline_width=max(1.0, R * 0.014))
+        return Needle(self.dial, self.values, shape, self.x, self.y, self.size)
+
+    # -- the range arc (arc-annotated, donut) --
+    def range_arc(self, lit_paint) -> tuple[list[Drawable], Image.Image | None]:
+        """(dynamic parts, static image) of the range arc, or ([], None) when no upper bound is given."""
+        a, d = self.a, self.dial
+        if a.get("arc_metric_upper") is None and a.get("arc_value_upper") is None:
+            return [], None
+        mask = ArcMask(d, paint_face(self.size, lit_paint))
+        upper = self.column(a["arc_metric_upper"], a["units"]) if a["arc_metric_upper"] else None
+        lower = self.column(a["arc_metric_lower"], a["units"]) if a["arc_metric_lower"] else None
+        lo_fixed = a["arc_value_lower"] if a["arc_value_lower"] is not None else d.lo
+        if upper is None and lower is None:  # fixed range: part of the face
+            f0, f1 = sorted((d.frac(lo_fixed), d.frac(a["arc_value_upper"])))
+            return [], mask.image(None if f0 <= 0 else f0, None if f1 >= 1 else f1)
+        if upper is None:
+            upper = np.full(max(len(lower), 1), a["arc_value_upper"], dtype=np.float64)
+        return [ArcFill(mask, upper, self.x, self.y, lower=lower,
+                        lower_fixed=None if lower is not None else lo_fixed)], None
+
+
+def _shadow(fill) -> tuple:
+    """A dark edge for a coloured shape, as translucent as the shape."""
+    return (0, 0, 0, round(SHADOW[3] * fill[3] / 255))
+
+
+@component("cairo-gauge-round-annotated", ANNOTATED)
+class GaugeRoundAnnotated(Annotated):
+    """A car speedometer: disc, ticks, numbers, needle."""
+
+    def background(self, p: Painter):
+        p.disc(self.R, self.R, self.R - 0.5, self.a["background_rgb"])
+
+    def parts(self) -> list[Drawable]:
+        labels = Labels()
+
+        def paint(p: Painter):
+            self.background(p)
+            self.scale_marks(p, labels)
+        return [Layer(self.face(paint, labels), self.x, self.y), self.needle_part()]
+
+
+@component("cairo-gauge-arc-annotated", ANNOTATED + ARC)
+class GaugeArcAnnotated(Annotated):
+    """The speedometer plus a range arc (fixed values or other metrics): rim band + translucent sector."""
+
+    tick_out = 0.86
+
+    def parts(self) -> list[Drawable]:
+        a, d, R = self.a, self.dial, self.R
+        a0, a1 = d.span()
+
+        def lit(p: Painter):
+            p.band(d.cx, d.cy, R * 0.965, R * 0.075, a0, a1, a["arc_outer_rgb"])
+            p.band(d.cx, d.cy, R * 0.89, R * 0.89 - R * 0.24, a0, a1, a["arc_inner_rgb"])
+
+        dynamic, fixed = self.range_arc(lit)
+        labels = Labels()
+
+        def bg(p: Painter):
+            p.disc(R, R, R - 0.5, a["background_rgb"])
+
+        def marks(p: Painter):
+            self.scale_marks(p, labels)
+
+        if dynamic:  # background, moving arc, then the marks over it
+            back = Layer(self.face(bg), self.x, self.y)
+            front = Layer(self.face(marks, labels), self.x, self.y)
+            return [back, *dynamic, front, self.needle_part()]
+        if fixed is None:
+            face = self.face(lambda p: (bg(p), marks(p)), labels)
+        else:  # background, range arc, marks
+            face = self.face(bg)
+            face.alpha_composite(fixed)
+            face.alpha_composite(self.face(marks, labels))
+        return [Layer(face, self.x, self.y), self.needle_part()]
+
+
+@component("cairo-gauge-donut", ANNOTATED + ARC + (
+    colour("background_inner_rgb", (10, 12, 16, 210)),
+    colour("background_outer_rgb", (60, 64, 74, 210)),
+))
+class GaugeDonut(Annotated):
+    """A sector of a ring shaded inner -> outer; ticks across it, numbers inside, a bar marks the value."""
+
+    tick_out = 0.955
+    major_len, minor_len = 0.17, 0.08
+    number_at = 0.5
+
+    def parts(self) -> list[Drawable]:
+        a, d, R = self.a, self.dial, self.R
+        r_in, r_out = R * 0.62, R - 0.5
+        pad = math.degrees(R * 0.03 / r_out)  # the ring reaches a little past the end ticks
+        a0, a1 = d.span()
+        inner, outer = a["background_inner_rgb"], a["background_outer_rgb"]
+        if a["background_rgb"] != FACE_BG and inner == (10, 12, 16, 210) and outer == (60, 64, 74, 210):
+            inner = outer = a["background_rgb"]  # a layout that sets only background-rgb
+
+        def ring(p: Painter):
+            p.band(d.cx, d.cy, r_out, r_out - r_in, a0 - pad, a1 + pad, (255, 255, 255, 255))
+
+        shape = paint_face(self.size, ring).getchannel("A")
+        ring_img = radial_gradient(self.size, d.cx, d.cy, r_in, r_out, inner, outer, shape)
+
+        def lit(p: Painter):
+            p.band(d.cx, d.cy, r_out, r_out - r_in, a0, a1, a["arc_inner_rgb"])
+            p.band(d.cx, d.cy, r_in - R * 0.02, R * 0.05, a0, a1, a["arc_outer_rgb"])
+
+        dynamic, fixed = self.range_arc(lit)
+        labels = Labels()
+        marks = self.face(lambda p: self.scale_marks(p, labels), labels)
+        nw = max(1.5, R * 0.035)
+        shape = NeedleShape(tip=R * 0.985, start=r_in - R * 0.06, base_half=nw, tip_half=nw, fill=a["needle_rgb"],
+                            outline=_shadow(a["needle_rgb"]), outline_width=max(1.0, R * 0.014))
+        needle = Needle(d, self.values, shape, self.x, self.y, self.size)
+        if dynamic:
+            return [Layer(ring_img, self.x, self.y), *dynamic, Layer(marks, self.x, self.y), needle]
+        face = ring_img.copy()
+        if fixed is not None:
+            face.alpha_composite(fixed)
+        face.alpha_composite(marks)
+        return [Layer(face, self.x, self.y), needle]

@@ -1,0 +1,78 @@
+"""zone-bar: a bar from `min` to the value over four zones (min..z1..z2..z3..max), e.g. heart rate.
+
+The zone colours blend into one another as a linear gradient (each colour
+strongest in the middle of its zone); dividers mark the zone starts. Drawing
+shares bar.py's machinery: a pre-rendered rounded layer, cropped per pixel
+length and cached.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from overlay.widgets.attrs import Attr, parse_colour, parse_number, parse_optional_colour
+from overlay.widgets.bar import BAR_ATTRS, BarFill, BarTrack, pixel_ends
+from overlay.widgets.base import Box, Drawable, Widget
+from overlay.widgets.registry import component
+from overlay.widgets.sprites import gradient
+
+ZONE_COLOURS = ((70, 150, 255, 255), (90, 215, 120, 255), (255, 190, 60, 255), (240, 70, 60, 255))
+
+
+def _colour_attrs():
+    out = []
+    for i, c in enumerate(ZONE_COLOURS):
+        out.append(Attr(f"z{i}_rgb", parse_colour, c))
+    for i in range(4):  # the spelling gopro-dashboard-overlay's documentation uses; wins when given
+        out.append(Attr(f"z{i}_col", parse_colour, None))
+    return tuple(out)
+
+
+@component("zone-bar", BAR_ATTRS + (
+    Attr("zone_divider", parse_optional_colour, (255, 255, 255, 200)),
+    Attr("max", parse_number, 400.0),
+    Attr("min", parse_number, 0.0),
+    Attr("z1", parse_number, 100.0),
+    Attr("z2", parse_number, 200.0),
+    Attr("z3", parse_number, 300.0),
+) + _colour_attrs())
+class ZoneBar(Widget):
+    @classmethod
+    def requests(cls, attrs):
+        return {(attrs["metric"], attrs["units"])}
+
+    def __init__(self, node, offset, ctx):
+        super().__init__(node, offset, ctx)
+        self.track = BarTrack(self)
+
+    def colours(self):
+        a = self.a
+        return [a[f"z{i}_col"] or a[f"z{i}_rgb"] for i in range(4)]
+
+    def parts(self) -> list[Drawable]:
+        a, t = self.a, self.track
+        parts: list[Drawable] = []
+        bg = t.background(a["fill"], a["outline"])
+        if bg is not None:
+            parts.append(bg)
+        if t.iw <= 0 or t.ih <= 0:
+            return parts
+        bounds = [t.lo, a["z1"], a["z2"], a["z3"], t.hi]
+        edges = [float(t.to_px(v)) for v in bounds]
+        mids = [(edges[i] + edges[i + 1]) / 2 for i in range(4)]
+        stops = sorted(zip(mids, self.colours()), key=lambda s: s[0])
+        layer = t.rounded(gradient(t.iw, t.ih, stops))
+        col = self.ctx.column(a["metric"], a["units"])
+        parts.append(BarFill(t, layer, 0, pixel_ends(t, col if col is not None else np.zeros(0))))
+        width = max(1, self.ctx.place.length(2))
+        for z in (a["z1"], a["z2"], a["z3"]):
+            if t.lo < z < t.hi:
+                mark = t.marker(float(t.to_px(z)), width, a["zone_divider"])
+                if mark is not None:
+                    parts.append(mark)
+        return parts
+
+    def bbox(self) -> Box:
+        return self.track.box()
+
+    def draw(self, frame, image, origin):  # drawing happens in parts()
+        raise NotImplementedError

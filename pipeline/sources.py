@@ -1,0 +1,115 @@
+"""Where the dashboard's data comes from: the video (chapters joined), its GoPro track, or a
+GPX/FIT file merged onto the video's timeline — resolved once, in the main process.
+
+    camera track ─┐
+                  ├─ align (start time + --offset [+ --sync auto]) ─ merge (extend | replace) ─▶ Telemetry
+    GPX / FIT  ───┘
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from overdash import InputError
+from pipeline.config import RenderConfig
+
+SYNC_WEAK = 0.1  # confidence below which --sync auto warns
+
+
+@dataclass(frozen=True)
+class Source:
+    video: object          # encoders.probe.VideoInfo
+    telemetry: object      # overlay.telemetry.timeseries.Telemetry, on the video timeline
+    zone: object | None    # zoneinfo.ZoneInfo for wall-clock display, None = UTC
+    notes: tuple[str, ...] = ()
+
+
+def load_source(config: RenderConfig, *, say=lambda text: print(text, file=sys.stderr)) -> Source:
+    from encoders.chapters import probe_chapters
+    from overlay.telemetry.chapters import find_chapters
+    from overlay.telemetry.timezone import first_position, resolve_zone
+
+    paths = [config.input, *config.more_inputs]
+    if config.chapters and len(paths) == 1:
+        paths = find_chapters(config.input)
+    video = probe_chapters(paths, ffprobe=_sibling(config.ffmpeg, "ffprobe"))
+    camera = _camera_telemetry(config, paths, optional=bool(config.gpx or config.fit))
+    notes: list[str] = []
+    if config.gpx or config.fit:
+        telemetry = _with_file(config, video, camera, notes)
+    else:
+        telemetry = camera
+        if "gps" not in telemetry:
+            raise InputError(f"{config.input}: the GoPro telemetry has no GPS stream "
+                             f"(GPS off, or a camera without GPS) — add the ride with --gpx or --fit")
+    for note in notes:
+        say(f"overdash: {note}")
+    pos = first_position(telemetry)
+    zone = resolve_zone(config.tz, *(pos or (None, None)))
+    return Source(video, telemetry, zone, tuple(notes))
+
+
+def _camera_telemetry(config: RenderConfig, paths: list[Path], optional: bool):
+    """The GoPro track (or --gpmf file); None when a GPX/FIT file can stand in for it."""
+    from overlay.telemetry.chapters import load_gopro_chapters
+    from overlay.telemetry.gopro import load_gopro
+
+    try:
+        if config.gpmf:
+            return load_gopro(config.gpmf)
+        return load_gopro(paths[0]) if len(paths) == 1 else load_gopro_chapters(paths)
+    except InputError:
+        if optional and not config.gpmf:
+            return None  # any camera: the file drives the whole dashboard
+        raise
+
+
+def _with_file(config: RenderConfig, video, camera, notes: list[str]):
+    from overlay.telemetry.fit import load_fit
+    from overlay.telemetry.gpx import load_gpx
+    from overlay.telemetry.merge import align, merge
+    from overlay.telemetry.sync import sync
+
+    path = config.gpx or config.fit
+    ride = load_gpx(path) if config.gpx else load_fit(path)
+    start, said = _start_time(config, video, camera)
+    notes.append(f"{path.name}: video starts at {said}")
+    offset = config.offset
+    if config.sync == "auto":
+        if camera is None or "gps" not in camera:
+            raise InputError(f"--sync auto needs the camera's own GPS to compare with {path.name}; "
+                             f"use --offset SECONDS instead")
+        found = sync(camera, align(ride, start, offset))
+        offset += found.offset
+        notes.append(f"--sync auto: {found.describe()}"
+                     + (" — weak match, check the result or give --offset" if found.confidence < SYNC_WEAK else ""))
+    aligned = align(ride, start, offset, duration=video.duration if camera is None else None)
+    return aligned if camera is None else merge(camera, aligned, config.merge)
+
+
+def _start_time(config: RenderConfig, video, camera) -> tuple[float, str]:
+    """UTC of the video's first frame: --start, else the camera's GPS clock, else creation_time."""
+    from overlay.telemetry.merge import camera_start_utc, to_posix
+
+    if config.start:
+        return to_posix(config.start), f"{config.start} (--start)"
+    if camera is not None:
+        utc = camera_start_utc(camera)
+        if utc is not None:
+            return utc, "the camera's GPS time"
+    if video.creation_time:
+        # Cameras without GPS write their own clock here, often local time marked UTC: --offset fixes that.
+        return to_posix(video.creation_time), f"{video.creation_time} (the file's creation time)"
+    raise InputError(f"{config.input}: no start time in the video (no GPS, no creation_time); "
+                     f"give it with --start 2024-05-01T09:30:00Z")
+
+
+def _sibling(ffmpeg: str, tool: str) -> str:
+    """ffprobe beside a given ffmpeg (--ffmpeg /opt/ff/ffmpeg → /opt/ff/ffprobe), else on PATH."""
+    path = Path(ffmpeg)
+    if path.parent != Path("."):
+        candidate = path.with_name(tool)
+        if candidate.exists():
+            return str(candidate)
+    return tool
