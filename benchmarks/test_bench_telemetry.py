@@ -70,5 +70,6 @@ def hour_track(tmp_path_factory):
 
 
 def test_load_one_hour(benchmark, hour_track):
-    tel = benchmark.pedantic(load_gopro, args=(hour_track,), rounds=3, iterations=1)
+    # five rounds, the first one cold: the median stays put on a busy 2-core machine
+    tel = benchmark.pedantic(load_gopro, args=(hour_track,), rounds=5, iterations=1)
     assert tel["gps"].span[1] > 3500 and len(tel["accl"]) > 700_000

@@ -24,9 +24,9 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("render", help="draw the dashboard over a video",
                        description="Draw a telemetry dashboard over a GoPro video and encode the result.")
     r.add_argument("inputs", type=Path, nargs="+", metavar="IN",
-                   help="GoPro MP4 with a GPMF telemetry track; later chapters (GX02…) are found by name, "
-                        "or give every chapter file in order")
-    r.add_argument("output", type=Path, metavar="OUT", help="output video (.mp4, .mov, .mkv)")
+                   help="GoPro MP4 with a GPMF telemetry track (later chapters GX02… are found by name, or give "
+                        "every chapter in order), any video with --gpx/--fit, or a .gpx/.fit ride alone")
+    r.add_argument("output", type=Path, metavar="OUT", help="output video (.mp4, .mov, .mkv, .webm)")
     r.add_argument("--workers", type=int, default=default_workers(),
                    help="drawing processes (default: CPU count, %(default)s here)")
     add_dashboard_options(r)
@@ -46,6 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--start", metavar="ISO8601",
                    help="UTC time of the video's first frame, for cameras without GPS (default: the camera's "
                         "GPS time, else the file's creation time)")
+    o = r.add_argument_group("a ride file without video (IN is a .gpx/.fit): the dashboard alone, with alpha")
+    o.add_argument("--size", metavar="WxH", help="picture size (default: 1920x1080)")
+    o.add_argument("--from", metavar="TIME", help="start: seconds into the ride or ISO 8601 (default: its start)")
+    o.add_argument("--to", metavar="TIME", help="end: seconds into the ride or ISO 8601 (default: its end)")
     r.add_argument("--tz", metavar="ZONE",
                    help="time zone for dates and times on the dashboard, e.g. Europe/Paris "
                         "(default: where the ride happened)")

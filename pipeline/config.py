@@ -9,7 +9,7 @@ from pathlib import Path
 from overdash import InputError
 from overlay.layout.units import UnitSettings
 
-VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".mkv"}
+VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".mkv", ".webm"}
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,9 @@ class RenderConfig:
     start: str | None = None             # ISO 8601 UTC of the first frame, when the video cannot tell
     tz: str | None = None                # display time zone; default: where the ride happened
     keep_gpmf: bool = False
+    size: tuple[int, int] | None = None  # overlay-only output of a ride file: picture size
+    from_time: str | None = None         # … and the part of the ride to draw
+    to_time: str | None = None
 
 
 def default_workers() -> int:
@@ -72,6 +75,9 @@ def check_paths(config: RenderConfig) -> None:
             raise InputError(f"{path}: no such file")
         if path.is_dir():
             raise InputError(f"{path}: is a directory, not a file")
+    if (config.size or config.from_time or config.to_time) and not src.name.lower().endswith((".gpx", ".gpx.gz", ".fit")):
+        raise InputError("--size, --from and --to are for drawing a GPX/FIT ride without a video: "
+                         "overdash render ride.fit out.mov --size 1920x1080")
     if src.suffix.lower() in (".raw", ".gpmd", ".bin"):
         raise InputError(f"{src}: is telemetry only, render needs the video: "
                          f"overdash render VIDEO.mp4 OUT.mp4 --gpmf {src.name}")
@@ -112,3 +118,13 @@ def check_font(font: str) -> None:
         ImageFont.truetype(font, 16)
     except OSError as exc:
         raise InputError(f"{font}: cannot use this font ({exc})") from None
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise InputError(f"--size {text!r}: use WIDTHxHEIGHT, e.g. 1920x1080") from None
+    if not (16 <= w <= 16384 and 16 <= h <= 16384) or w % 2 or h % 2:
+        raise InputError(f"--size {text}: each side must be an even number of pixels, 16 to 16384")
+    return w, h

@@ -18,7 +18,9 @@ class Dashboard:
 
 
 def build_dashboard(layout_ref: str, telemetry, count: int, fps: Fraction, size: tuple[int, int], units, *,
-                    include=(), exclude=(), font: str | None = None, zone=None) -> Dashboard:
+                    include=(), exclude=(), font: str | None = None, zone=None,
+                    full_frame: bool = False) -> Dashboard:
+    """`full_frame`: one region, the whole picture (overlay-only outputs), instead of the widgets' clusters."""
     from overlay.frametable import build_frame_table
     from overlay.layout import load_layout, pace_aware
     from overlay.render import EMPTY_BOUNDS, LayoutPainter, Renderer
@@ -29,7 +31,7 @@ def build_dashboard(layout_ref: str, telemetry, count: int, fps: Fraction, size:
     layout = layout.resolve_units(units, converter)
     table = build_frame_table(telemetry, count, fps, layout.unit_requests(units),
                               convert=pace_aware(converter.convert), zone=zone)
-    boxes = Renderer(layout, table, size, units, font=font).regions()
+    boxes = ((0, 0, size[0], size[1]),) if full_frame else Renderer(layout, table, size, units, font=font).regions()
     if boxes == (EMPTY_BOUNDS,):
         raise InputError(f"layout {layout_ref!r} draws nothing inside a {size[0]}x{size[1]} picture")
     return Dashboard(LayoutPainter(layout, table, size, units, font, regions=boxes), boxes, table)

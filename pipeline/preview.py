@@ -11,7 +11,7 @@ from pathlib import Path
 
 from overdash import InputError, OverdashError
 from overlay.layout.units import UnitSettings
-from pipeline.config import RenderConfig, check_font
+from pipeline.config import RenderConfig, check_font, parse_size
 from pipeline.dashboard import build_dashboard, compose
 
 DEMO_FPS = Fraction(30)
@@ -44,16 +44,6 @@ def parse_time(text: str) -> float:
     for part in parts:
         seconds = seconds * 60 + part
     return seconds
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise InputError(f"--size {text!r}: use WIDTHxHEIGHT, e.g. 1920x1080") from None
-    if not (16 <= w <= 16384 and 16 <= h <= 16384):
-        raise InputError(f"--size {text}: each side must be 16 to 16384 pixels")
-    return w, h
 
 
 def cmd_preview(args) -> int:

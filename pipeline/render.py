@@ -15,10 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
+from overdash import InputError
 from overlay.layout.units import UnitSettings
 from pipeline.dashboard import build_dashboard
-from pipeline.sources import load_source
-from pipeline.config import RenderConfig, check_paths, parse_fps, pil_flavour
+from pipeline.sources import is_ride_file, load_ride_only, load_source
+from pipeline.config import RenderConfig, check_paths, parse_fps, parse_size, pil_flavour
 from pipeline.progress import Progress
 from pipeline.scheduler import PipelineJob, RunStats, partial_path, run_pipeline
 
@@ -32,8 +33,11 @@ class Plan:
     overlay: object            # encoders.command.OverlaySpec: where each region goes
     fps: Fraction
     profile_note: str
-    video: object
+    video: object | None       # encoders.probe.VideoInfo; None when drawing a ride file alone
     concat: tuple[Path, str] | None = None  # chapters: (list file to write before ffmpeg starts, its text)
+    size: tuple[int, int] = (0, 0)           # picture size
+    duration: float = 0.0                    # seconds of output
+    chapters: int = 1
 
 
 def config_from_args(args) -> RenderConfig:
@@ -45,7 +49,8 @@ def config_from_args(args) -> RenderConfig:
         profile=args.profile, ffmpeg=args.ffmpeg, debug=args.debug, quiet=args.quiet, font=args.font,
         profile_widgets=args.profile_widgets, gpx=_file_arg(args.gpx, "--gpx"), fit=_file_arg(args.fit, "--fit"),
         merge=args.merge, sync=args.sync, offset=args.offset, start=args.start, tz=args.tz,
-        keep_gpmf=args.keep_gpmf)
+        keep_gpmf=args.keep_gpmf, size=parse_size(args.size) if args.size else None,
+        from_time=getattr(args, "from"), to_time=args.to)
 
 
 def _file_arg(path, option):
@@ -53,25 +58,29 @@ def _file_arg(path, option):
 
 
 def plan_render(config: RenderConfig) -> Plan:
-    from encoders.command import OverlaySpec, Region, build_command, overlay_frames_needed
-    from encoders.chapters import concat_list
     from encoders.capability import choose_profile
+    from encoders.chapters import concat_list
+    from encoders.command import OverlaySpec, Region, build_command, overlay_frames_needed
 
     check_paths(config)
-    source = load_source(config, say=(lambda text: None) if config.quiet else
-                         (lambda text: print(text, file=sys.stderr)))
+    say = (lambda text: None) if config.quiet else (lambda text: print(text, file=sys.stderr))
+    if is_ride_file(config.input):
+        return _plan_ride_only(config)
+    source = load_source(config, say=say)
     video, telemetry = source.video, source.telemetry
     video_fps = Fraction(video.fps_num, video.fps_den)
     fps = config.overlay_fps or video_fps
     # Enough frames to cover the video; ffmpeg takes exactly this many (see overlay_frames_needed).
     count = video.frame_count if fps == video_fps else (video.frame_count - 1) * fps // video_fps + 1
     size = (video.display_width, video.display_height)
+    choice = choose_profile(config.profile, ffmpeg=config.ffmpeg, video=video)
+    note = _profile_note(choice)
+    if choice.profile.overlay_only:  # the dashboard alone, with alpha, at the video's size
+        return _plan_full_frame(config, choice.profile, note, telemetry, source.zone, count, fps, size,
+                                video=video, duration=video.duration)
     dash = build_dashboard(config.layout, telemetry, count, fps, size, config.units,
                            include=config.include, exclude=config.exclude, font=config.font, zone=source.zone)
     regions, atlas_w, atlas_h = pack_regions(dash.regions, Region)
-    choice = choose_profile(config.profile, ffmpeg=config.ffmpeg, video=video)
-    note = f"encoder profile {choice.profile.name}" + (f" ({choice.reason})" if choice.reason else "") \
-        + (f"; {choice.notice}" if choice.notice else "")
     overlay = OverlaySpec(x=0, y=0, width=atlas_w, height=atlas_h, pix_fmt="rgba",
                           fps_num=fps.numerator, fps_den=fps.denominator, regions=regions)
     if overlay_frames_needed(video, overlay) != count:
@@ -83,7 +92,52 @@ def plan_render(config: RenderConfig) -> Plan:
     job = PipelineJob(count=count, width=atlas_w, height=atlas_h, argv=tuple(argv), partial=partial,
                       output=config.output, workers=config.workers,
                       bands=tuple((r.atlas_y, r.height) for r in regions))
-    return Plan(job, dash.painter, overlay, fps, note, video, concat)
+    return Plan(job, dash.painter, overlay, fps, note, video, concat, size, video.duration,
+                len(video.parts) or 1)
+
+
+# Overlay-only profile for each output extension when a ride file is drawn with --profile auto.
+RIDE_ONLY_PROFILES = {".mov": "prores-alpha", ".webm": "vp9-alpha", ".mkv": "vp9-alpha"}
+
+
+def _plan_ride_only(config: RenderConfig) -> Plan:
+    """A GPX/FIT ride with no video: the dashboard alone, with transparency, for a video editor."""
+    from encoders.capability import choose_profile
+
+    ride = load_ride_only(config)
+    name = config.profile
+    if name == "auto":
+        name = RIDE_ONLY_PROFILES.get(config.output.suffix.lower())
+        if name is None:
+            raise InputError(f"{config.output}: a dashboard without video needs an output with transparency: "
+                             f"{', '.join(RIDE_ONLY_PROFILES)} (or --profile png / qtrle)")
+    choice = choose_profile(name, ffmpeg=config.ffmpeg)
+    if not choice.profile.overlay_only:
+        raise InputError(f"profile '{choice.profile.name}' draws over a video, and {config.input.name} has none: "
+                         f"use prores-alpha (.mov), vp9-alpha (.webm), qtrle or png")
+    fps = config.overlay_fps or Fraction(30)
+    count = int(ride.duration * fps) + 1
+    return _plan_full_frame(config, choice.profile, _profile_note(choice), ride.telemetry, ride.zone, count, fps,
+                            config.size or (1920, 1080), video=None, duration=float(count / fps))
+
+
+def _plan_full_frame(config, profile, note, telemetry, zone, count, fps, size, *, video, duration) -> Plan:
+    from encoders.command import OverlaySpec, build_overlay_only_command
+
+    dash = build_dashboard(config.layout, telemetry, count, fps, size, config.units, include=config.include,
+                           exclude=config.exclude, font=config.font, zone=zone, full_frame=True)
+    w, h = size
+    overlay = OverlaySpec(x=0, y=0, width=w, height=h, fps_num=fps.numerator, fps_den=fps.denominator)
+    partial = partial_path(config.output)
+    argv = build_overlay_only_command(profile, size, fps, partial, final_path=config.output, ffmpeg=config.ffmpeg)
+    job = PipelineJob(count=count, width=w, height=h, argv=tuple(argv), partial=partial, output=config.output,
+                      workers=config.workers, bands=((0, h),))
+    return Plan(job, dash.painter, overlay, fps, note, video, None, size, duration)
+
+
+def _profile_note(choice) -> str:
+    return (f"encoder profile {choice.profile.name}" + (f" ({choice.reason})" if choice.reason else "")
+            + (f"; {choice.notice}" if choice.notice else ""))
 
 
 def print_widget_profile(plan: Plan, count: int, samples: int = 120) -> None:
@@ -115,10 +169,9 @@ def render(config: RenderConfig) -> RunStats:
     say = (lambda *a: None) if config.quiet else (lambda *a: print(*a, file=sys.stderr))
     job = plan.job
     area = sum(r.width * r.height for r in plan.overlay.placements())
-    source = str(config.input) if not plan.video.parts else \
-        f"{config.input} + {len(plan.video.parts) - 1} more chapter(s)"
+    source = str(config.input) if plan.chapters == 1 else f"{config.input} + {plan.chapters - 1} more chapter(s)"
     say(f"overdash: {source} → {config.output}: {job.count} overlay frames at {float(plan.fps):.3f} fps, "
-        f"{len(plan.overlay.placements())} region(s) covering {area / (plan.video.display_width * plan.video.display_height):.0%} "
+        f"{len(plan.overlay.placements())} region(s) covering {area / (plan.size[0] * plan.size[1]):.0%} "
         f"of the picture, {job.workers} workers, drawing with {pil_flavour()}; {plan.profile_note}")
     if config.profile_widgets:
         print_widget_profile(plan, job.count)
@@ -131,7 +184,7 @@ def render(config: RenderConfig) -> RunStats:
         progress.close()
         if plan.concat:
             plan.concat[0].unlink(missing_ok=True)
-    duration = plan.video.duration or job.count / float(plan.fps)
+    duration = plan.duration or job.count / float(plan.fps)
     total = time.monotonic() - t0
     say(f"overdash: wrote {config.output} — {stats.frames} frames in {total:.1f} s "
         f"({stats.frames / max(stats.seconds, 1e-9):.0f} fps, {duration / total:.2f}× real time), "

@@ -113,3 +113,53 @@ def _sibling(ffmpeg: str, tool: str) -> str:
         if candidate.exists():
             return str(candidate)
     return tool
+
+
+RIDE_SUFFIXES = (".gpx", ".fit", ".gpx.gz")
+
+
+def is_ride_file(path: Path) -> bool:
+    return path.name.lower().endswith(RIDE_SUFFIXES)
+
+
+@dataclass(frozen=True)
+class Ride:
+    """A GPX/FIT file rendered on its own (overlay-only output): its window and timeline."""
+
+    telemetry: object
+    start_utc: float
+    duration: float
+    zone: object | None
+
+
+def load_ride_only(config: RenderConfig) -> Ride:
+    """The ride file as the whole timeline: t = 0 at --from (default: the file's first point)."""
+    from overlay.telemetry.filedata import iso
+    from overlay.telemetry.fit import load_fit
+    from overlay.telemetry.gpx import load_gpx
+    from overlay.telemetry.merge import align, to_posix, utc_span
+    from overlay.telemetry.timezone import first_position, resolve_zone
+
+    path = config.input
+    ride = load_fit(path) if path.name.lower().endswith(".fit") else load_gpx(path)
+    first, last = utc_span(ride)
+
+    def when(text: str | None, default: float, option: str) -> float:
+        if text is None:
+            return default
+        try:
+            return first + float(text)  # seconds into the ride
+        except ValueError:
+            pass
+        try:
+            return to_posix(text)
+        except (InputError, ValueError):
+            raise InputError(f"{option} {text!r}: give seconds into the ride or an ISO 8601 time") from None
+
+    start, end = when(config.from_time, first, "--from"), when(config.to_time, last, "--to")
+    if not first <= start < end <= last + 1e-6:
+        raise InputError(f"{path}: --from/--to ({iso(start)} to {iso(end)}) must lie inside the ride, "
+                         f"{iso(first)} to {iso(last)}, with --from before --to")
+    telemetry = align(ride, start, config.offset)
+    pos = first_position(telemetry)
+    return Ride(telemetry, start, end - start, resolve_zone(config.tz, *(pos or (None, None))))

@@ -99,9 +99,11 @@ def test_unknown_component_type(tmp_path):
     assert "circuit_map, " in msg and ", text" in msg
 
 
-def test_planned_component_type_is_not_supported_yet(tmp_path):
-    msg = error_of(tmp_path, '<component type="moving-map" size="256"/>')
-    assert "my-layout.xml:2:" in msg and "component type 'moving-map' is not supported yet" in msg
+def test_planned_component_type_is_not_supported_yet(tmp_path, monkeypatch):
+    from overlay.widgets import registry
+    monkeypatch.setattr(registry, "PLANNED", registry.PLANNED | {"hud_horizon"})  # any vocabulary not drawn yet
+    msg = error_of(tmp_path, '<component type="hud-horizon" size="256"/>')
+    assert "my-layout.xml:2:" in msg and "component type 'hud-horizon' is not supported yet" in msg
 
 
 def test_unknown_attribute(tmp_path):

@@ -87,6 +87,7 @@ class BarFill(Drawable):
 
     def __init__(self, track: BarTrack, layer: Image.Image, anchor_px: int, px: np.ndarray):
         self.track, self.layer, self.anchor = track, layer, anchor_px
+        self.node = track.widget.node  # names the bar in --profile-widgets
         self.px = px  # per frame: pixel end of the bar, -1 when the value is missing
         self.cache = LRU(512)
 
