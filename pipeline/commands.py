@@ -1,4 +1,4 @@
-"""`overdash info` and `overdash export`: what a GoPro file holds, and its telemetry as files.
+"""`overdash info` and `overdash export`: what a GoPro (or GPX/FIT) file holds, and its telemetry as files.
 
 Both take a GoPro MP4 (its later chapters are found and joined unless
 --no-chapters), several chapter files in order, or a raw GPMF file (.raw,
@@ -28,7 +28,8 @@ STREAMS = ("GPS", "ACCL", "GYRO", "GRAV", "MAGN", "CORI")
 
 def _add_inputs(p: argparse.ArgumentParser) -> None:
     p.add_argument("inputs", type=Path, nargs="+", metavar="FILE",
-                   help="GoPro MP4 (later chapters are found), chapter files in order, or a raw GPMF .raw/.gpmd")
+                   help="GoPro MP4 (later chapters are found), chapter files in order, a raw GPMF .raw/.gpmd, "
+                        "or a GPX/FIT ride")
     p.add_argument("--no-chapters", action="store_true", help="read only the given file(s), not later chapters")
     p.add_argument("--max-dop", type=float, default=QualityLimits.max_dop,
                    help="GPS samples with a higher DOP are marked untrusted (default: %(default)s)")
@@ -58,12 +59,55 @@ def add_export_parser(sub) -> argparse.ArgumentParser:
 
 
 def load_inputs(inputs: list[Path], chapters: bool = True, limits: QualityLimits = QualityLimits()) -> Telemetry:
-    """Telemetry of the inputs: one file plus its later chapters, or the given files in order."""
+    """Telemetry of the inputs: one file plus its later chapters, the given files in order, or a
+    GPX/FIT ride (its time axis then starts at its first point)."""
     for path in inputs:
         if not path.is_file():
             raise InputError(f"{path}: no such file")
+    if is_ride(inputs[0]):
+        if len(inputs) > 1:
+            raise InputError(f"{inputs[1]}: give one GPX/FIT file at a time")
+        return load_ride(inputs[0])
     paths = find_chapters(inputs[0]) if chapters and len(inputs) == 1 else list(inputs)
     return load_gopro_chapters(paths, limits)
+
+
+def is_ride(path: Path) -> bool:
+    return path.name.lower().endswith((".gpx", ".gpx.gz", ".fit"))
+
+
+def load_ride(path: Path) -> Telemetry:
+    from overlay.telemetry.fit import load_fit
+    from overlay.telemetry.gpx import load_gpx
+    from overlay.telemetry.merge import align, utc_span
+
+    ride = load_fit(path) if path.name.lower().endswith(".fit") else load_gpx(path)
+    return align(ride, utc_span(ride)[0])
+
+
+def ride_info_lines(tel: Telemetry, path: Path) -> list[str]:
+    """`overdash info` of a GPX/FIT file: device, time span, what was recorded, GPS quality, zone."""
+    from overlay.telemetry.timezone import first_position, zone_for
+
+    lines = [f"file: {path}", f"device: {tel.device or 'unknown'}"]
+    for name, ts in tel.streams.items():
+        if not len(ts):
+            continue
+        utc = ts["timestamp"] if "timestamp" in ts else None
+        span = (f", {export.iso_utc(np.nanmin(utc))} .. {export.iso_utc(np.nanmax(utc))}"
+                if utc is not None and np.isfinite(utc).any() else "")
+        cols = [c for c in ts.columns if c != "timestamp" and np.isfinite(np.asarray(ts[c], float)).any()]
+        lines.append(f"{name}: {len(ts)} points over {ts.span[1] - ts.span[0]:.0f} s{span}")
+        lines.append(f"  columns: {', '.join(cols)}")
+    lines += [f"  {note}" for note in tel.notes]
+    if "gps" in tel:
+        c = counts(tel["gps"])
+        why = ", ".join(f"{k} {v}" for k, v in c.items() if k not in ("total", "ok") and v)
+        lines.append(f"gps: {c['ok']} of {c['total']} points trusted" + (f"; marked: {why}" if why else ""))
+    pos = first_position(tel)
+    if pos:
+        lines.append(f"starts at {pos[0]:.5f}, {pos[1]:.5f} (time zone {zone_for(*pos) or 'unknown'})")
+    return lines
 
 
 def _fmt_span(span: tuple[float, float]) -> str:
@@ -113,6 +157,9 @@ def info_lines(tel: Telemetry, paths: list[Path]) -> list[str]:
 def cmd_info(args: argparse.Namespace) -> int:
     limits = QualityLimits(max_dop=args.max_dop)
     tel = load_inputs(list(args.inputs), not args.no_chapters, limits)
+    if is_ride(args.inputs[0]):
+        print("\n".join(ride_info_lines(tel, args.inputs[0])))
+        return 0
     paths = find_chapters(args.inputs[0]) if not args.no_chapters and len(args.inputs) == 1 else list(args.inputs)
     print("\n".join(info_lines(tel, paths)))
     return 0

@@ -131,3 +131,25 @@ def test_ride_file_errors(tmp_path, args, needle):
     proc = run("render", *[str(a).format(tmp=tmp_path) for a in args])
     assert proc.returncode == 2 and needle in proc.stderr and "Traceback" not in proc.stderr
     assert not list(tmp_path.iterdir())
+
+
+def test_info_and_export_of_ride_files(tmp_path):
+    import gzip
+    import xml.etree.ElementTree as ET
+
+    proc = run("info", FIT)
+    assert proc.returncode == 0, proc.stderr
+    assert "hammerhead Karoo 2" in proc.stdout and "Europe/London" in proc.stdout and "hr" in proc.stdout
+    out = tmp_path / "ride.csv"
+    proc = run("export", GPX, "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    rows = out.read_text().splitlines()
+    ns = {"g": "http://www.topografix.com/GPX/1/1"}
+    points = ET.fromstring(gzip.decompress(GPX.read_bytes())).findall(".//g:trkpt", ns)
+    assert rows[0] == "t,utc,lat,lon,alt,speed2d,speed3d,fix,dop"
+    assert len(rows) - 1 == len(points) == 8597
+    first = rows[1].split(",")
+    assert float(first[0]) == 0.0 and first[1] == points[0].find("g:time", ns).text.replace("Z", ".000Z")
+    assert float(first[2]) == pytest.approx(float(points[0].get("lat")), abs=1e-8)
+    for suffix in (".gpx", ".geojson"):
+        assert run("export", FIT, "-o", tmp_path / f"r{suffix}").returncode == 0

@@ -35,12 +35,24 @@ def _num(values: np.ndarray, fmt: str) -> list[str]:
     return ["" if not np.isfinite(v) else format(v, fmt) for v in np.asarray(values, dtype=float).tolist()]
 
 
+def column(ts: Timeseries, name: str) -> np.ndarray:
+    """A column, or NaN where the source never recorded it (a GPX has no DOP; a FIT no 3D speed).
+
+    Speed falls back to speed computed from positions, as on the dashboard.
+    """
+    for key in (name, "cspeed") if name == "speed" else (name,):
+        if key in ts:
+            return np.asarray(ts[key], dtype=float)
+    return np.full(len(ts), np.nan)
+
+
 def csv_gps(gps: Timeseries) -> Iterator[str]:
     yield ",".join(GPS_HEADER) + "\n"
-    cols = [_num(gps.t, ".6f"), [iso_utc(v) for v in gps["timestamp"].tolist()],
-            _num(gps["lat"], ".8f"), _num(gps["lon"], ".8f"), _num(gps["alt"], ".3f"),
-            _num(gps["speed"], ".3f"), _num(gps["speed3d"], ".3f"), _num(gps["gps-lock"], ".0f"),
-            _num(gps["gps-dop"], ".2f")]
+    c = lambda name: column(gps, name)  # noqa: E731
+    cols = [_num(gps.t, ".6f"), [iso_utc(v) for v in c("timestamp").tolist()],
+            _num(c("lat"), ".8f"), _num(c("lon"), ".8f"), _num(c("alt"), ".3f"),
+            _num(c("speed"), ".3f"), _num(c("speed3d"), ".3f"), _num(c("gps-lock"), ".0f"),
+            _num(c("gps-dop"), ".2f")]
     for row in zip(*cols):
         yield ",".join(row) + "\n"
 
@@ -67,7 +79,7 @@ def gpx(gps: Timeseries, name: str) -> Iterator[str]:
     yield ('<?xml version="1.0" encoding="UTF-8"?>\n'
            '<gpx version="1.1" creator="overdash" xmlns="http://www.topografix.com/GPX/1/1">\n'
            f"  <trk>\n    <name>{escape(name)}</name>\n    <trkseg>\n")
-    lat, lon, alt, speed, utc = (gps[k] for k in ("lat", "lon", "alt", "speed", "timestamp"))
+    lat, lon, alt, speed, utc = (column(gps, k) for k in ("lat", "lon", "alt", "speed", "timestamp"))
     for i in np.flatnonzero(np.isfinite(lat) & np.isfinite(lon)).tolist():
         parts = [f'      <trkpt lat="{lat[i]:.8f}" lon="{lon[i]:.8f}">']
         if np.isfinite(alt[i]):
@@ -82,16 +94,16 @@ def gpx(gps: Timeseries, name: str) -> Iterator[str]:
 
 def geojson(gps: Timeseries, name: str) -> Iterator[str]:
     """One Feature: LineString [lon, lat, alt] with per-point t, time, speed, fix, dop properties."""
-    ok = np.isfinite(gps["lat"]) & np.isfinite(gps["lon"])
+    ok = np.isfinite(column(gps, "lat")) & np.isfinite(column(gps, "lon"))
 
     def col(values, digits):
         return [None if not np.isfinite(v) else round(v, digits) for v in np.asarray(values, float)[ok].tolist()]
 
-    alt = np.where(np.isfinite(gps["alt"]), gps["alt"], 0.0)
-    coords = np.round(np.column_stack([gps["lon"][ok], gps["lat"][ok], alt[ok]]), 8).tolist()
+    alt = np.where(np.isfinite(column(gps, "alt")), column(gps, "alt"), 0.0)
+    coords = np.round(np.column_stack([column(gps, "lon")[ok], column(gps, "lat")[ok], alt[ok]]), 8).tolist()
     feature = {"type": "Feature", "geometry": {"type": "LineString", "coordinates": coords},
                "properties": {"name": name, "t": col(gps.t, 6),
-                              "time": [iso_utc(v) or None for v in gps["timestamp"][ok].tolist()],
-                              "speed": col(gps["speed"], 3), "fix": col(gps["gps-lock"], 0),
-                              "dop": col(gps["gps-dop"], 2)}}
+                              "time": [iso_utc(v) or None for v in column(gps, "timestamp")[ok].tolist()],
+                              "speed": col(column(gps, "speed"), 3), "fix": col(column(gps, "gps-lock"), 0),
+                              "dop": col(column(gps, "gps-dop"), 2)}}
     yield json.dumps({"type": "FeatureCollection", "features": [feature]}) + "\n"
