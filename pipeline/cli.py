@@ -81,6 +81,15 @@ def add_dashboard_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--include", nargs="+", default=(), metavar="NAME", help="draw only these named layout parts")
     p.add_argument("--exclude", nargs="+", default=(), metavar="NAME", help="leave out these named layout parts")
     p.add_argument("--font", metavar="FILE", help="TrueType/OpenType font for all text (default: bundled DejaVu Sans)")
+    m = p.add_argument_group("maps")
+    m.add_argument("--map-style", metavar="NAME|URL",
+                   help="osm (default), cyclosm, opentopomap, thunderforest[-VARIANT], geoapify[-VARIANT], "
+                        "or a tile URL template with {z}/{x}/{y}")
+    m.add_argument("--map-api-key", metavar="KEY",
+                   help="key for Thunderforest/Geoapify (else $OVERDASH_MAP_API_KEY or the config file)")
+    m.add_argument("--offline", action="store_true", help="maps from the tile cache only, no network")
+    m.add_argument("--privacy", action="append", default=[], metavar="LAT,LON,RADIUS_M",
+                   help="hide the track, position and coordinates inside this circle (repeatable)")
     p.add_argument("--units-speed", default="kph", help="kph, mph, knots, or any pint unit (default: %(default)s)")
     p.add_argument("--units-altitude", default="metre", help="metre, feet, ... (default: %(default)s)")
     p.add_argument("--units-distance", default="km", help="km, miles, nautical_miles, ... (default: %(default)s)")

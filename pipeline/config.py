@@ -39,6 +39,10 @@ class RenderConfig:
     start: str | None = None             # ISO 8601 UTC of the first frame, when the video cannot tell
     tz: str | None = None                # display time zone; default: where the ride happened
     keep_gpmf: bool = False
+    map_style: str | None = None         # tile maps: style name or {z}/{x}/{y} URL (default OpenStreetMap)
+    map_api_key: str | None = None
+    offline: bool = False                # maps from the tile cache only
+    privacy: tuple[str, ...] = ()        # LAT,LON,RADIUS_M zones hidden on maps and in text
     size: tuple[int, int] | None = None  # overlay-only output of a ride file: picture size
     from_time: str | None = None         # … and the part of the ride to draw
     to_time: str | None = None

@@ -19,8 +19,12 @@ class Dashboard:
 
 def build_dashboard(layout_ref: str, telemetry, count: int, fps: Fraction, size: tuple[int, int], units, *,
                     include=(), exclude=(), font: str | None = None, zone=None,
-                    full_frame: bool = False) -> Dashboard:
-    """`full_frame`: one region, the whole picture (overlay-only outputs), instead of the widgets' clusters."""
+                    full_frame: bool = False, maps=None, privacy=()) -> Dashboard:
+    """`full_frame`: one region, the whole picture (overlay-only outputs), instead of the widgets' clusters.
+
+    `privacy` zones hide positions everywhere (text, maps, track); `maps` (overlay.maps.MapOptions)
+    fetches the tiles the layout's maps need now, so workers only ever read the cache.
+    """
     from overlay.frametable import build_frame_table
     from overlay.layout import load_layout, pace_aware
     from overlay.render import EMPTY_BOUNDS, LayoutPainter, Renderer
@@ -31,6 +35,11 @@ def build_dashboard(layout_ref: str, telemetry, count: int, fps: Fraction, size:
     layout = layout.resolve_units(units, converter)
     table = build_frame_table(telemetry, count, fps, layout.unit_requests(units),
                               convert=pace_aware(converter.convert), zone=zone)
+    if privacy or maps is not None:
+        from overlay.maps import MapOptions, mask_table, prepare_maps
+
+        table = mask_table(table, tuple(privacy))
+        layout = prepare_maps(layout, table, size, maps or MapOptions(privacy=tuple(privacy))).bind(layout)
     boxes = ((0, 0, size[0], size[1]),) if full_frame else Renderer(layout, table, size, units, font=font).regions()
     if boxes == (EMPTY_BOUNDS,):
         raise InputError(f"layout {layout_ref!r} draws nothing inside a {size[0]}x{size[1]} picture")

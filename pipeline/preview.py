@@ -105,8 +105,12 @@ def draw_preview(args, units) -> None:
                          f"{'the video' if args.input else 'the demo ride'}")
     if background is None:
         background = _video_frame(args.input, video, frame)
+    from pipeline.render import map_args
+
+    maps = map_args(RenderConfig(input=Path("."), output=args.output, workers=1, quiet=True, map_style=args.map_style,
+                                 map_api_key=args.map_api_key, offline=args.offline, privacy=tuple(args.privacy)))
     dash = build_dashboard(args.layout, telemetry, count, fps, size, units,
-                           include=tuple(args.include), exclude=tuple(args.exclude), font=args.font, zone=zone)
+                           include=tuple(args.include), exclude=tuple(args.exclude), font=args.font, zone=zone, **maps)
     picture = compose(dash, frame, background)
     tmp = args.output.with_name(f".{args.output.name}.partial")
     picture.convert("RGB").save(tmp, "PNG")

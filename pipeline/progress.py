@@ -18,11 +18,12 @@ def _clock(seconds: float) -> str:
 class Progress:
     """Redraws one line on a terminal (10×/s); prints a line every 10 s elsewhere (CI logs)."""
 
-    def __init__(self, total: int, fps: float, *, label: str = "rendering",
+    def __init__(self, total: int, fps: float, *, label: str = "rendering", unit: str = "frames",
                  stream: TextIO | None = None, enabled: bool = True):
         self.total = max(1, total)
         self.fps = fps
         self.label = label
+        self.unit = unit
         self.stream = stream or sys.stderr
         self.enabled = enabled
         self.tty = enabled and self.stream.isatty()
@@ -52,8 +53,17 @@ class Progress:
         realtime = rate / self.fps if self.fps else 0.0
         eta = (self.total - done) / rate if rate > 0 else 0.0
         bar = "█" * filled + "░" * (_BAR - filled)
+        if self.unit != "frames":
+            return f"{self.label} {frac:4.0%} |{bar}| {done}/{self.total} {self.unit}  ETA {_clock(eta)}"
         return (f"{self.label} {frac:4.0%} |{bar}| {done}/{self.total} frames  "
                 f"{rate:6.1f} fps  {realtime:4.1f}× real time  ETA {_clock(eta)}")
+
+    def tiles(self, done: int, total: int) -> None:
+        """A (done, total) callback, e.g. for tile downloads whose total is known only at the start."""
+        self.total = max(1, total)
+        self(done)
+        if done >= total:
+            self.close()
 
     def close(self) -> None:
         if self.tty:

@@ -50,7 +50,8 @@ def config_from_args(args) -> RenderConfig:
         profile_widgets=args.profile_widgets, gpx=_file_arg(args.gpx, "--gpx"), fit=_file_arg(args.fit, "--fit"),
         merge=args.merge, sync=args.sync, offset=args.offset, start=args.start, tz=args.tz,
         keep_gpmf=args.keep_gpmf, size=parse_size(args.size) if args.size else None,
-        from_time=getattr(args, "from"), to_time=args.to)
+        from_time=getattr(args, "from"), to_time=args.to, map_style=args.map_style, map_api_key=args.map_api_key,
+        offline=args.offline, privacy=tuple(args.privacy))
 
 
 def _file_arg(path, option):
@@ -79,7 +80,8 @@ def plan_render(config: RenderConfig) -> Plan:
         return _plan_full_frame(config, choice.profile, note, telemetry, source.zone, count, fps, size,
                                 video=video, duration=video.duration)
     dash = build_dashboard(config.layout, telemetry, count, fps, size, config.units,
-                           include=config.include, exclude=config.exclude, font=config.font, zone=source.zone)
+                           include=config.include, exclude=config.exclude, font=config.font, zone=source.zone,
+                           **map_args(config))
     regions, atlas_w, atlas_h = pack_regions(dash.regions, Region)
     overlay = OverlaySpec(x=0, y=0, width=atlas_w, height=atlas_h, pix_fmt="rgba",
                           fps_num=fps.numerator, fps_den=fps.denominator, regions=regions)
@@ -125,7 +127,7 @@ def _plan_full_frame(config, profile, note, telemetry, zone, count, fps, size, *
     from encoders.command import OverlaySpec, build_overlay_only_command
 
     dash = build_dashboard(config.layout, telemetry, count, fps, size, config.units, include=config.include,
-                           exclude=config.exclude, font=config.font, zone=zone, full_frame=True)
+                           exclude=config.exclude, font=config.font, zone=zone, full_frame=True, **map_args(config))
     w, h = size
     overlay = OverlaySpec(x=0, y=0, width=w, height=h, fps_num=fps.numerator, fps_den=fps.denominator)
     partial = partial_path(config.output)
@@ -133,6 +135,18 @@ def _plan_full_frame(config, profile, note, telemetry, zone, count, fps, size, *
     job = PipelineJob(count=count, width=w, height=h, argv=tuple(argv), partial=partial, output=config.output,
                       workers=config.workers, bands=((0, h),))
     return Plan(job, dash.painter, overlay, fps, note, video, None, size, duration)
+
+
+def map_args(config: RenderConfig) -> dict:
+    """Map and privacy options for build_dashboard: tiles fetched now, with a progress line."""
+    from overlay.maps import MapOptions, parse_zone
+
+    zones = tuple(parse_zone(z) for z in config.privacy)
+    say = (lambda text: None) if config.quiet else (lambda text: print(f"overdash: {text}", file=sys.stderr))
+    progress = None if config.quiet else Progress(1, 1.0, label="map tiles", unit="tiles")
+    return {"privacy": zones, "maps": MapOptions(style=config.map_style, api_key=config.map_api_key,
+                                                 offline=config.offline, privacy=zones, warn=say,
+                                                 progress=progress.tiles if progress else None)}
 
 
 def _profile_note(choice) -> str:
