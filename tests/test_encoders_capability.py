@@ -1,5 +1,7 @@
 """encoders.capability: real one-frame encodes, the per-machine cache, and 'auto'."""
 import json
+import os
+import shutil
 
 import pytest
 
@@ -28,8 +30,18 @@ def test_libx264_works_and_is_cached(cache_home):
     assert encoder_works("ffmpeg", "libx264") == (True, "ok")
     cache = json.loads(default_cache_path().read_text())
     key = ffmpeg_identity("ffmpeg")
-    assert key.startswith("/") and "ffmpeg version" in key
+    ffmpeg = shutil.which("ffmpeg")
+    assert key.startswith("/") and f"|{os.stat(ffmpeg).st_size}|" in key
     assert cache[key]["libx264"]["ok"] is True
+
+
+def test_a_replaced_ffmpeg_is_a_new_cache_key(tmp_path):
+    """The key is the binary's path, size and mtime: no ffmpeg run per check, still never stale."""
+    copy = tmp_path / "ffmpeg"
+    shutil.copy2(shutil.which("ffmpeg"), copy)
+    before = ffmpeg_identity(str(copy))
+    os.utime(copy, ns=(0, 10**18))
+    assert ffmpeg_identity(str(copy)) != before
 
 
 def test_cached_answer_is_used_and_refresh_rechecks(cache_home):
