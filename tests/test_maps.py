@@ -150,7 +150,7 @@ def test_prefetch_fetches_each_tile_once_then_nothing(server, cache_dir):
     n = len(assets.tiles)
     assert n >= 4 and assets.report.fetched == n and assets.report.failed == 0
     assert server.total == n and set(server.requests.values()) == {1}
-    assert all(ua.startswith("overdash/") and "(+" in ua for ua in server.user_agents)
+    assert all(ua.startswith("overdash/") and "(" in ua for ua in server.user_agents)  # names the application
     assert warnings == [] and seen[-1] == (n, n)
     cache = TileCache(str(cache_dir), assets.style.key)
     assert all(cache.path(t).is_file() and cache.meta(t)["etag"] for t in assets.tiles)

@@ -74,3 +74,22 @@ def test_privacy_zone_hides_coordinates_in_text(tmp_path, env):
     open_table = plan_render(RenderConfig(input=SAMPLE, output=tmp_path / "q.mp4", workers=1, quiet=True,
                                           layout=str(layout), offline=True)).painter.table
     assert np.isfinite(open_table.columns["lat"]).all()
+
+
+def test_attribution_shows_only_with_tiles(tmp_path):
+    """The provider's credit is drawn in the map when its tiles show, and not over a plain background."""
+    from overlay.maps import FetchReport, MapAssets, resolve_style
+    from overlay.render import Renderer
+    from overlay.layout import parse_layout
+    from overlay.frametable import FrameTable
+
+    layout = parse_layout('<layout width="400" height="400"><component type="journey_map" x="0" y="0" '
+                          'size="300"/></layout>')
+    table = FrameTable(count=3, fps_num=30, fps_den=1, columns={"lat": np.full(3, 51.5), "lon": np.full(3, -0.1)},
+                       track=np.array([[51.5, -0.1], [51.51, -0.09]]))
+    style = resolve_style("osm")
+    for report, credited in ((FetchReport(needed=4, cached=4), True), (FetchReport(needed=4, failed=4), False)):
+        assets = MapAssets(str(tmp_path), style, tiles=frozenset(), report=report)
+        ops = Renderer(assets.bind(layout), table, (400, 400)).ops
+        texts = [op for op in ops if op.static and (b := op.bbox()) and b[2] - b[0] < 300]
+        assert bool(texts) == credited

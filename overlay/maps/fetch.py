@@ -27,7 +27,8 @@ from overlay.maps.cache import TileCache
 from overlay.maps.styles import TileStyle
 from overlay.maps.tiles import Tile, sorted_tiles
 
-USER_AGENT = f"overdash/{__version__} (+https://github.com/overdash/overdash)"
+# Identifies the application, as tile usage policies ask; no contact URL is invented here.
+USER_AGENT = f"overdash/{__version__} (telemetry dashboards for action-camera video)"
 CONCURRENCY = 3
 TIMEOUT = 10.0          # seconds per socket operation, and twice that per whole tile
 CIRCUIT_BREAKER = 8     # consecutive failures (and no success yet) before giving up on the server

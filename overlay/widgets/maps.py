@@ -130,6 +130,25 @@ class _MapWidget(Widget):
     def draw(self, frame, image, origin):  # drawing happens in parts()
         raise NotImplementedError
 
+    def credit(self) -> list[Drawable]:
+        """The tile provider's attribution, small, inside the map's lower right corner.
+
+        Tile usage policies (OpenStreetMap's among them) ask for it wherever their tiles show.
+        """
+        text = self.assets.style.attribution
+        if not text or self.assets.report.missing >= self.assets.report.needed or self.size < 96:
+            return []  # no tile of theirs shows: nothing to credit
+        from PIL import ImageDraw
+
+        font = self.ctx.fonts.font(max(7, round(self.size / 30)))
+        left, top, right, bottom = font.getbbox(text)
+        pad = max(1, round(self.size / 160))
+        w, h = min(right - left + 2 * pad, self.size), bottom - top + 2 * pad
+        im = Image.new("RGBA", (w, h), (255, 255, 255, 150))
+        ImageDraw.Draw(im).text((pad - left, pad - top), text, font=font, fill=(40, 40, 40, 255))
+        inset = max(self.radius // 3, pad)
+        return [_Static(im, self.x + self.size - w - inset, self.y + self.size - h - inset)]
+
 
 class _Static(Drawable):
     static = True
@@ -179,7 +198,7 @@ class JourneyMap(_MapWidget):
             px, py = self.g.project(self.lat, self.lon)
             px, py = px - ox + self.x, py - oy + self.y
             parts.append(_Marker(_dot(self._marker_size()), px, py, self.bbox()))
-        return parts
+        return parts + self.credit()
 
 
 class _Moving(Drawable):
@@ -265,7 +284,7 @@ class _MovingBase(_MapWidget):
             heading = smooth_heading(cog, fps, self.ctx.column("speed"), lat=hold(lat), lon=hold(lon))
             if len(heading) != len(cx):
                 heading = np.zeros(len(cx))
-        return [_Moving(self, mosaic, cx, cy, px, py, heading)]
+        return [_Moving(self, mosaic, cx, cy, px, py, heading)] + self.credit()
 
     def _lines(self, px, py):
         return [self._track_line()]
