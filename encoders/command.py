@@ -242,8 +242,8 @@ def _overlay_graph(profile: Profile, video: VideoInfo, overlay: OverlaySpec,
                    places: tuple[Region, ...]) -> str:
     """Timing fix-up of the overlay stream, then one crop + overlay per region, chained.
 
-    The overlay is converted once, before it is split into regions, to the format
-    the blend wants. With the cpu compositor the source is left in its own format;
+    Each overlay region is converted, once cropped out, to the format the blend
+    wants. With the cpu compositor the source is left in its own format;
     GPU compositors convert (or upload) it to the profile's surface format and
     upload each overlay region (see encoders.profiles: "compositor").
     """
@@ -269,14 +269,15 @@ def composite_graph(profile: Profile, main: str, overlay_chain: str, video: Vide
         opts = "x={x}:y={y}" + ("" if kind == "vaapi" else ":eof_action=repeat")  # 5.1 overlay_vaapi has none
         blend_filter = f"{GPU_OVERLAY[kind]}={opts}"
         tail = ""
-    chain = overlay_chain + (f",{convert}" if convert else "")
     n = len(places)
     if not overlay.regions:
-        parts = [chain + (f",{upload}" if upload else "") + "[r0]"]
+        parts = [overlay_chain + (f",{convert}" if convert else "") + (f",{upload}" if upload else "") + "[r0]"]
     else:
-        parts = [chain + (f",split={n}" + "".join(f"[s{i}]" for i in range(n)) if n > 1 else "[s0]")]
-        parts += [f"[s{i}]crop={r.width}:{r.height}:0:{r.atlas_y}" + (f",{upload}" if upload else "") + f"[r{i}]"
-                  for i, r in enumerate(places)]
+        # Each region is converted after it is cropped out, so the atlas's unused corners
+        # (regions are stacked at full width) cost no conversion.
+        after = (f",{convert}" if convert else "") + (f",{upload}" if upload else "")
+        parts = [overlay_chain + (f",split={n}" + "".join(f"[s{i}]" for i in range(n)) if n > 1 else "[s0]")]
+        parts += [f"[s{i}]crop={r.width}:{r.height}:0:{r.atlas_y}{after}[r{i}]" for i, r in enumerate(places)]
     below = main
     if head:
         parts.append(f"[{main}]{head}[base]")

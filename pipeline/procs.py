@@ -1,6 +1,7 @@
 """Process hygiene shared by every child: no orphans, Ctrl-C handled only by main."""
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
@@ -25,9 +26,32 @@ def die_with_parent(sig: int = signal.SIGKILL) -> None:
 
 
 def child_setup() -> None:
-    """First thing a worker or the writer does: main alone reacts to Ctrl-C."""
+    """First thing a worker or the writer does: main alone reacts to Ctrl-C.
+
+    Children start with SIGINT blocked (see `sigint_blocked`), so a Ctrl-C that
+    arrives while they are still importing stays pending; ignoring it before
+    unblocking drops it instead of printing a child's KeyboardInterrupt.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     die_with_parent()
+
+
+@contextlib.contextmanager
+def sigint_blocked():
+    """Start child processes inside this: they inherit a blocked SIGINT (across exec, too).
+
+    Main itself gets a Ctrl-C pressed meanwhile as soon as the block ends.
+    """
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def describe_exit(code: int | None) -> str:

@@ -29,7 +29,7 @@ from typing import Callable
 from overdash import RenderError
 from pipeline.channel import Channel
 from pipeline.messages import STOP, Draw, Failed, Finished, Started, Written
-from pipeline.procs import describe_exit, kill_pid
+from pipeline.procs import describe_exit, kill_pid, sigint_blocked
 from pipeline.ring import Ring
 from pipeline.worker import PainterFactory, WorkerArgs, worker_main
 from pipeline.writer import WriterArgs, writer_main
@@ -92,9 +92,10 @@ def run_pipeline(job: PipelineJob, painter: PainterFactory,
         workers = [ctx.Process(target=worker_main, name=f"overdash-worker-{i}", daemon=True,
                                args=(WorkerArgs(i, ring.spec, painter, job.bands), tasks, drawn, events))
                    for i in range(job.workers)]
-        for name, proc in [("writer", writer)] + [(f"worker {i}", w) for i, w in enumerate(workers)]:
-            proc.start()
-            children[proc.sentinel] = (name, proc)
+        with sigint_blocked():
+            for name, proc in [("writer", writer)] + [(f"worker {i}", w) for i, w in enumerate(workers)]:
+                proc.start()
+                children[proc.sentinel] = (name, proc)
         _drive(job, ring.spec.slots, tasks, events, children, state, progress, started)
         for _, proc in list(children.values()):
             proc.join()

@@ -281,11 +281,11 @@ def test_gpu_profile_graphs():
                               "-hwaccel_device", "gpu", "-hwaccel_output_format", "cuda"]
     graph = argv[argv.index("-filter_complex") + 1]
     assert "[0:0]scale_cuda=format=yuv420p[base]" in graph
-    assert "[s0]crop=200:60:0:0,hwupload[r0]" in graph and graph.count(",hwupload[r") == 3
+    # each region is cropped, converted with the source's range and matrix, then uploaded
+    convert = "scale=out_range=full:out_color_matrix=bt601,format=yuva420p"
+    assert f"[s0]crop=200:60:0:0,{convert},hwupload[r0]" in graph and graph.count(",hwupload[r") == 3
     assert "[base][r0]overlay_cuda=x=16:y=16:eof_action=repeat[v0]" in graph
     assert graph.endswith("[v1][r2]overlay_cuda=x=16:y=400:eof_action=repeat[vout]")
-    # the overlay is converted with the source's range and matrix before upload
-    assert "scale=out_range=full:out_color_matrix=bt601,format=yuva420p,split=3" in graph
     assert "-pix_fmt" not in argv[argv.index("-c:v"):]
     # qsv: source uploaded as nv12, overlay as bgra, overlay_qsv blends, h264_qsv encodes
     graph = next(t for t in build_command(PROFILES["qsv"], GOPRO, RGBA, "/o.mp4") if "overlay_qsv" in t)

@@ -166,7 +166,7 @@ def test_entities_are_refused(tmp_path):
 
 
 def test_missing_layout_lists_bundled_ones():
-    with pytest.raises(InputError, match="no such file or bundled layout; bundled layouts: default, minimal"):
+    with pytest.raises(InputError, match="no such file or bundled layout; bundled layouts: cycling, default, minimal, motor, vertical"):
         load_layout("nope")
 
 

@@ -30,6 +30,7 @@ def demo_telemetry(seconds: float = 600.0, rate: float = 10.0) -> Telemetry:
         "power": 210 + 90 * np.sin(3 * phase + 0.3),
         "temp": 21 + 2 * np.sin(phase),
     })
+    lean = Timeseries(t, {"lean": 35 * np.sin(6 * phase) * np.abs(np.sin(3 * phase))})  # degrees, + = right
     accl = Timeseries(t, {"accl.x": 0.8 * np.sin(9 * phase), "accl.y": 9.81 + 0.3 * np.cos(5 * phase),
                           "accl.z": 0.4 * np.sin(4 * phase)})
-    return add_derived(Telemetry({"gps": gps, "sensors": sensors, "accl": accl}, source="demo", device="demo"))
+    return add_derived(Telemetry({"gps": gps, "sensors": sensors, "accl": accl, "lean": lean}, source="demo", device="demo"))

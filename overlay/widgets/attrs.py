@@ -23,6 +23,7 @@ METRICS = (
     "codo", "dist", "azi", "cog", "gps-dop", "gps-lock", "timestamp", "lat", "lon",
     "accl.x", "accl.y", "accl.z", "grav.x", "grav.y", "grav.z",
     "ori.pitch", "ori.roll", "ori.yaw",
+    "lean", "vspeed",  # our own: lean angle (degrees, from gravity/orientation), vertical speed
 )
 METRIC_ALIASES = {"gradient": "cgrad", "odo": "codo"}
 
