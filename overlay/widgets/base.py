@@ -65,6 +65,21 @@ class Drawable:
         raise NotImplementedError
 
 
+class StaticImage(Drawable):
+    """A picture made once (a track outline, a map, a credit line) pasted at (x, y) every frame."""
+
+    static = True
+
+    def __init__(self, image: Image.Image, x: int, y: int):
+        self.image, self.x, self.y = image, x, y
+
+    def bbox(self) -> Box:
+        return (self.x, self.y, self.x + self.image.width, self.y + self.image.height)
+
+    def draw(self, frame, image, origin):
+        paste_over(image, self.image, self.x - origin[0], self.y - origin[1])
+
+
 class Widget(Drawable):
     """A component built from its layout node. Subclasses register with @component."""
 

@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from overlay.widgets.attrs import WHITE, Attr, non_negative, parse_colour, parse_number, parse_optional_colour, positive
-from overlay.widgets.base import Box, Drawable, Widget, paste_over, supersampled
+from overlay.widgets.base import Box, Drawable, StaticImage, Widget, paste_over, supersampled
 from overlay.widgets.registry import component
 
 
@@ -33,19 +33,6 @@ def project(track: np.ndarray, size: int, pad: float) -> tuple[np.ndarray, calla
 
     px, py = to_px(track[:, 0], track[:, 1])
     return np.column_stack([px, py]), to_px
-
-
-class _Track(Drawable):
-    static = True
-
-    def __init__(self, layer: Image.Image, x: int, y: int):
-        self.layer, self.x, self.y = layer, x, y
-
-    def bbox(self) -> Box:
-        return (self.x, self.y, self.x + self.layer.width, self.y + self.layer.height)
-
-    def draw(self, frame, image, origin):
-        paste_over(image, self.layer, self.x - origin[0], self.y - origin[1])
 
 
 class _Marker(Drawable):
@@ -100,7 +87,7 @@ class CircuitMap(Widget):
             return []
         pad = max(self.fill_w, self.outline_w, self.loc) / 2 + 1
         pts, to_px = project(self.track, self.size, pad)
-        parts: list[Drawable] = [_Track(self._draw_track(pts), self.x, self.y)]
+        parts: list[Drawable] = [StaticImage(self._draw_track(pts), self.x, self.y)]
         lat, lon = self.ctx.column("lat"), self.ctx.column("lon")
         if self.loc > 0 and lat is not None and lon is not None:
             px, py = to_px(lat, lon)

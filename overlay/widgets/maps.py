@@ -24,7 +24,7 @@ from overlay.maps.mosaic import Mosaic, holes_for
 from overlay.maps.prepare import MapAssets
 from overlay.maps.privacy import mask_points, mask_track
 from overlay.widgets.attrs import Attr, non_negative, parse_bool, parse_fraction, parse_int, parse_number, positive
-from overlay.widgets.base import Box, Drawable, Widget, paste_over, supersampled
+from overlay.widgets.base import Box, Drawable, StaticImage, Widget, paste_over, supersampled
 from overlay.widgets.registry import component
 
 MARKER_FILL = (255, 72, 40, 255)
@@ -147,20 +147,7 @@ class _MapWidget(Widget):
         im = Image.new("RGBA", (w, h), (255, 255, 255, 150))
         ImageDraw.Draw(im).text((pad - left, pad - top), text, font=font, fill=(40, 40, 40, 255))
         inset = max(self.radius // 3, pad)
-        return [_Static(im, self.x + self.size - w - inset, self.y + self.size - h - inset)]
-
-
-class _Static(Drawable):
-    static = True
-
-    def __init__(self, image: Image.Image, x: int, y: int):
-        self.image, self.x, self.y = image, x, y
-
-    def bbox(self) -> Box:
-        return (self.x, self.y, self.x + self.image.width, self.y + self.image.height)
-
-    def draw(self, frame, image, origin):
-        paste_over(image, self.image, self.x - origin[0], self.y - origin[1])
+        return [StaticImage(im, self.x + self.size - w - inset, self.y + self.size - h - inset)]
 
 
 class _Marker(Drawable):
@@ -193,7 +180,7 @@ class JourneyMap(_MapWidget):
         mosaic = self._mosaic([self._track_line()])
         im = mosaic.window(ox, oy, self.size, self.size)
         im.putalpha(_mask(self.size, self.radius, self.opacity))
-        parts: list[Drawable] = [_Static(im, self.x, self.y)]
+        parts: list[Drawable] = [StaticImage(im, self.x, self.y)]
         if self.lat is not None:
             px, py = self.g.project(self.lat, self.lon)
             px, py = px - ox + self.x, py - oy + self.y
