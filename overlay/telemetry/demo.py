@@ -1,5 +1,6 @@
 """Built-in demo telemetry for designing layouts without a video: a 10-minute ride on a
-loop with hills, every metric the vocabulary knows, deterministic."""
+loop with hills, every metric the vocabulary knows, deterministic. A lap starts every
+LAP seconds (lap 1 at t = 0), so lap, lap.time and lap.last show too."""
 from __future__ import annotations
 
 import numpy as np
@@ -9,6 +10,7 @@ from overlay.telemetry.timeseries import Telemetry, Timeseries
 
 START_UTC = 1726056000.0  # 2024-09-11 12:00:00 UTC
 ORIGIN = (46.5197, 6.6323)  # Lausanne: lake shore and hills
+LAP = 150.0  # seconds
 
 
 def demo_telemetry(seconds: float = 600.0, rate: float = 10.0) -> Telemetry:
@@ -33,4 +35,6 @@ def demo_telemetry(seconds: float = 600.0, rate: float = 10.0) -> Telemetry:
     lean = Timeseries(t, {"lean": 35 * np.sin(6 * phase) * np.abs(np.sin(3 * phase))})  # degrees, + = right
     accl = Timeseries(t, {"accl.x": 0.8 * np.sin(9 * phase), "accl.y": 9.81 + 0.3 * np.cos(5 * phase),
                           "accl.z": 0.4 * np.sin(4 * phase)})
-    return add_derived(Telemetry({"gps": gps, "sensors": sensors, "accl": accl, "lean": lean}, source="demo", device="demo"))
+    tel = add_derived(Telemetry({"gps": gps, "sensors": sensors, "accl": accl, "lean": lean},
+                                source="demo", device="demo"))
+    return tel.with_times(0.0, np.arange(0.0, seconds, LAP))

@@ -13,6 +13,8 @@ added: 'accel' (|ACCL| in g) and 'lean' (deg, + = right, from GRAV, else CORI).
 """
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from overlay.telemetry.timeseries import Telemetry, Timeseries
@@ -141,5 +143,4 @@ def add_derived(tel: Telemetry) -> Telemetry:
         streams["lean"] = lean_from_gravity(streams["grav"])
     elif "cori" in streams:
         streams["lean"] = lean_from_orientation(streams["cori"])
-    return Telemetry(streams=streams, source=tel.source, device=tel.device, firmware=tel.firmware,
-                     speedup=tel.speedup, inventory=tel.inventory, notes=tel.notes)
+    return dataclasses.replace(tel, streams=streams)  # start, laps and the rest carry through

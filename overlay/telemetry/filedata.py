@@ -19,6 +19,10 @@ row, and each column takes the last finite value among them, so a point that
 only carries a heart rate and one that only carries a position merge instead
 of one hiding the other. Points without a time cannot be placed and are
 dropped (counted in the telemetry's notes).
+
+The Telemetry's `start` (what elapsed time counts from) is the reader's
+activity start if it knows one (a FIT file's first lap), else the first
+point; `laps` are the lap start times the reader found (UTC), none by default.
 """
 from __future__ import annotations
 
@@ -70,8 +74,9 @@ def collapse_duplicates(t: np.ndarray, columns: dict[str, np.ndarray]) -> tuple[
 
 
 def build_telemetry(t: np.ndarray, columns: dict[str, np.ndarray], source: str, device: str | None = None,
-                    notes: tuple[str, ...] = ()) -> Telemetry:
-    """Telemetry with 'gps' (if any position) and 'sensors' streams on UTC time, derived metrics added."""
+                    notes: tuple[str, ...] = (), *, laps=(), start: float | None = None) -> Telemetry:
+    """Telemetry with 'gps' (if any position) and 'sensors' streams on UTC time, derived metrics added;
+    `laps`: lap start times (UTC); `start`: the activity's start (UTC), default the first point."""
     t, columns, merged = collapse_duplicates(np.asarray(t, dtype=np.float64), columns)
     notes = tuple(notes)
     if merged:
@@ -92,4 +97,7 @@ def build_telemetry(t: np.ndarray, columns: dict[str, np.ndarray], source: str, 
         columns.pop("lon", None)
     if len(columns) > 1 or not has_position:  # more than the timestamp
         streams["sensors"] = Timeseries(t.copy(), columns)
-    return add_derived(Telemetry(streams=streams, source=source, device=device, notes=notes))
+    if start is None or not np.isfinite(start):
+        start = float(t[0]) if len(t) else None
+    # add_derived builds a new Telemetry: start and laps are set on the result
+    return add_derived(Telemetry(streams=streams, source=source, device=device, notes=notes)).with_times(start, laps)

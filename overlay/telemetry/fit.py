@@ -30,6 +30,11 @@ Columns, per record (missing fields are NaN):
                                       'Power') also fills that column where the
                                       standard field is missing.
 
+Laps: every `lap` message (global 19) starts a lap at its start_time (else at
+its timestamp minus total_elapsed_time), kept as the Telemetry's `laps`
+(UTC); a file with one lap message has one lap. The activity's `start` (what
+elapsed time counts from) is the first lap's start, else the first record.
+
 Files with no position at all (indoor rides, trainers) get only a 'sensors'
 stream. Stream layout and duplicate timestamps: overlay.telemetry.filedata.
 """
@@ -271,7 +276,7 @@ def _record_columns(data: bytes, sc: Scan) -> tuple[dict[str, np.ndarray], dict[
             or len(sc.other_compressed):
         compressed = True
     if compressed:  # other messages move the timestamp on too
-        for g in sc.timed:
+        for g in sc.timed + [g for g in sc.laps if all(g is not t for t in sc.timed)]:
             offs = np.frombuffer(g.offsets, dtype=np.int64)
             recs = gather(u8, g.definition, offs)
             keys = 2 * (offs - 1)
@@ -332,9 +337,36 @@ def _finish_component(number: np.ndarray, valid: np.ndarray | None = None, *, c:
     return out
 
 
-def read_records(path: Path) -> tuple[dict[str, np.ndarray], int, list[str], str | None, dict[str, str]]:
+LAP_START_TIME, LAP_TOTAL_ELAPSED = 2, 7  # lap message field numbers (FIT profile)
+
+
+def lap_starts(data: bytes, sc: Scan) -> np.ndarray:
+    """Start of every lap message (FIT seconds, sorted): start_time, else timestamp - total_elapsed_time."""
+    u8 = np.frombuffer(data, dtype=np.uint8)
+    out = []
+    for g in sc.laps:
+        offs = np.frombuffer(g.offsets, dtype=np.int64)
+        if not len(offs):
+            continue
+        recs = gather(u8, g.definition, offs)
+        got: dict[int, np.ndarray] = {}
+        for i, f in enumerate(g.definition.fields):
+            if f.dev is None and f.scalar and f.num in (LAP_START_TIME, TIMESTAMP, LAP_TOTAL_ELAPSED) \
+                    and f.num not in got:
+                got[f.num] = _finish(recs[f"f{i}"], _valid(recs[f"f{i}"], f.base), None, None, None)
+        nan = np.full(len(offs), np.nan)
+        start = got.get(LAP_START_TIME, nan)
+        end = got.get(TIMESTAMP, nan) - got.get(LAP_TOTAL_ELAPSED, nan) / 1000.0
+        out.append(np.where(np.isfinite(start), start, end))
+    starts = np.concatenate(out) if out else np.zeros(0)
+    return np.unique(starts[np.isfinite(starts)])
+
+
+def read_records(path: Path, laps: list | None = None) -> tuple[dict[str, np.ndarray], int, list[str], str | None,
+                                                                  dict[str, str]]:
     """Record columns (float64, NaN where a record lacks the field; not yet converted), the record count, notes,
-    the device and which standard column each developer column may stand in for."""
+    the device and which standard column each developer column may stand in for. A `laps` list, if given,
+    receives the lap start times (FIT seconds)."""
     data = path.read_bytes()
     try:
         sc = scan(data)
@@ -342,6 +374,8 @@ def read_records(path: Path) -> tuple[dict[str, np.ndarray], int, list[str], str
         raise InputError(f"{path}: not a FIT file ({exc})") from exc
     notes: list[str] = []
     columns, native, n = _record_columns(data, sc)
+    if laps is not None:
+        laps.extend(lap_starts(data, sc).tolist())
     if sc.damage:
         if not n:
             raise InputError(f"{path}: unreadable FIT file ({sc.damage})")
@@ -383,7 +417,8 @@ def load_fit(path: str | os.PathLike) -> Telemetry:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file")
-    columns, n, notes, device, native = read_records(path)
+    laps: list[float] = []
+    columns, n, notes, device, native = read_records(path, laps)
     ts = columns.pop("timestamp", None)
     if ts is None or not np.isfinite(ts).any():
         raise InputError(f"{path}: no timed record messages (is this an activity FIT file?)")
@@ -409,4 +444,6 @@ def load_fit(path: str | os.PathLike) -> Telemetry:
             col = columns[axis] * SEMICIRCLE
             col[np.abs(col) > 180.0] = np.nan
             columns[axis] = col
-    return build_telemetry(ts + FIT_EPOCH, columns, source=str(path), device=device, notes=tuple(notes))
+    lap_utc = np.asarray(laps, dtype=np.float64) + FIT_EPOCH
+    return build_telemetry(ts + FIT_EPOCH, columns, source=str(path), device=device, notes=tuple(notes),
+                           laps=lap_utc, start=float(lap_utc.min()) if len(lap_utc) else None)

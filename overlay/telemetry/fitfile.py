@@ -20,8 +20,8 @@ developer_data_id (207) they name.
 `scan` walks the records once in a tight loop that only follows message
 lengths and notes where each data message of interest starts: record messages
 (global 20) per distinct definition, messages carrying a timestamp field,
-compressed-header messages; file_id, field_description and developer_data_id
-are decoded on the spot. The record messages of one definition are then
+compressed-header messages, lap messages (global 19, for lap start times);
+file_id, field_description and developer_data_id are decoded on the spot. The record messages of one definition are then
 decoded together (`gather`): their payloads are picked out of the file with one
 fancy index and viewed as a numpy structured array built from the definition.
 
@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 RECORD, FILE_ID, FIELD_DESCRIPTION, DEVELOPER_DATA_ID = 20, 0, 206, 207
+LAP = 19
 TIMESTAMP = 253  # field number of 'timestamp' in every message
 
 
@@ -141,6 +142,7 @@ class Group:
 class Scan:
     records: list[Group] = field(default_factory=list)  # record (20) messages by definition
     timed: list[Group] = field(default_factory=list)  # other messages with a timestamp field
+    laps: list[Group] = field(default_factory=list)  # lap (19) messages by definition (also in `timed`, if timed)
     other_compressed: array = field(default_factory=lambda: array("q"))  # other compressed-header messages
     record_definitions: list[tuple[int, Definition]] = field(default_factory=list)  # (offset, def) per record definition
     file_starts: list[int] = field(default_factory=list)  # body offset of each (chained) FIT file
@@ -246,9 +248,12 @@ class _Reader:
             self.scan.records.append(group)
             append = group.offsets.append
         else:
+            group = Group(d)
             if any(f.num == TIMESTAMP and f.dev is None and f.scalar for f in fields):
-                group = Group(d)
                 self.scan.timed.append(group)
+                append = group.offsets.append
+            if global_num == LAP:
+                self.scan.laps.append(group)
                 append = group.offsets.append
             special = {FILE_ID: "file_id", FIELD_DESCRIPTION: "field_description",
                        DEVELOPER_DATA_ID: "developer_data_id"}.get(global_num)

@@ -15,6 +15,14 @@ TrackPointExtension v1/v2, Strava, Cluetrust, bare elements):
 schema says). Alignment to a video happens later (overlay.telemetry.merge).
 Sorting, duplicate timestamps and stream layout: overlay.telemetry.filedata.
 Routes and waypoints are not tracks and are ignored.
+
+Laps: GPX has no lap element, but exports that keep laps (Garmin Connect,
+some Strava and Wahoo exports) and devices that split a ride write each lap as
+its own <trk> or <trkseg>. So when the file has more than one segment (with a
+timed point) over all its tracks, every segment starts a lap at its first
+timed point, the first segment being lap 1; a file with a single segment has
+no laps. The activity's `start` (what elapsed time counts from) is the first
+timed point.
 """
 from __future__ import annotations
 
@@ -78,10 +86,12 @@ def load_gpx(path: str | os.PathLike) -> Telemetry:
         raise InputError(f"{path}: not a readable GPX file ({exc})") from exc
     cols: dict[str, list[float]] = {name: [] for name in COLUMNS}
     times: list[float] = []
+    lap_starts: list[float] = []
     untimed = 0
     nan = float("nan")
     for track in doc.tracks:
         for segment in track.segments:
+            first = len(times)
             for p in segment.points:
                 if p.time is None:
                     untimed += 1
@@ -96,6 +106,8 @@ def load_gpx(path: str | os.PathLike) -> Telemetry:
                     row["speed"] = p.speed
                 for name in COLUMNS:
                     cols[name].append(row.get(name, nan))
+            if len(times) > first:
+                lap_starts.append(min(times[first:]))
     if not times:
         raise InputError(f"{path}: no timed track points (a GPX route or a track without <time> "
                          "cannot be placed on a video)")
@@ -103,4 +115,4 @@ def load_gpx(path: str | os.PathLike) -> Telemetry:
     device = (doc.creator or "").strip() or None
     arrays = {name: np.asarray(values, dtype=np.float64) for name, values in cols.items()}
     return build_telemetry(np.asarray(times, dtype=np.float64), arrays, source=str(path), device=device,
-                           notes=notes)
+                           notes=notes, laps=lap_starts if len(lap_starts) > 1 else ())

@@ -11,6 +11,11 @@ data either way in any mode; overlay.telemetry.sync.find_offset measures it.
 
 `video_start_utc` is the UTC time of frame 0: from the camera's own GPS
 (`camera_start_utc`), else the video's creation_time metadata, else `--start`.
+
+A Telemetry's `start` and `laps` (same clock as its streams) move with them:
+`align` shifts them like every `t`; `merge` keeps the file's when it has them
+(a ride's start and laps are the rider's, from the bike computer), else the
+camera's (start None: the video's first frame).
 """
 from __future__ import annotations
 
@@ -91,7 +96,8 @@ def align(file_tel: Telemetry, video_start_utc: float | datetime | str, offset: 
     shift = start + float(offset)
     streams = {name: Timeseries(s.t - shift, dict(s.columns)) for name, s in file_tel.streams.items()}
     out = Telemetry(streams=streams, source=file_tel.source, device=file_tel.device, speedup=1.0,
-                    notes=file_tel.notes + (f"aligned: video start {iso(start)}, offset {offset:+.3f} s",))
+                    notes=file_tel.notes + (f"aligned: video start {iso(start)}, offset {offset:+.3f} s",),
+                    start=None if file_tel.start is None else file_tel.start - shift, laps=file_tel.laps - shift)
     if duration is not None:
         check_overlap(out, 0.0, float(duration), shift, offset)
     return out
@@ -174,5 +180,7 @@ def merge(camera_tel: Telemetry, file_tel: Telemetry, mode: str = "extend") -> T
             have |= set(extra)
     merged = Telemetry(streams=streams, source=camera_tel.source, device=camera_tel.device,
                        firmware=camera_tel.firmware, speedup=camera_tel.speedup, inventory=camera_tel.inventory,
-                       notes=camera_tel.notes + (f"merged ({mode}) with {file_tel.source}",))
+                       notes=camera_tel.notes + (f"merged ({mode}) with {file_tel.source}",),
+                       start=camera_tel.start if file_tel.start is None else file_tel.start,
+                       laps=file_tel.laps if len(file_tel.laps) else camera_tel.laps)
     return merged

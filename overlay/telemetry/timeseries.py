@@ -48,6 +48,12 @@ BASE_UNITS = {
     "vspeed": "meter / second",
     "accel": "standard_gravity",  # in g
     "lean": "degree",
+    # times (overlay.frametable): real seconds, or a 1-based lap number
+    "elapsed": "second",
+    "moving": "second",
+    "lap": "dimensionless",
+    "lap.time": "second",
+    "lap.last": "second",
 }
 
 
@@ -99,6 +105,12 @@ class Telemetry:
 
     `speedup` is real seconds per video second: 1 for normal video, e.g. 15 for a
     15x TimeWarp; derived rates (speed from positions) divide by real time.
+
+    `start` is when the recording or activity began, and `laps` when each lap began
+    (sorted, lap 1 first), both on the same clock as the streams' `t`: UTC for a
+    file as read, the video timeline once aligned (overlay.telemetry.merge moves
+    them with the streams). `start` None means t = 0 (a camera's first frame);
+    no laps: an empty array. The frame table's elapsed and lap metrics use them.
     """
 
     streams: dict[str, Timeseries] = field(default_factory=dict)
@@ -108,9 +120,27 @@ class Telemetry:
     speedup: float = 1.0
     inventory: tuple[StreamInfo, ...] = ()
     notes: tuple[str, ...] = ()  # timing facts for `info` (how the clock was measured)
+    start: float | None = None  # recording/activity start, same clock as `t`; None: t = 0
+    laps: np.ndarray = field(default_factory=lambda: np.zeros(0))  # lap start times, same clock as `t`
+
+    def __post_init__(self) -> None:
+        self.laps = lap_starts(self.laps)
+
+    def with_times(self, start: float | None, laps) -> "Telemetry":
+        """This telemetry with `start` and `laps` set (in place; returns self), e.g. after add_derived
+        rebuilt it without them."""
+        self.start = None if start is None or not np.isfinite(start) else float(start)
+        self.laps = lap_starts(laps)
+        return self
 
     def __contains__(self, name: str) -> bool:
         return name in self.streams
 
     def __getitem__(self, name: str) -> Timeseries:
         return self.streams[name]
+
+
+def lap_starts(values) -> np.ndarray:
+    """Lap start times as a sorted float64 array without repeats or NaN."""
+    v = np.asarray(values, dtype=np.float64).ravel()
+    return np.unique(v[np.isfinite(v)])

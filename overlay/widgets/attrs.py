@@ -24,6 +24,9 @@ METRICS = (
     "accl.x", "accl.y", "accl.z", "grav.x", "grav.y", "grav.z",
     "ori.pitch", "ori.roll", "ori.yaw",
     "lean", "vspeed",  # our own: lean angle (degrees, from gravity/orientation), vertical speed
+    # our own, in seconds (lap: a number): elapsed and moving time, lap number, time into the
+    # current lap, the previous lap's time (rules: overlay.frametable.TIME_METRICS)
+    "elapsed", "moving", "lap", "lap.time", "lap.last",
 )
 METRIC_ALIASES = {"gradient": "cgrad", "odo": "codo"}
 
@@ -152,10 +155,15 @@ def parse_text(text: str) -> str:
     return text
 
 
+# Formats of durations in seconds (overlay.widgets.text): pace m:ss, time h:mm:ss, mm:ss.
+DURATION_FORMATS = ("pace", "time", "mm:ss")
+
+
 def parse_format_spec(text: str) -> str:
-    """A Python format spec ('.1f', '03.0f') or 'pace' (m:ss); checked now, not mid-render."""
+    """A Python format spec ('.1f', '03.0f'), 'pace' (m:ss), 'time' (h:mm:ss) or 'mm:ss'; checked now,
+    not mid-render."""
     spec = text.strip()
-    if spec == "pace":
+    if spec in DURATION_FORMATS:
         return spec
     try:
         format(1.5, spec)
@@ -163,7 +171,7 @@ def parse_format_spec(text: str) -> str:
         try:
             format(1, spec)
         except (ValueError, TypeError):
-            raise ValueError("must be a Python format spec like '.1f' or 'pace'") from None
+            raise ValueError("must be a Python format spec like '.1f', or 'pace', 'time' or 'mm:ss'") from None
     return spec
 
 

@@ -90,7 +90,7 @@ class Metric(TextWidget):
         col = ctx.column(self.a["metric"], self.a["units"])
         self.values = np.zeros(0) if col is None else np.asarray(col, dtype=np.float64)
         spec, dp = self.a["format"], self.a["dp"]
-        self.format = format_pace if spec == "pace" else (lambda v: format_number(v, spec, dp))
+        self.format = DURATIONS.get(spec) or (lambda v: format_number(v, spec, dp))
 
     def text(self, frame: int) -> str:
         if not 0 <= frame < len(self.values):
@@ -126,6 +126,29 @@ def format_pace(v: float) -> str:
     """Seconds (per km, mile...) as m:ss."""
     m, s = divmod(int(round(v)), 60)
     return f"{m}:{s:02d}"
+
+
+def _whole_seconds(v: float) -> tuple[str, int]:
+    """Sign and whole seconds of a duration, truncated as a stopwatch does (59.9 s shows 0:59)."""
+    return ("-" if v <= -1 else ""), int(math.floor(abs(v) + 1e-6))
+
+
+def format_time(v: float) -> str:
+    """Seconds as h:mm:ss ('0:05:07', '12:00:00'): format="time"."""
+    sign, s = _whole_seconds(v)
+    h, rest = divmod(s, 3600)
+    m, s = divmod(rest, 60)
+    return f"{sign}{h}:{m:02d}:{s:02d}"
+
+
+def format_minutes(v: float) -> str:
+    """Seconds as mm:ss, minutes past 59 going on ('05:07', '75:03'): format="mm:ss"."""
+    sign, s = _whole_seconds(v)
+    m, s = divmod(s, 60)
+    return f"{sign}{m:02d}:{s:02d}"
+
+
+DURATIONS = {"pace": format_pace, "time": format_time, "mm:ss": format_minutes}
 
 
 @component("metric_unit", TEXT_STYLE + (
