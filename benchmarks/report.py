@@ -12,17 +12,22 @@ def main(path: Path = DEFAULT) -> int:
     data = json.loads(path.read_text())
     groups: dict[str, list] = {}
     for b in data["benchmarks"]:
-        groups.setdefault(b["group"], []).append(b)
+        groups.setdefault(b["group"] or "telemetry loading", []).append(b)
     for group, rows in groups.items():
         print(f"\n{group}")
         base = {r["extra_info"].get("workers"): r["stats"]["median"] for r in rows}
         one = base.get(1)
         transcode = base.get(0)
-        for r in sorted(rows, key=lambda r: r["extra_info"].get("workers", 0)):
-            w = r["extra_info"].get("workers", 0)
+        for r in sorted(rows, key=lambda r: (r["extra_info"].get("workers", 0), r["name"])):
+            w = r["extra_info"].get("workers")
             med = r["stats"]["median"]
             frames = r["extra_info"].get("frames")
-            parts = [f"  {'plain transcode' if w == 0 else f'{w} worker(s)':>16}: {med:7.3f} s"]
+            if w is None:  # not a worker-count comparison: name the case
+                label = r["name"].split("[", 1)[1].rstrip("]") if "[" in r["name"] else r["name"].removeprefix("test_")
+            else:
+                label = "plain transcode" if w == 0 else f"{w} worker(s)"
+            w = w or 0
+            parts = [f"  {label:>22}: {med:7.3f} s"]
             if frames:
                 parts.append(f"{frames / med:7.1f} frames/s")
             if "steady_fps" in r["extra_info"]:
