@@ -22,6 +22,10 @@ _DERIVED = {
 }
 # Running statistics of any metric: "speed.max", "hr.avg", "alt.min" (since the first frame).
 STATS = ("min", "max", "avg")
+# Columns that come from a GPS fix: samples the quality check did not trust (no 3D fix, DOP
+# too high, an impossible jump: the 'gps-ok' column) are left out, so the dashboard shows '-'
+# rather than a frozen or wandering value. Time, lock state and DOP are kept as recorded.
+GPS_FIX_COLUMNS = {"lat", "lon", "alt", "speed", "speed3d", "cspeed", "cog", "azi", "cgrad", "vspeed"}
 # Step-like values: take the nearer sample instead of blending two.
 _NEAREST = {"gps-lock", "gps-flags", "gps-ok"}
 # Largest gap (s) bridged by interpolation; beyond it the value is missing (NaN).
@@ -133,9 +137,11 @@ def build_frame_table(
     times = frame_times(count, fps)
     columns: dict[str, np.ndarray] = {}
     for series in telemetry.streams.values():  # every column of every stream, by its metric name
+        trusted = _trusted(series)
         for metric in series.columns:
             if metric not in columns:
-                columns[metric] = interpolate(series, metric, times, nearest=metric in _NEAREST)
+                source = trusted if metric in GPS_FIX_COLUMNS else series
+                columns[metric] = interpolate(source, metric, times, nearest=metric in _NEAREST)
     if "speed" not in columns and "cspeed" in columns:
         columns["speed"] = columns["cspeed"]
     for metric, col in time_columns(telemetry, times).items():
@@ -229,6 +235,18 @@ def lap_columns(laps: np.ndarray, times: np.ndarray, speedup: float = 1.0) -> di
         "lap.time": np.where(started >= 1, np.maximum(times - current, 0.0) * speedup, np.nan),
         "lap.last": np.where(started >= 2, (current - previous) * speedup, np.nan),
     }
+
+
+def _trusted(series: Timeseries) -> Timeseries:
+    """`series` with its GPS-fix columns blanked where 'gps-ok' says the sample is not trusted."""
+    if "gps-ok" not in series:
+        return series
+    bad = ~np.asarray(series["gps-ok"], dtype=bool)
+    if not bad.any():
+        return series
+    cols = {k: (np.where(bad, np.nan, np.asarray(v, dtype=np.float64)) if k in GPS_FIX_COLUMNS else v)
+            for k, v in series.columns.items()}
+    return Timeseries(series.t, cols)
 
 
 def utc_offsets(timestamps: np.ndarray, zone) -> np.ndarray:

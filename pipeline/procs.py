@@ -6,6 +6,7 @@ import ctypes
 import os
 import signal
 import sys
+import threading
 
 _PR_SET_PDEATHSIG = 1
 
@@ -40,18 +41,29 @@ def child_setup() -> None:
 
 @contextlib.contextmanager
 def sigint_blocked():
-    """Start child processes inside this: they inherit a blocked SIGINT (across exec, too).
+    """Start child processes inside this: a Ctrl-C pressed meanwhile is held until the block ends.
 
-    Main itself gets a Ctrl-C pressed meanwhile as soon as the block ends.
+    Two things are needed. The children inherit a blocked SIGINT (across exec, too), so
+    one arriving while they import stays pending until child_setup ignores it. And main
+    defers its own KeyboardInterrupt: the signal reaches Python through whichever thread
+    the kernel picks (OpenBLAS starts some), so blocking it in this thread alone does not
+    hold it off, and an interrupt inside Process.start() would leave a started child that
+    main does not know about.
     """
-    if not hasattr(signal, "pthread_sigmask"):
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    pending: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: pending.append(signum))
+    old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if hasattr(signal, "pthread_sigmask") else None
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        if old_mask is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
+        signal.signal(signal.SIGINT, previous)
+        if pending:
+            raise KeyboardInterrupt
 
 
 def describe_exit(code: int | None) -> str:

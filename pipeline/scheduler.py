@@ -21,7 +21,7 @@ import secrets
 import tempfile
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Callable
@@ -92,6 +92,7 @@ def run_pipeline(job: PipelineJob, painter: PainterFactory,
         workers = [ctx.Process(target=worker_main, name=f"overdash-worker-{i}", daemon=True,
                                args=(WorkerArgs(i, ring.spec, painter, job.bands), tasks, drawn, events))
                    for i in range(job.workers)]
+        state.procs = [writer, *workers]
         with sigint_blocked():
             for name, proc in [("writer", writer)] + [(f"worker {i}", w) for i, w in enumerate(workers)]:
                 proc.start()
@@ -104,7 +105,7 @@ def run_pipeline(job: PipelineJob, painter: PainterFactory,
         return RunStats(job.count, time.monotonic() - started, state.first_frame, _peak_rss_mib())
     finally:
         if not state.ok:
-            _stop_all(children, state.ffmpeg_pid)
+            _stop_all(state.procs, state.ffmpeg_pid)
             _remove(job.partial)
         ring.close()
         events.close()
@@ -115,6 +116,10 @@ def run_pipeline(job: PipelineJob, painter: PainterFactory,
 class _State:
     ok: bool = False
     ffmpeg_pid: int | None = None
+    # Every child, registered before any starts: a Ctrl-C can land between start() and the
+    # bookkeeping after it (it reaches Python through any thread, e.g. OpenBLAS's, so blocking
+    # SIGINT in this thread does not hold it off), and a started child must still be stopped.
+    procs: list = field(default_factory=list)
     first_frame: float = 0.0
 
 
@@ -171,8 +176,8 @@ def _failure_text(msg: Failed) -> str:
     return f"{msg.who}: {msg.error}"
 
 
-def _stop_all(children, ffmpeg_pid) -> None:
-    procs = [p for _, p in children.values()]
+def _stop_all(procs, ffmpeg_pid) -> None:
+    procs = [p for p in procs if p.pid is not None]  # started
     for p in procs:
         if p.is_alive():
             p.terminate()

@@ -50,3 +50,17 @@ def test_layout_accepts_statistics_of_known_metrics_only():
     assert ("speed.max", "kph") in ok.unit_requests()
     with pytest.raises(InputError, match="bogus.max"):
         parse_layout('<layout><component type="metric" x="0" y="0" metric="bogus.max"/></layout>')
+
+
+def test_untrusted_gps_samples_show_as_missing():
+    """hero9-rotation.gpmd never has a GPS lock (GPSF 0): its frozen position/speed must not be shown."""
+    from pathlib import Path
+
+    from overlay.telemetry.gopro import load_gopro
+
+    data = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "gopro"
+    unlocked = build_frame_table(load_gopro(data / "hero9-rotation.gpmd"), count=300, fps=Fraction(30))
+    assert np.isnan(unlocked.columns["speed"]).all() and np.isnan(unlocked.columns["lat"]).all()
+    assert np.isfinite(unlocked.columns["timestamp"]).any()  # the clock is still known
+    locked = build_frame_table(load_gopro(data / "max-heromode.mp4"), count=300, fps=Fraction(30000, 1001))
+    assert np.isfinite(locked.columns["speed"]).all()
