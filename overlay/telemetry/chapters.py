@@ -10,6 +10,10 @@ page "GoPro Camera File Naming Convention"):
 Chapter k's telemetry is shifted by the summed video durations of chapters
 0..k-1, so t stays "seconds since the first frame of the first chapter", the
 time at which that frame appears in the concatenated output.
+
+HiLights (lap markers, overlay.telemetry.hilights) are shifted the same way
+and joined; lap 1 starts once, at the first chapter's first frame — a chapter
+boundary does not start a lap.
 """
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ import numpy as np
 
 from overdash import InputError
 from overlay.telemetry.derived import add_derived
+from overlay.telemetry.hilights import hilight_laps
 from overlay.telemetry.quality import QualityLimits, mark_gps
 from overlay.telemetry.timeseries import StreamInfo, Telemetry, Timeseries
 
@@ -81,13 +86,14 @@ def load_gopro_chapters(paths: Sequence[str | os.PathLike], limits: QualityLimit
         tel, duration = load_parts(path, limits)
         parts.append((tel, offset))
         offset += duration
-    if len(parts) == 1:
-        return add_derived(parts[0][0])
-    return add_derived(concatenate(parts, limits))
+    joined = parts[0][0] if len(parts) == 1 else concatenate(parts, limits)
+    tel = add_derived(joined)
+    return tel.with_times(tel.start, hilight_laps(tel.laps))  # load_parts' laps: the HiLights alone
 
 
 def concatenate(parts: Sequence[tuple[Telemetry, float]], limits: QualityLimits = QualityLimits()) -> Telemetry:
-    """Join chapter telemetries, each shifted by its offset; GPS quality re-marked across joins."""
+    """Join chapter telemetries, each shifted by its offset; GPS quality re-marked across joins.
+    Lap starts are shifted and joined too; `start` is the first part's (shifted)."""
     first = parts[0][0]
     names = list(dict.fromkeys(name for tel, _ in parts for name in tel.streams))
     streams: dict[str, Timeseries] = {}
@@ -101,8 +107,10 @@ def concatenate(parts: Sequence[tuple[Telemetry, float]], limits: QualityLimits 
     if "gps" in streams:
         streams["gps"] = mark_gps(streams["gps"], limits, first.speedup)  # a jump across a join counts
     notes = first.notes + (f"{len(parts)} chapters joined: " + ", ".join(tel.source for tel, _ in parts),)
+    laps = np.concatenate([np.zeros(0)] + [np.asarray(tel.laps, dtype=np.float64) + off for tel, off in parts])
+    start = None if first.start is None else first.start + parts[0][1]
     return Telemetry(streams=streams, source=first.source, device=first.device, firmware=first.firmware,
-                     speedup=first.speedup, inventory=_merge_inventory(parts), notes=notes)
+                     speedup=first.speedup, inventory=_merge_inventory(parts), notes=notes, start=start, laps=laps)
 
 
 def _merge_inventory(parts: Sequence[tuple[Telemetry, float]]) -> tuple[StreamInfo, ...]:

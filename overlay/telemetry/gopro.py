@@ -6,12 +6,15 @@ shifted by both tracks' edit lists; raw files (.raw/.gpmd) have no table and
 take 1.001 s payload slots (or TICK/TOCK). Samples are then timed per stream
 by overlay.telemetry.timing (measured rate over the file, STMP where present)
 and built into streams by overlay.telemetry.streams.
+
+HiLight tags (button presses, overlay.telemetry.hilights) become laps: lap 1
+from the first frame, a new lap at each HiLight (`load_gopro`).
 """
 from __future__ import annotations
 
 import os
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -19,6 +22,7 @@ import numpy as np
 
 from overdash import InputError
 from overlay.telemetry.gpmf import Decoder, GPMFWarning, Payload, split_raw
+from overlay.telemetry.hilights import hilight_laps, movie_hilights
 from overlay.telemetry.mp4 import Movie, Track, read_mp4
 from overlay.telemetry.derived import add_derived
 from overlay.telemetry.quality import QualityLimits
@@ -42,19 +46,30 @@ class GPMFTrack:
     device: str | None  # camera model, if the file names one
     firmware: str | None = None  # udta FIRM of an MP4, e.g. 'H19.03.01.30.00'
     video_duration: float | None = None  # seconds, video track (MP4 only)
+    hilights: np.ndarray = field(default_factory=lambda: np.zeros(0))  # HiLight times, seconds (MP4 only)
 
 
 def load_gopro(path: str | os.PathLike, limits: QualityLimits = QualityLimits()) -> Telemetry:
-    """Every known stream of a GoPro MP4/MOV or raw GPMF file, timed, marked and with derived metrics."""
-    return add_derived(load_parts(path, limits)[0])
+    """Every known stream of a GoPro MP4/MOV or raw GPMF file, timed, marked and with derived metrics;
+    its HiLights as laps (lap 1 from the first frame, a new lap at each HiLight; none: no laps)."""
+    tel = add_derived(load_parts(path, limits)[0])
+    return tel.with_times(tel.start, hilight_laps(tel.laps))
 
 
 def load_parts(path: str | os.PathLike, limits: QualityLimits = QualityLimits()) -> tuple[Telemetry, float]:
     """Measured streams (no derived metrics) and the file's length in seconds of video — the
-    video track's duration, or the payloads' total for a raw file — for joining chapters."""
+    video track's duration, or the payloads' total for a raw file — for joining chapters.
+
+    The Telemetry's `laps` are the file's HiLight times, each the start of a new lap; the first
+    lap (from frame 0 of the whole recording) is added once by load_gopro / load_gopro_chapters
+    (overlay.telemetry.hilights.hilight_laps), so a chapter boundary never starts a lap."""
     track = read_gpmf(path, only=DECODED)
     tel = assemble(track.payloads, Timing(track.starts, track.durations), source=str(path),
                    device=track.device, firmware=track.firmware, limits=limits)
+    if len(track.hilights):
+        tel.with_times(tel.start, track.hilights)
+        shown = ", ".join(f"{t:.3f}" for t in track.hilights[:10]) + (", …" if len(track.hilights) > 10 else "")
+        tel.notes = tel.notes + (f"{len(track.hilights)} HiLight tag(s) at {shown} s: each starts a lap",)
     duration = track.video_duration
     if duration is None:
         duration = float(track.starts[-1] + track.durations[-1]) if len(track.starts) else 0.0
@@ -77,8 +92,9 @@ def read_gpmf(path: str | os.PathLike, only: Iterable[str] | None = None) -> GPM
         payloads, starts, durations, movie = _from_mp4(path, Decoder(only))
         firmware = movie.user_data.get("FIRM", b"").split(b"\0")[0].decode("latin-1").strip() or None
         video = movie.video
-        return GPMFTrack(tuple(payloads), starts, durations, _model_from_udta(movie) or _device_name(payloads),
-                         firmware, video.duration if video is not None else None)
+        udta = _udta_gpmf(movie)
+        return GPMFTrack(tuple(payloads), starts, durations, _model_from_udta(udta) or _device_name(payloads),
+                         firmware, video.duration if video is not None else None, movie_hilights(movie, udta))
     payloads, starts, durations = _from_raw(path, Decoder(only))
     return GPMFTrack(tuple(payloads), starts, durations, _device_name(payloads))
 
@@ -124,12 +140,14 @@ def _video_shift(movie: Movie, track: Track) -> float:
     return track.movie_offset - origin
 
 
-def _model_from_udta(movie: Movie) -> str | None:
-    """Camera model from the GPMF in moov/udta (MINF, newer cameras), if any."""
+def _udta_gpmf(movie: Movie) -> Payload | None:
+    """The GPMF in moov/udta (global settings, HiLights; newer cameras) decoded, if any."""
     blob = movie.user_data.get("GPMF")
-    if not blob:
-        return None
-    payload = Decoder().decode(blob, 0, label="udta box")
+    return Decoder().decode(blob, 0, label="udta box") if blob else None
+
+
+def _model_from_udta(payload: Payload | None) -> str | None:
+    """Camera model from the udta GPMF (MINF, newer cameras), if any."""
     for device in payload.devices if payload else ():
         minf = device.get("MINF")
         if isinstance(minf, str) and minf.strip():
