@@ -63,8 +63,8 @@ class HeavyPainter:
         paint = self.inner()
         scratch = Image.effect_noise(self.blur_size, 64).convert("RGBA")
 
-        def heavy(frame, views):
-            paint(frame, views)
+        def heavy(frame, views, previous=None):
+            paint(frame, views, previous)
             for radius in (6, 9):
                 scratch.filter(ImageFilter.GaussianBlur(radius))
         return heavy

@@ -108,17 +108,28 @@ class Renderer:
             return (whole,)
         return tuple(sorted(boxes, key=lambda b: (b[1], b[0])))
 
-    def draw_regions(self, frame: int, views, regions: tuple[Box, ...]) -> None:
-        """Draw `frame` into one image per region (each region's pixels start at its view's 0,0)."""
+    def draw_regions(self, frame: int, views, regions: tuple[Box, ...], previous: int | None = None) -> int:
+        """Draw `frame` into one image per region (each region's pixels start at its view's 0,0).
+
+        `previous`: the frame these very views last showed, if known. A region whose every
+        drawable shows the same thing at both frames (Drawable.key) is left as it is —
+        not cleared, not redrawn. Others are cleared and drawn. Returns how many were drawn.
+        """
         plan = self._region_plan.get(regions)
         if plan is None:
             plan = self._region_plan[regions] = [
                 [op for op in self.ops if (b := op.bbox()) and b[0] < r[2] and r[0] < b[2] and b[1] < r[3] and r[1] < b[3]]
                 for r in regions]
+        drawn = 0
         for ops, view, r in zip(plan, views, regions):
+            if previous is not None and all(op.key(frame) == op.key(previous) for op in ops):
+                continue
+            view.paste((0, 0, 0, 0), (0, 0, view.width, view.height))
             origin = (r[0], r[1])
             for op in ops:
                 op.draw(frame, view, origin)
+            drawn += 1
+        return drawn
 
     def profile(self, frames, regions: tuple[Box, ...]) -> list[tuple[str, float]]:
         """(widget, ms per frame) for each drawing step over `frames`, slowest first (--profile-widgets)."""
@@ -179,8 +190,8 @@ class LayoutPainter:
         renderer = Renderer(self.layout, self.table, self.video_size, self.unit_settings, font=self.font)
         regions = self.regions or (renderer.bounds(),)
 
-        def paint(frame: int, views) -> None:
+        def paint(frame: int, views, previous: int | None = None) -> None:
             if isinstance(views, Image.Image):
                 views = (views,)
-            renderer.draw_regions(frame, views, regions)
+            renderer.draw_regions(frame, views, regions, previous)
         return paint

@@ -81,7 +81,9 @@ def run_pipeline(job: PipelineJob, painter: PainterFactory,
     ctx = mp.get_context("spawn")
     started = time.monotonic()
     ring = Ring.create(job.ring_slots, job.width, job.height)
-    tasks, drawn, events = ctx.SimpleQueue(), ctx.SimpleQueue(), Channel(ctx)
+    # One task queue per worker: slot s belongs to worker s % workers, which alone draws into it.
+    tasks = [ctx.SimpleQueue() for _ in range(job.workers)]
+    drawn, events = ctx.SimpleQueue(), Channel(ctx)
     stderr_file = tempfile.NamedTemporaryFile(prefix="overdash-ffmpeg-", suffix=".log", delete=False)
     stderr_file.close()
     children: dict[int, tuple[str, mp.Process]] = {}
@@ -90,7 +92,7 @@ def run_pipeline(job: PipelineJob, painter: PainterFactory,
         writer = ctx.Process(target=writer_main, name="overdash-writer", daemon=True, args=(
             WriterArgs(ring.spec, tuple(job.argv), job.count, stderr_file.name), drawn, events))
         workers = [ctx.Process(target=worker_main, name=f"overdash-worker-{i}", daemon=True,
-                               args=(WorkerArgs(i, ring.spec, painter, job.bands), tasks, drawn, events))
+                               args=(WorkerArgs(i, ring.spec, painter, job.bands), tasks[i], drawn, events))
                    for i in range(job.workers)]
         state.procs = [writer, *workers]
         with sigint_blocked():
@@ -129,11 +131,12 @@ def _drive(job, slots, tasks, events, children, state, progress, started) -> Non
     stopped_workers = finished = False
     while not finished:
         while free and next_frame < job.count:
-            tasks.put(Draw(next_frame, free.popleft()))
+            slot = free.popleft()
+            tasks[slot % job.workers].put(Draw(next_frame, slot))
             next_frame += 1
         if next_frame == job.count and not stopped_workers:
-            for _ in range(job.workers):
-                tasks.put(STOP)
+            for queue in tasks:
+                queue.put(STOP)
             stopped_workers = True
         ready = wait([events.reader, *children], timeout=5.0)
         for msg in events.drain():
@@ -161,8 +164,8 @@ def _drive(job, slots, tasks, events, children, state, progress, started) -> Non
                     raise RenderError(_failure_text(msg)) from _ChildTraceback(msg.traceback)
             raise RenderError(f"{name} died unexpectedly ({describe_exit(proc.exitcode)})")
     if not stopped_workers:  # ffmpeg needed fewer frames than planned and ended cleanly
-        for _ in range(job.workers):
-            tasks.put(STOP)
+        for queue in tasks:
+            queue.put(STOP)
 
 
 class _ChildTraceback(Exception):

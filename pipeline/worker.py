@@ -17,9 +17,13 @@ from pipeline.ring import Ring, RingSpec
 
 
 class Painter(Protocol):
-    """Draws overlay frame `frame` into `views`: one image per band of the slot."""
+    """Draws overlay frame `frame` into `views`: one image per band of the slot.
 
-    def __call__(self, frame: int, views: tuple[Image.Image, ...]) -> None: ...
+    `previous` is the frame the views still hold (None for a fresh slot): the painter may
+    leave alone whatever did not change, and must clear whatever it redraws.
+    """
+
+    def __call__(self, frame: int, views: tuple[Image.Image, ...], previous: int | None) -> None: ...
 
 
 # A picklable callable, run once in each worker, that returns the Painter.
@@ -58,14 +62,16 @@ def worker_main(args: WorkerArgs, tasks, drawn, events) -> None:
         ring = Ring.attach(args.ring)
         bands = args.bands or ((0, args.ring.height),)
         views = [tuple(slot_image(ring, s, b) for b in bands) for s in range(args.ring.slots)]
-        arrays = [ring.array(s) for s in range(args.ring.slots)]
+        # Only this worker draws into its slots (the scheduler sends it their frames), so it
+        # knows what each still shows: unchanged parts need not be drawn again.
+        held: dict[int, int] = {}
         paint = args.painter()
         while True:
             msg = tasks.get()
             if msg is STOP:
                 break
-            arrays[msg.slot].fill(0)
-            paint(msg.frame, views[msg.slot])
+            paint(msg.frame, views[msg.slot], held.get(msg.slot))
+            held[msg.slot] = msg.frame
             drawn.put(Drawn(msg.frame, msg.slot, args.index))
     except BaseException as exc:  # noqa: BLE001 - every failure must reach main
         events.put(Failed(who, f"{type(exc).__name__}: {exc}", traceback.format_exc()))

@@ -24,7 +24,7 @@ class Stamp:
     def __call__(self):
         rng = random.Random(os.getpid())
 
-        def paint(frame, image):
+        def paint(frame, image, previous=None):
             if self.jitter:
                 time.sleep(rng.random() * self.jitter)
             stamp(image, frame)
@@ -36,7 +36,7 @@ class RaiseAt:
     frame: int
 
     def __call__(self):
-        def paint(frame, image):
+        def paint(frame, image, previous=None):
             if frame == self.frame:
                 raise ValueError(f"widget exploded at frame {frame}")
             stamp(image, frame)
@@ -50,7 +50,7 @@ class KillAt:
     frame: int
 
     def __call__(self):
-        def paint(frame, image):
+        def paint(frame, image, previous=None):
             if frame == self.frame:
                 os.kill(os.getpid(), signal.SIGKILL)
             stamp(image, frame)
@@ -62,7 +62,7 @@ class Slow:
     delay: float
 
     def __call__(self):
-        def paint(frame, image):
+        def paint(frame, image, previous=None):
             time.sleep(self.delay)
             stamp(image, frame)
         return paint

@@ -64,6 +64,15 @@ class Drawable:
     def draw(self, frame: int, image: Image.Image, origin: tuple[int, int]) -> None:
         raise NotImplementedError
 
+    def key(self, frame: int):
+        """What this drawable shows at `frame`: equal keys mean identical pixels.
+
+        Lets a worker leave a region alone when nothing in it changed since the frame
+        its slot last held. Static parts never change; anything that does not say
+        otherwise changes every frame.
+        """
+        return None if self.static else frame
+
 
 class StaticImage(Drawable):
     """A picture made once (a track outline, a map, a credit line) pasted at (x, y) every frame."""

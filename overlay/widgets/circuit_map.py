@@ -45,6 +45,12 @@ class _Marker(Drawable):
     def bbox(self) -> Box:
         return self.box
 
+    def key(self, frame: int):
+        """The dot's pixel: a slow rider's dot stays put for many frames."""
+        if not 0 <= frame < len(self.px) or self.px[frame] != self.px[frame] or self.py[frame] != self.py[frame]:
+            return None
+        return (round(self.px[frame]), round(self.py[frame]))
+
     def draw(self, frame, image, origin):
         if not 0 <= frame < len(self.px):
             return

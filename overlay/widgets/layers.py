@@ -148,6 +148,9 @@ class ClippedPanel(Drawable):
     def bbox(self) -> Box:
         return self.panel.box
 
+    def key(self, frame: int):
+        return None if self.static else tuple(c.key(frame) for c in self.children)
+
     def draw(self, frame, image, origin):
         box = self.panel.box
         if self.static:

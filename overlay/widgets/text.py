@@ -92,6 +92,9 @@ class Metric(TextWidget):
         spec, dp = self.a["format"], self.a["dp"]
         self.format = DURATIONS.get(spec) or (lambda v: format_number(v, spec, dp))
 
+    def key(self, frame: int):
+        return self.text(frame)  # the string shown is all that changes
+
     def text(self, frame: int) -> str:
         if not 0 <= frame < len(self.values):
             return "-"
@@ -199,6 +202,9 @@ class DateTime(TextWidget):
     def show(self, when: datetime) -> str:
         s = when.strftime(self.fmt)
         return s[:-self.truncate] if self.truncate else s
+
+    def key(self, frame: int):
+        return self.text(frame)  # the string shown is all that changes
 
     def text(self, frame: int) -> str:
         if not 0 <= frame < len(self.values):
