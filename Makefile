@@ -17,7 +17,7 @@ SIMD_CC := $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && echo "cc -mavx2" |
 
 setup: $(STAMP)
 
-$(STAMP): setup.cfg pyproject.toml Makefile
+$(STAMP): setup.cfg setup.py pyproject.toml Makefile overlay/_yuva.c
 	@$(MAKE) --no-print-directory apt
 	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	@rm -f $(VENV)/.setup-*

@@ -39,12 +39,18 @@ GPMF_CONTAINERS = ("mp4", "mov")
 MP4_COPYABLE_AUDIO = frozenset({"aac", "mp3", "ac3", "eac3", "alac", "opus", "flac", "mp2"})
 FALLBACK_AUDIO = ("-c:a", "aac", "-b:a", "192k")
 GUARD_SECONDS = 0.001
+# glibc malloc settings for the compositing ffmpeg. The overlay filter needs a writable
+# frame, so every decoded frame is copied into a fresh buffer (12 MB at 4K); by default
+# glibc maps each from the kernel and unmaps it again: at 4K ~900k page faults and 3 s of
+# system time in a 6 s clip, which the encoder's threads then lack. With frames served
+# from the heap (mmap threshold at its 32 MiB maximum, no trimming) 200k faults and 1.5 s.
+FFMPEG_ENV = (("MALLOC_MMAP_THRESHOLD_", str(32 << 20)), ("MALLOC_TRIM_THRESHOLD_", str(1 << 30)))
 LOGGING = ("-hide_banner", "-loglevel", "error", "-nostats")
 
 
 @dataclass(frozen=True)
 class Region:
-    """Rows atlas_y … atlas_y+height of each overlay frame go to (x, y) of the video.
+    """The width x height rectangle at (atlas_x, atlas_y) of each overlay frame goes to (x, y) of the video.
 
     Several regions pack the separate parts of a dashboard (say three corners)
     into one small frame: only their area crosses the pipe and gets blended.
@@ -55,6 +61,7 @@ class Region:
     width: int
     height: int
     atlas_y: int
+    atlas_x: int = 0
 
 
 @dataclass(frozen=True)
@@ -88,10 +95,10 @@ class OverlaySpec:
             # 4:2:0 chroma covers 2x2 pixels: odd sizes or offsets shift colour against luma.
             raise ValueError("a yuva420p overlay needs even x, y, width and height")
         for r in self.regions:
-            if r.width <= 0 or r.height <= 0 or min(r.x, r.y, r.atlas_y) < 0 \
-                    or r.width > self.width or r.atlas_y + r.height > self.height:
+            if r.width <= 0 or r.height <= 0 or min(r.x, r.y, r.atlas_x, r.atlas_y) < 0 \
+                    or r.atlas_x + r.width > self.width or r.atlas_y + r.height > self.height:
                 raise ValueError(f"overlay region {r} does not fit the {self.width}x{self.height} overlay frame")
-            if self.pix_fmt == "yuva420p" and any(v % 2 for v in (r.x, r.y, r.width, r.height, r.atlas_y)):
+            if self.pix_fmt == "yuva420p" and any(v % 2 for v in (r.x, r.y, r.width, r.height, r.atlas_x, r.atlas_y)):
                 raise ValueError("a yuva420p overlay needs even region offsets and sizes")
 
     @property
@@ -224,6 +231,16 @@ BLEND_FORMATS = {
 }
 
 
+def blends_yuva420p(profile: Profile, video: VideoInfo) -> bool:
+    """Whether this profile's compositor blends a yuva420p overlay (in the source's matrix and
+    range) with no conversion: the CPU blend onto 8-bit 4:2:0 video, and overlay_cuda."""
+    if profile.overlay_only:
+        return False
+    if profile.compositor == "cpu":
+        return BLEND_FORMATS.get(video.pix_fmt or "", ("", None))[1] == "yuva420p"
+    return profile.compositor == "cuda"
+
+
 def blend_formats(video: VideoInfo, overlay: OverlaySpec) -> tuple[str, str | None]:
     """(overlay filter format, filters converting the overlay once to what it blends from, or None).
 
@@ -277,7 +294,7 @@ def composite_graph(profile: Profile, main: str, overlay_chain: str, video: Vide
         # (regions are stacked at full width) cost no conversion.
         after = (f",{convert}" if convert else "") + (f",{upload}" if upload else "")
         parts = [overlay_chain + (f",split={n}" + "".join(f"[s{i}]" for i in range(n)) if n > 1 else "[s0]")]
-        parts += [f"[s{i}]crop={r.width}:{r.height}:0:{r.atlas_y}{after}[r{i}]" for i, r in enumerate(places)]
+        parts += [f"[s{i}]crop={r.width}:{r.height}:{r.atlas_x}:{r.atlas_y}{after}[r{i}]" for i, r in enumerate(places)]
     below = main
     if head:
         parts.append(f"[{main}]{head}[base]")

@@ -108,6 +108,25 @@ class Renderer:
             return (whole,)
         return tuple(sorted(boxes, key=lambda b: (b[1], b[0])))
 
+    def _plan(self, regions: tuple[Box, ...]) -> list[list[Drawable]]:
+        plan = self._region_plan.get(regions)
+        if plan is None:
+            plan = self._region_plan[regions] = [
+                [op for op in self.ops if (b := op.bbox()) and b[0] < r[2] and r[0] < b[2] and b[1] < r[3] and r[1] < b[3]]
+                for r in regions]
+        return plan
+
+    def region_keys(self, frame: int, regions: tuple[Box, ...]) -> tuple:
+        """One key per region: equal keys at two frames mean the region's pixels are identical."""
+        return tuple(tuple(op.key(frame) for op in ops) for ops in self._plan(regions))
+
+    def draw_region(self, frame: int, view: Image.Image, index: int, regions: tuple[Box, ...]) -> None:
+        """Clear `view` and draw region `index` of `frame` into it (its pixels start at the view's 0,0)."""
+        r = regions[index]
+        view.paste((0, 0, 0, 0), (0, 0, view.width, view.height))
+        for op in self._plan(regions)[index]:
+            op.draw(frame, view, (r[0], r[1]))
+
     def draw_regions(self, frame: int, views, regions: tuple[Box, ...], previous: int | None = None) -> int:
         """Draw `frame` into one image per region (each region's pixels start at its view's 0,0).
 
@@ -115,19 +134,11 @@ class Renderer:
         drawable shows the same thing at both frames (Drawable.key) is left as it is —
         not cleared, not redrawn. Others are cleared and drawn. Returns how many were drawn.
         """
-        plan = self._region_plan.get(regions)
-        if plan is None:
-            plan = self._region_plan[regions] = [
-                [op for op in self.ops if (b := op.bbox()) and b[0] < r[2] and r[0] < b[2] and b[1] < r[3] and r[1] < b[3]]
-                for r in regions]
         drawn = 0
-        for ops, view, r in zip(plan, views, regions):
+        for i, (ops, view) in enumerate(zip(self._plan(regions), views)):
             if previous is not None and all(op.key(frame) == op.key(previous) for op in ops):
                 continue
-            view.paste((0, 0, 0, 0), (0, 0, view.width, view.height))
-            origin = (r[0], r[1])
-            for op in ops:
-                op.draw(frame, view, origin)
+            self.draw_region(frame, view, i, regions)
             drawn += 1
         return drawn
 
@@ -138,7 +149,7 @@ class Renderer:
         width = max(r[2] - r[0] for r in regions)
         views = [Image.new("RGBA", (width, r[3] - r[1])) for r in regions]
         self.draw_regions(frames[0], views, regions)  # warm caches as a worker would
-        plan = self._region_plan[regions]
+        plan = self._plan(regions)
         spent: dict[int, float] = {}
         for frame in frames:
             for ops, view, r in zip(plan, views, regions):
@@ -185,13 +196,38 @@ class LayoutPainter:
     unit_settings: UnitSettings = field(default_factory=UnitSettings)
     font: str | None = None
     regions: tuple[Box, ...] | None = None
+    # The Renderer main already built (to find the regions): workers forked from main use it
+    # as it is, compiled and with warm caches. It is not pickled: spawned workers build their own.
+    prebuilt: Renderer | None = field(default=None, compare=False, repr=False)
 
-    def __call__(self):
-        renderer = Renderer(self.layout, self.table, self.video_size, self.unit_settings, font=self.font)
-        regions = self.regions or (renderer.bounds(),)
+    def __reduce__(self):
+        return (type(self), (self.layout, self.table, self.video_size, self.unit_settings, self.font, self.regions))
 
-        def paint(frame: int, views, previous: int | None = None) -> None:
-            if isinstance(views, Image.Image):
-                views = (views,)
-            renderer.draw_regions(frame, views, regions, previous)
-        return paint
+    def __call__(self) -> "RegionPaint":
+        renderer = self.prebuilt or Renderer(self.layout, self.table, self.video_size, self.unit_settings,
+                                             font=self.font)
+        return RegionPaint(renderer, self.regions or (renderer.bounds(),))
+
+
+class RegionPaint:
+    """A worker's painter: `paint(frame, views, previous)` draws a frame into one image per region.
+
+    `keys` and `draw` let a worker that keeps its own canvases (pipeline.canvas)
+    decide per region what to redraw, and what to reconvert or copy.
+    """
+
+    def __init__(self, renderer: Renderer, regions: tuple[Box, ...]):
+        self.renderer = renderer
+        self.regions = regions
+
+    def __call__(self, frame: int, views, previous: int | None = None) -> None:
+        if isinstance(views, Image.Image):
+            views = (views,)
+        self.renderer.draw_regions(frame, views, self.regions, previous)
+
+    def keys(self, frame: int) -> tuple:
+        return self.renderer.region_keys(frame, self.regions)
+
+    def draw(self, frame: int, views, which) -> None:
+        for i in which:
+            self.renderer.draw_region(frame, views[i], i, self.regions)

@@ -12,13 +12,24 @@ from overdash import InputError, OverdashError, __version__
 EXIT_USER, EXIT_RENDER, EXIT_INTERRUPTED = 2, 1, 130
 
 
+class _Version(argparse.Action):
+    """--version, worked out only when asked: which Pillow draws, whether the C converter is built."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from overlay.yuva import native_available
+        from pipeline.config import pil_flavour
+
+        converter = "native" if native_available() else "numpy only: overlays cross as rgba"
+        print(f"overdash {__version__} (drawing with {pil_flavour()}; yuva420p converter {converter})")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
-    from pipeline.config import default_workers, pil_flavour
+    from pipeline.config import default_workers
 
     parser = argparse.ArgumentParser(
         prog="overdash", description="Telemetry dashboards on action-camera video.")
-    parser.add_argument("--version", action="version",
-                        version=f"overdash {__version__} (drawing with {pil_flavour()})")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and the drawing backends")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -60,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--keep-gpmf", action="store_true",
                    help="copy the GoPro telemetry track into the output, so other tools still find it")
     r.add_argument("--ffmpeg", default="ffmpeg", help="ffmpeg executable (default: %(default)s)")
+    r.add_argument("--overlay-pix-fmt", choices=("auto", "rgba", "yuva420p"), default="auto",
+                   help="how overlay frames cross to ffmpeg: yuva420p is converted by the workers and "
+                        "blended as is; rgba is converted by ffmpeg (auto: yuva420p where the blend takes it)")
     r.add_argument("--profile-widgets", action="store_true", help="print the drawing time of each widget first")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     r.add_argument("--debug", action="store_true", help="show tracebacks, including the failing child's")

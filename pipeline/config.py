@@ -46,6 +46,7 @@ class RenderConfig:
     size: tuple[int, int] | None = None  # overlay-only output of a ride file: picture size
     from_time: str | None = None         # … and the part of the ride to draw
     to_time: str | None = None
+    overlay_pix_fmt: str = "auto"        # how the overlay crosses to ffmpeg: auto, rgba, yuva420p
 
 
 def default_workers() -> int:

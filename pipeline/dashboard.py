@@ -40,10 +40,11 @@ def build_dashboard(layout_ref: str, telemetry, count: int, fps: Fraction, size:
 
         table = mask_table(table, tuple(privacy))
         layout = prepare_maps(layout, table, size, maps or MapOptions(privacy=tuple(privacy))).bind(layout)
-    boxes = ((0, 0, size[0], size[1]),) if full_frame else Renderer(layout, table, size, units, font=font).regions()
+    renderer = Renderer(layout, table, size, units, font=font)
+    boxes = ((0, 0, size[0], size[1]),) if full_frame else renderer.regions()
     if boxes == (EMPTY_BOUNDS,):
         raise InputError(f"layout {layout_ref!r} draws nothing inside a {size[0]}x{size[1]} picture")
-    return Dashboard(LayoutPainter(layout, table, size, units, font, regions=boxes), boxes, table)
+    return Dashboard(LayoutPainter(layout, table, size, units, font, regions=boxes, prebuilt=renderer), boxes, table)
 
 
 def compose(dashboard: Dashboard, frame: int, background):

@@ -51,7 +51,7 @@ def config_from_args(args) -> RenderConfig:
         merge=args.merge, sync=args.sync, offset=args.offset, start=args.start, tz=args.tz,
         keep_gpmf=args.keep_gpmf, size=parse_size(args.size) if args.size else None,
         from_time=getattr(args, "from"), to_time=args.to, map_style=args.map_style, map_api_key=args.map_api_key,
-        offline=args.offline, privacy=tuple(args.privacy))
+        offline=args.offline, privacy=tuple(args.privacy), overlay_pix_fmt=args.overlay_pix_fmt)
 
 
 def _file_arg(path, option):
@@ -61,7 +61,7 @@ def _file_arg(path, option):
 def plan_render(config: RenderConfig) -> Plan:
     from encoders.capability import choose_profile
     from encoders.chapters import concat_list
-    from encoders.command import OverlaySpec, Region, build_command, overlay_frames_needed
+    from encoders.command import FFMPEG_ENV, OverlaySpec, Region, build_command, overlay_frames_needed
 
     check_paths(config)
     say = (lambda text: None) if config.quiet else (lambda text: print(text, file=sys.stderr))
@@ -82,8 +82,9 @@ def plan_render(config: RenderConfig) -> Plan:
     dash = build_dashboard(config.layout, telemetry, count, fps, size, config.units,
                            include=config.include, exclude=config.exclude, font=config.font, zone=source.zone,
                            **map_args(config))
-    regions, atlas_w, atlas_h = pack_regions(dash.regions, Region)
-    overlay = OverlaySpec(x=0, y=0, width=atlas_w, height=atlas_h, pix_fmt="rgba",
+    pix_fmt = overlay_pix_fmt(config.overlay_pix_fmt, choice.profile, video)
+    regions, atlas_w, atlas_h = pack_regions(dash.regions, Region, shelves=pix_fmt == "yuva420p")
+    overlay = OverlaySpec(x=0, y=0, width=atlas_w, height=atlas_h, pix_fmt=pix_fmt,
                           fps_num=fps.numerator, fps_den=fps.denominator, regions=regions)
     if overlay_frames_needed(video, overlay) != count:
         raise AssertionError(f"overlay frame count {count} != {overlay_frames_needed(video, overlay)}")
@@ -93,7 +94,9 @@ def plan_render(config: RenderConfig) -> Plan:
                          concat_path=concat[0] if concat else None, keep_gpmf=config.keep_gpmf)
     job = PipelineJob(count=count, width=atlas_w, height=atlas_h, argv=tuple(argv), partial=partial,
                       output=config.output, workers=config.workers,
-                      bands=tuple((r.atlas_y, r.height) for r in regions))
+                      places=tuple((r.atlas_x, r.atlas_y, r.width, r.height) for r in regions),
+                      pix_fmt=pix_fmt, yuva=_yuva_format(video) if pix_fmt == "yuva420p" else None,
+                      env=FFMPEG_ENV)
     return Plan(job, dash.painter, overlay, fps, note, video, concat, size, video.duration,
                 len(video.parts) or 1)
 
@@ -133,7 +136,7 @@ def _plan_full_frame(config, profile, note, telemetry, zone, count, fps, size, *
     partial = partial_path(config.output)
     argv = build_overlay_only_command(profile, size, fps, partial, final_path=config.output, ffmpeg=config.ffmpeg)
     job = PipelineJob(count=count, width=w, height=h, argv=tuple(argv), partial=partial, output=config.output,
-                      workers=config.workers, bands=((0, h),))
+                      workers=config.workers, places=((0, 0, w, h),))
     return Plan(job, dash.painter, overlay, fps, note, video, None, size, duration)
 
 
@@ -168,13 +171,78 @@ def print_widget_profile(plan: Plan, count: int, samples: int = 120) -> None:
         print(f"  {ms:8.3f} ms  {name}", file=sys.stderr)
 
 
-def pack_regions(boxes, region_type):
-    """Stack the regions' rows into one overlay frame (the atlas): (regions, width, height)."""
-    regions, y = [], 0
-    for x0, y0, x1, y1 in boxes:
-        regions.append(region_type(x0, y0, x1 - x0, y1 - y0, y))
-        y += y1 - y0
-    return tuple(regions), max(r.width for r in regions), y
+def overlay_pix_fmt(asked: str, profile, video) -> str:
+    """How overlay frames cross the pipe: yuva420p where the blend takes it as is, else rgba.
+
+    yuva420p is converted in the workers (overlay.yuva), in parallel and only where
+    a region changed, instead of by ffmpeg serially on every frame; half the bytes
+    cross the pipe too. It needs the native converter (numpy alone is slower than
+    ffmpeg) and a compositor that blends yuva420p: the CPU one onto 8-bit 4:2:0
+    video, or overlay_cuda.
+    """
+    from encoders.command import blends_yuva420p
+
+    if asked == "rgba":
+        return "rgba"
+    takes = blends_yuva420p(profile, video)
+    if asked == "yuva420p":
+        if not takes:
+            raise InputError(f"--overlay-pix-fmt yuva420p: profile '{profile.name}' cannot blend a yuva420p "
+                             f"overlay onto {video.pix_fmt} video; use rgba or auto")
+        return "yuva420p"
+    from overlay.yuva import native_available
+
+    return "yuva420p" if takes and native_available() else "rgba"
+
+
+def _yuva_format(video):
+    from overlay.yuva import YuvaFormat
+
+    return YuvaFormat(matrix=video.color_matrix, full_range=video.full_range)
+
+
+def pack_regions(boxes, region_type, shelves: bool = False):
+    """Pack the regions into one overlay frame (the atlas): (regions, width, height).
+
+    Stacked as full-width bands by default (RGBA slots are drawn in place, a band of
+    rows each); with `shelves`, side by side on shelves as well, which crosses fewer
+    bytes: the narrowest total area over a few candidate widths wins.
+    """
+    sizes = [(x1 - x0, y1 - y0) for x0, y0, x1, y1 in boxes]
+    if not shelves or len(boxes) < 2:
+        regions, y = [], 0
+        for (x0, y0, _, _), (w, h) in zip(boxes, sizes):
+            regions.append(region_type(x0, y0, w, h, y))
+            y += h
+        return tuple(regions), max(w for w, _ in sizes), y
+    best = None
+    for width in sorted({max(w for w, _ in sizes), *(w for w, _ in sizes), sum(w for w, _ in sizes)}):
+        if width < max(w for w, _ in sizes):
+            continue
+        spots, used_w, height = _shelf_pack(sizes, width)
+        if best is None or used_w * height < best[1] * best[2]:
+            best = (spots, used_w, height)
+    spots, width, height = best
+    regions = tuple(region_type(b[0], b[1], w, h, ay, ax)
+                    for b, (w, h), (ax, ay) in zip(boxes, sizes, spots))
+    return regions, width, height
+
+
+def _shelf_pack(sizes, width):
+    """Tallest first, each on the first shelf with room (shelves `width` wide, as tall as
+    their first region): ((x, y) per size, used width, height)."""
+    order = sorted(range(len(sizes)), key=lambda i: (-sizes[i][1], -sizes[i][0]))
+    spots = [None] * len(sizes)
+    shelves: list[list[int]] = []  # [y, height, filled width]
+    for i in order:
+        w, h = sizes[i]
+        shelf = next((s for s in shelves if s[2] + w <= width and h <= s[1]), None)
+        if shelf is None:
+            shelf = [sum(s[1] for s in shelves), h, 0]
+            shelves.append(shelf)
+        spots[i] = (shelf[2], shelf[0])
+        shelf[2] += w
+    return spots, max(s[2] for s in shelves), sum(s[1] for s in shelves)
 
 
 def render(config: RenderConfig) -> RunStats:

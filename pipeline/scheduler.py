@@ -29,7 +29,7 @@ from typing import Callable
 from overdash import RenderError
 from pipeline.channel import Channel
 from pipeline.messages import STOP, Draw, Failed, Finished, Started, Written
-from pipeline.procs import describe_exit, kill_pid, sigint_blocked
+from pipeline.procs import describe_exit, kill_pid, mp_context, sigint_blocked
 from pipeline.ring import Ring
 from pipeline.worker import PainterFactory, WorkerArgs, worker_main
 from pipeline.writer import WriterArgs, writer_main
@@ -49,7 +49,12 @@ class PipelineJob:
     output: Path
     workers: int = 2
     slots: int = 0             # 0: 2 × workers + 2
-    bands: tuple[tuple[int, int], ...] = ()  # rows of each region in a frame; () = one region
+    # (atlas x, atlas y, width, height) of each region in a frame; () = one region, the whole frame
+    places: tuple[tuple[int, int, int, int], ...] = ()
+    pix_fmt: str = "rgba"      # of a frame on the pipe: rgba, or yuva420p converted by the workers
+    yuva: object = None        # overlay.yuva.YuvaFormat (matrix, range) for yuva420p
+    env: tuple[tuple[str, str], ...] = ()  # added to ffmpeg's environment (encoders.command.FFMPEG_ENV)
+    start_method: str = ""     # multiprocessing start method; "" = the platform's choice (procs.mp_context)
 
     @property
     def ring_slots(self) -> int:
@@ -78,9 +83,9 @@ def partial_path(output: Path) -> Path:
 def run_pipeline(job: PipelineJob, painter: PainterFactory,
                  progress: Callable[[int], None] | None = None) -> RunStats:
     """Render and encode every frame; on any failure raise RenderError and leave nothing behind."""
-    ctx = mp.get_context("spawn")
+    ctx = mp_context(job.start_method)
     started = time.monotonic()
-    ring = Ring.create(job.ring_slots, job.width, job.height)
+    ring = Ring.create(job.ring_slots, job.width, job.height, job.pix_fmt)
     # One task queue per worker: slot s belongs to worker s % workers, which alone draws into it.
     tasks = [ctx.SimpleQueue() for _ in range(job.workers)]
     drawn, events = ctx.SimpleQueue(), Channel(ctx)
@@ -90,9 +95,9 @@ def run_pipeline(job: PipelineJob, painter: PainterFactory,
     state = _State()
     try:
         writer = ctx.Process(target=writer_main, name="overdash-writer", daemon=True, args=(
-            WriterArgs(ring.spec, tuple(job.argv), job.count, stderr_file.name), drawn, events))
+            WriterArgs(ring.spec, tuple(job.argv), job.count, stderr_file.name, job.env), drawn, events))
         workers = [ctx.Process(target=worker_main, name=f"overdash-worker-{i}", daemon=True,
-                               args=(WorkerArgs(i, ring.spec, painter, job.bands), tasks[i], drawn, events))
+                               args=(WorkerArgs(i, ring.spec, painter, job.places, job.yuva), tasks[i], drawn, events))
                    for i in range(job.workers)]
         state.procs = [writer, *workers]
         with sigint_blocked():

@@ -33,8 +33,15 @@ def load_source(config: RenderConfig, *, say=lambda text: print(text, file=sys.s
     paths = [config.input, *config.more_inputs]
     if config.chapters and len(paths) == 1:
         paths = find_chapters(config.input)
-    video = probe_chapters(paths, ffprobe=_sibling(config.ffmpeg, "ffprobe"))
-    camera = _camera_telemetry(config, paths, optional=bool(config.gpx or config.fit))
+    # ffprobe runs while this thread reads the GoPro track: most of its time is the
+    # child process, so the two overlap (its errors still come first: not a video).
+    probe = _Background(probe_chapters, paths, ffprobe=_sibling(config.ffmpeg, "ffprobe"))
+    try:
+        camera = _camera_telemetry(config, paths, optional=bool(config.gpx or config.fit))
+    except InputError:
+        probe.result()
+        raise
+    video = probe.result()
     notes: list[str] = []
     if config.gpx or config.fit:
         telemetry = _with_file(config, video, camera, notes)
@@ -48,6 +55,33 @@ def load_source(config: RenderConfig, *, say=lambda text: print(text, file=sys.s
     pos = first_position(telemetry)
     zone = resolve_zone(config.tz, *(pos or (None, None)))
     return Source(video, telemetry, zone, tuple(notes))
+
+
+class _Background:
+    """fn(*args) in a thread; result() joins it and returns or raises what it did.
+
+    Always joined before any child process is forked: main has no thread of its own then.
+    """
+
+    def __init__(self, fn, *args, **kwargs):
+        import threading
+
+        self._out: tuple = (None, None)
+
+        def run():
+            try:
+                self._out = (fn(*args, **kwargs), None)
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+                self._out = (None, exc)
+        self._thread = threading.Thread(target=run, name="overdash-probe", daemon=True)
+        self._thread.start()
+
+    def result(self):
+        self._thread.join()
+        value, exc = self._out
+        if exc is not None:
+            raise exc
+        return value
 
 
 def _camera_telemetry(config: RenderConfig, paths: list[Path], optional: bool):

@@ -26,16 +26,18 @@ class WriterArgs:
     argv: tuple[str, ...]
     count: int
     stderr_path: str
+    env: tuple[tuple[str, str], ...] = ()  # added to ffmpeg's environment
 
 
 def writer_main(args: WriterArgs, drawn, events) -> None:
-    child_setup()
+    child_setup("overdash-writer")
     proc = None
     try:
         ring = Ring.attach(args.ring)
         with open(args.stderr_path, "wb") as err:
             proc = subprocess.Popen(
                 list(args.argv), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err,
+                env={**os.environ, **dict(args.env)} if args.env else None,
                 start_new_session=True,  # Ctrl-C is main's to handle, not ffmpeg's
                 preexec_fn=die_with_parent,
             )

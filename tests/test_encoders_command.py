@@ -308,3 +308,36 @@ def test_gpu_profile_graphs():
     # rotated sources cannot be auto-rotated on GPU surfaces: refused before rendering
     with pytest.raises(InputError, match="rotated video .* cannot be composited on the GPU"):
         build_command(PROFILES["nvenc-full"], replace(GOPRO, rotation=90), OverlaySpec(0, 0, 8, 8, 30), "/o.mp4")
+
+
+def test_a_yuva420p_atlas_is_cropped_and_blended_without_conversion():
+    """Regions side by side in a yuva420p atlas: each crop names its x and y, and the CPU
+    blend takes the workers' yuva420p as is (no scale/format filter anywhere)."""
+    shelf = OverlaySpec(x=0, y=0, width=320, height=120, fps_num=30000, fps_den=1001, pix_fmt="yuva420p",
+                        regions=(Region(16, 16, 200, 60, 0, 0), Region(600, 16, 120, 40, 0, 200),
+                                 Region(16, 400, 160, 60, 60, 0)))
+    graph = next(t for t in build_command(PROFILES["cpu"], GOPRO, shelf, "/o.mp4") if "overlay=" in t)
+    assert "[s1]crop=120:40:200:0[r1]" in graph and "[s2]crop=160:60:0:60[r2]" in graph
+    assert "scale=" not in graph and "format=yuva" not in graph
+    argv = build_command(PROFILES["cpu"], GOPRO, shelf, "/o.mp4")
+    assert argv[argv.index("pipe:0") - 7:argv.index("pipe:0")] == [
+        "-pix_fmt", "yuva420p", "-s", "320x120", "-framerate", "30000/1001", "-i"]
+    with pytest.raises(ValueError, match="even"):
+        OverlaySpec(x=0, y=0, width=320, height=120, fps_num=30, pix_fmt="yuva420p",
+                    regions=(Region(16, 16, 200, 60, 0, 3),))
+    with pytest.raises(ValueError, match="does not fit"):
+        OverlaySpec(x=0, y=0, width=320, height=120, fps_num=30, regions=(Region(16, 16, 200, 60, 0, 200),))
+
+
+@pytest.mark.parametrize("name, pix_fmt, takes", [
+    ("cpu", "yuvj420p", True), ("cpu", "yuv420p", True), ("cpu-hevc", "yuv420p", True),
+    ("cpu", "yuv420p10le", False), ("cpu", "yuv422p", False), ("cpu", "gbrp", False),
+    ("nvenc", "yuv420p", True), ("nvenc-full", "yuv420p10le", True), ("vaapi", "yuv420p", True),
+    ("qsv", "yuv420p", False), ("prores-alpha", "yuv420p", False),
+])
+def test_which_blends_take_yuva420p(name, pix_fmt, takes):
+    from dataclasses import replace
+
+    from encoders.command import blends_yuva420p
+
+    assert blends_yuva420p(PROFILES[name], replace(GOPRO, pix_fmt=pix_fmt)) is takes

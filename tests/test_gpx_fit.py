@@ -13,6 +13,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import fitdecode
+from fractions import Fraction
+
 import numpy as np
 import pytest
 
@@ -314,6 +316,34 @@ def test_merge_extend_and_replace():
     assert list(replaced.streams)[0] == "gps"  # first stream wins in the frame table
     with pytest.raises(InputError, match="--merge"):
         merge(camera, ride, "sideways")
+
+
+def test_replace_with_a_gpx_that_records_no_speed_takes_speed_from_its_positions(gpx):
+    """Strava GPX has no speed: with --merge replace the dashboard's speed must come from the
+    file's positions, not stay the camera's (which ends with the camera's GPS)."""
+    from overlay.frametable import build_frame_table
+    from overlay.telemetry.timeseries import Telemetry, Timeseries
+
+    ride = align(gpx, "2021-09-24T10:30:00Z")
+    assert "speed" not in ride["gps"] and "cspeed" in ride["gps"]
+    t = np.arange(0.0, 10.0, 0.1)  # a camera whose GPS covers the first 10 s only
+    cam_gps = Timeseries(t, {"lat": np.full(len(t), 51.0), "lon": np.zeros(len(t)), "speed": np.full(len(t), 7.0)})
+    camera = Telemetry(streams={"gps": cam_gps}, source="cam.mp4")
+    replaced = merge(camera, ride, "replace")
+    table = build_frame_table(replaced, 1800, Fraction(30), ())  # 60 s
+    speed = table.columns["speed"]
+    g = ride["gps"]
+    ok = np.asarray(g["gps-ok"], bool) if "gps-ok" in g else np.ones(len(g), bool)
+    # at frames that fall on a trusted ride sample, the speed is that sample's cspeed
+    checked = 0
+    for t, v, good in zip(g.t, g["cspeed"], ok):
+        frame = round(t * 30)
+        if 1 < t < 59 and good and np.isfinite(v) and abs(frame / 30 - t) < 1e-6:
+            assert speed[frame] == pytest.approx(v, rel=1e-9), f"speed at {t:.0f} s"
+            checked += 1
+    assert checked > 40
+    assert np.isfinite(speed[30:1770]).mean() > 0.9, "speed must not vanish after the camera's GPS ends"
+    assert not np.isclose(speed[30:300], 7.0).any(), "the camera's speed is replaced"
 
 
 @pytest.mark.skipif(not HERO.exists(), reason="GoPro sample not present")

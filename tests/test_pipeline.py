@@ -158,8 +158,10 @@ def test_unchanged_regions_are_skipped_and_frames_stay_exact(tmp_path, clean_sta
     from pipeline.render import plan_render
 
     sample = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "gopro" / "max-heromode.mp4"
-    plan = plan_render(RenderConfig(input=sample, output=tmp_path / "x.mp4", workers=2, quiet=True))
+    plan = plan_render(RenderConfig(input=sample, output=tmp_path / "x.mp4", workers=2, quiet=True,
+                                    overlay_pix_fmt="rgba"))
     job = plan.job
+    assert job.pix_fmt == "rgba"
     out = tmp_path / "atlas.mkv"
     argv = ("ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgba",
             "-s", f"{job.width}x{job.height}", "-framerate", "30", "-i", "pipe:0", "-c:v", "rawvideo",
@@ -173,7 +175,7 @@ def test_unchanged_regions_are_skipped_and_frames_stay_exact(tmp_path, clean_sta
     assert len(frames) == job.count
 
     paint = plan.painter()
-    bands = job.bands
+    bands = [(y, h) for _, y, _, h in job.places]
     for k in range(job.count):
         atlas = Image.new("RGBA", (job.width, job.height))
         views = tuple(atlas.crop((0, y, job.width, y + h)) for y, h in bands)
@@ -189,3 +191,55 @@ def test_unchanged_regions_are_skipped_and_frames_stay_exact(tmp_path, clean_sta
     r.draw_regions(10, views, p.regions)
     skipped = len(bands) - r.draw_regions(11, views, p.regions, previous=10)
     assert skipped >= 1
+
+
+def test_yuva_slots_hold_exactly_a_fresh_drawing_converted(tmp_path, clean_state):
+    """yuva420p slots: workers draw each region into their own canvas, convert what changed
+    and copy planes into slots. Every frame reaching ffmpeg must equal frame k drawn from
+    scratch and converted (with the reference converter), region by region."""
+    from dataclasses import replace
+
+    from PIL import Image
+
+    from overlay.yuva import convert_numpy
+    from pipeline.config import RenderConfig
+    from pipeline.render import plan_render
+
+    sample = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "gopro" / "max-heromode.mp4"
+    plan = plan_render(RenderConfig(input=sample, output=tmp_path / "x.mp4", workers=2, quiet=True,
+                                    overlay_pix_fmt="yuva420p"))
+    job = plan.job
+    assert job.pix_fmt == "yuva420p" and job.yuva is not None
+    out = tmp_path / "atlas.nut"
+    w, h = job.width, job.height
+    argv = ("ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "yuva420p",
+            "-s", f"{w}x{h}", "-framerate", "30", "-i", "pipe:0", "-c:v", "rawvideo", "-f", "nut", "-y")
+    partial = partial_path(out)
+    job = replace(job, argv=argv + (str(partial),), partial=partial, output=out)
+    run_pipeline(job, plan.painter)
+    raw = subprocess.run(["ffmpeg", "-v", "error", "-i", str(out), "-f", "rawvideo", "-pix_fmt", "yuva420p", "-"],
+                         check=True, capture_output=True).stdout
+    size = w * h * 2 + (w // 2) * (h // 2) * 2
+    assert len(raw) == size * job.count
+
+    paint = plan.painter()
+    for k in range(job.count):
+        frame = np.frombuffer(raw, np.uint8, size, k * size)
+        y = frame[:w * h].reshape(h, w)
+        u = frame[w * h:w * h + (w // 2) * (h // 2)].reshape(h // 2, w // 2)
+        v = frame[w * h + (w // 2) * (h // 2):w * h + w * h // 2].reshape(h // 2, w // 2)
+        a = frame[w * h + w * h // 2:].reshape(h, w)
+        for (ax, ay, rw, rh) in job.places:
+            canvas = np.zeros((rh, rw, 4), np.uint8)
+            im = Image.frombuffer("RGBA", (rw, rh), canvas, "raw", "RGBA", 0, 1)
+            im.readonly = 0
+            views = [Image.new("RGBA", (pw, ph)) for (_, _, pw, ph) in job.places]
+            views[[p[:2] for p in job.places].index((ax, ay))] = im
+            paint(k, tuple(views))  # from scratch
+            want = [np.empty((rh, rw), np.uint8), np.empty((rh // 2, rw // 2), np.uint8),
+                    np.empty((rh // 2, rw // 2), np.uint8), np.empty((rh, rw), np.uint8)]
+            convert_numpy(job.yuva, canvas, *want)
+            got = (y[ay:ay + rh, ax:ax + rw], u[ay // 2:(ay + rh) // 2, ax // 2:(ax + rw) // 2],
+                   v[ay // 2:(ay + rh) // 2, ax // 2:(ax + rw) // 2], a[ay:ay + rh, ax:ax + rw])
+            for name, g, e in zip("YUVA", got, want):
+                assert np.array_equal(g, e), f"frame {k}, region at atlas {ax},{ay}: plane {name} differs"

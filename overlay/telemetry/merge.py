@@ -163,6 +163,10 @@ def merge(camera_tel: Telemetry, file_tel: Telemetry, mode: str = "extend") -> T
     file_gps = file_tel.streams.get("gps")
     cam_has_gps = "gps" in camera_tel and "lat" in camera_tel["gps"]
     if file_gps is not None and (mode == "replace" or not cam_has_gps):
+        if "speed" not in file_gps.columns and "cspeed" in file_gps.columns:
+            # Most GPX files record no speed: the file's speed is the one its positions give,
+            # or 'speed' would still come from the camera (camera.gps) and vanish where it ends.
+            file_gps = Timeseries(file_gps.t, {**file_gps.columns, "speed": file_gps.columns["cspeed"]})
         streams["gps"] = file_gps
         for name, series in camera_tel.streams.items():
             streams["camera.gps" if name == "gps" else name] = series
