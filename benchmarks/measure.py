@@ -16,8 +16,17 @@ from pipeline.render import plan_render
 from pipeline.scheduler import run_pipeline
 
 
-def _config(clip: Path, out: Path, workers: int, layout: str = "default") -> RenderConfig:
-    return RenderConfig(input=clip, output=out, workers=workers, layout=layout, profile="cpu", quiet=True)
+# A real ride drives long benchmark clips: the sample's own GPMF covers 10.5 s, and a
+# dashboard frozen after that would hide the per-frame cost (nothing to redraw).
+RIDE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "gpx" / "ride-2021-09-24.gpx.gz"
+RIDE_START = "2021-09-24T10:30:00Z"  # half an hour in: moving, every value changing
+
+
+def _config(clip: Path, out: Path, workers: int, layout: str = "default", *, pix_fmt: str = "auto",
+            ride: bool = False) -> RenderConfig:
+    extra = dict(gpx=RIDE, start=RIDE_START, merge="replace") if ride else {}
+    return RenderConfig(input=clip, output=out, workers=workers, layout=layout, profile="cpu", quiet=True,
+                        overlay_pix_fmt=pix_fmt, **extra)
 
 
 def transcode_seconds(clip: Path) -> float:
@@ -34,13 +43,18 @@ def transcode_seconds(clip: Path) -> float:
         return time.monotonic() - start
 
 
-def render_seconds(clip: Path, workers: int, layout: str = "default") -> float:
-    """The whole `overdash render`, planning included, as a user runs it."""
+def render_seconds(clip: Path, workers: int, layout: str = "default", *, pix_fmt: str = "auto",
+                   ride: bool = False) -> float:
+    """The whole `overdash render`, planning included, as a user runs it.
+
+    pix_fmt: how the overlay crosses to ffmpeg (auto = yuva420p converted by the workers
+    here; rgba = converted by ffmpeg). ride: the dashboard driven by the GPX ride (RIDE).
+    """
     from pipeline.render import render
 
     with tempfile.TemporaryDirectory(prefix="overdash-bench-") as tmp:
         start = time.monotonic()
-        render(_config(clip, Path(tmp) / "dash.mp4", workers, layout))
+        render(_config(clip, Path(tmp) / "dash.mp4", workers, layout, pix_fmt=pix_fmt, ride=ride))
         return time.monotonic() - start
 
 
@@ -76,7 +90,7 @@ def null_sink(job, out: Path):
     The null muxer writes nothing, so `out` must exist for the final rename: touch it.
     """
     sink = ("ffmpeg", "-hide_banner", "-loglevel", "error", "-nostats",
-            "-f", "rawvideo", "-pix_fmt", "rgba", "-s", f"{job.width}x{job.height}",
+            "-f", "rawvideo", "-pix_fmt", job.pix_fmt, "-s", f"{job.width}x{job.height}",
             "-framerate", "30", "-i", "pipe:0", "-c", "copy", "-f", "null", "-")
     return replace(job, argv=sink, partial=out, output=out)
 

@@ -1,4 +1,5 @@
-"""Print the speed-up of each worker count over one worker, from `make bench`'s JSON."""
+"""Print each benchmark group from `make bench`'s JSON: speed-ups over one worker, renders as a
+multiple of the plain transcode in the same group."""
 from __future__ import annotations
 
 import json
@@ -22,17 +23,19 @@ def main(path: Path = DEFAULT) -> int:
             w = r["extra_info"].get("workers")
             med = r["stats"]["median"]
             frames = r["extra_info"].get("frames")
-            if w is None:  # not a worker-count comparison: name the case
+            if "label" in r["extra_info"]:
+                label = r["extra_info"]["label"]
+            elif w is None:  # not a worker-count comparison: name the case
                 label = r["name"].split("[", 1)[1].rstrip("]") if "[" in r["name"] else r["name"].removeprefix("test_")
             else:
                 label = "plain transcode" if w == 0 else f"{w} worker(s)"
             w = w or 0
-            parts = [f"  {label:>22}: {med:7.3f} s"]
+            parts = [f"  {label:>30}: {med:7.3f} s"]
             if frames:
                 parts.append(f"{frames / med:7.1f} frames/s")
             if "steady_fps" in r["extra_info"]:
                 parts.append(f"steady {r['extra_info']['steady_fps']:.0f} frames/s")
-            if one and w:
+            if one and w and "label" not in r["extra_info"]:
                 parts.append(f"speed-up ×{one / med:.2f} over 1 worker")
             if transcode and w:
                 parts.append(f"{med / transcode:.2f}× the plain transcode")

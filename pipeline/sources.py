@@ -36,8 +36,12 @@ def load_source(config: RenderConfig, *, say=lambda text: print(text, file=sys.s
     # ffprobe runs while this thread reads the GoPro track: most of its time is the
     # child process, so the two overlap (its errors still come first: not a video).
     probe = _Background(probe_chapters, paths, ffprobe=_sibling(config.ffmpeg, "ffprobe"))
+    zone = None
     try:
         camera = _camera_telemetry(config, paths, optional=bool(config.gpx or config.fit))
+        if not (config.gpx or config.fit) and "gps" in camera:
+            # the time zone lookup (~50 ms the first time) also overlaps ffprobe
+            zone = resolve_zone(config.tz, *(first_position(camera) or (None, None)))
     except InputError:
         probe.result()
         raise
@@ -52,8 +56,8 @@ def load_source(config: RenderConfig, *, say=lambda text: print(text, file=sys.s
                              f"(GPS off, or a camera without GPS) — add the ride with --gpx or --fit")
     for note in notes:
         say(f"overdash: {note}")
-    pos = first_position(telemetry)
-    zone = resolve_zone(config.tz, *(pos or (None, None)))
+    if zone is None:
+        zone = resolve_zone(config.tz, *(first_position(telemetry) or (None, None)))
     return Source(video, telemetry, zone, tuple(notes))
 
 

@@ -9,7 +9,6 @@ request. Files are written to a temporary name and renamed, so a reader
 """
 from __future__ import annotations
 
-import email.utils
 import json
 import os
 import re
@@ -108,6 +107,8 @@ def freshness(headers, default: float = DEFAULT_TTL) -> float:
         return max(0.0, float(m.group(1)) - (float(age) if age and age.isdigit() else 0.0))
     expires = _get(headers, "Expires")
     if expires:
+        import email.utils  # only here: ~5 ms at import, and most renders never parse a header
+
         try:
             when = email.utils.parsedate_to_datetime(expires).timestamp()
         except (TypeError, ValueError, IndexError, OverflowError):

@@ -10,6 +10,8 @@ line. After CIRCUIT_BREAKER failures in a row without a single success it
 stops asking (the server is down or refusing us).
 
 Only the main process calls this; workers read the cache by path.
+urllib (with http.client, ssl, email: ~15 ms) is imported only when a tile is
+actually requested, not by a render whose layout has no tile map.
 """
 from __future__ import annotations
 
@@ -17,8 +19,6 @@ import queue
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
@@ -74,6 +74,8 @@ class _Fetcher:
         self.finished = threading.Condition(self.lock)
 
     def one(self, tile: Tile) -> None:
+        import urllib.error
+
         outcome, why = "failed", ""
         try:
             outcome = self._fetch(tile)
@@ -91,6 +93,8 @@ class _Fetcher:
         self._count(tile, outcome, why)
 
     def _fetch(self, tile: Tile) -> str:
+        import urllib.request
+
         headers = {"User-Agent": USER_AGENT, "Accept": "image/png,image/*;q=0.9"}
         if self.cache.has(tile):
             meta = self.cache.meta(tile)
@@ -167,6 +171,8 @@ def prefetch(tiles: Iterable[Tile], style: TileStyle, cache: TileCache, *, offli
             if warn:
                 warn(msg)
         return FetchReport(needed=len(wanted), cached=cached + stale, failed=missing, message=msg)
+
+    import urllib.request  # noqa: F401  (once, here, before the threads that use it)
 
     f = _Fetcher(style, cache, timeout)
     jobs: queue.Queue = queue.Queue()

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 from typing import Iterator
-from xml.sax.saxutils import escape
 
 import numpy as np
 
@@ -76,6 +75,10 @@ def csv_cori(ts: Timeseries) -> Iterator[str]:
 
 def gpx(gps: Timeseries, name: str) -> Iterator[str]:
     """GPX 1.1 track: one trkpt per sample with a position; time, ele, speed (m/s)."""
+    # Here, not at the top: xml.sax.saxutils imports urllib.request (http.client, ssl, email:
+    # ~15-60 ms), and every `overdash` command imports this module.
+    from xml.sax.saxutils import escape
+
     yield ('<?xml version="1.0" encoding="UTF-8"?>\n'
            '<gpx version="1.1" creator="overdash" xmlns="http://www.topografix.com/GPX/1/1">\n'
            f"  <trk>\n    <name>{escape(name)}</name>\n    <trkseg>\n")
