@@ -7,6 +7,7 @@ exists twice (the Karoo's FIT and Strava's GPX export of the same recording).
 from __future__ import annotations
 
 import gzip
+import json
 import struct
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
@@ -386,3 +387,26 @@ def test_resolve_zone_tz_option_wins():
     assert resolve_zone(None) is None
     with pytest.raises(InputError, match="--tz"):
         resolve_zone("Mars/Olympus_Mons")
+
+
+def test_zones_of_cells_wholly_inside_one_zone_are_remembered(tmp_path, monkeypatch):
+    """A cell (~1 km) is remembered only when its 3x3 grid lies in one zone; a remembered
+    cell answers without the lookup package, a border cell always asks it."""
+    from overlay.telemetry import timezone as tz
+
+    memo = tmp_path / "zones.json"
+    bath = (51.3811, -2.3590)            # well inside England
+    basel = (47.5895, 7.5890)            # where Switzerland, France and Germany meet
+    assert zone_for(*bath, memo=memo) == "Europe/London"
+    first = zone_for(*basel, memo=memo)
+    assert first in ("Europe/Zurich", "Europe/Paris", "Europe/Berlin")
+    saved = json.loads(memo.read_text())
+    assert list(saved.values()) == ["Europe/London"], "the border cell is not remembered"
+
+    def broken():
+        raise AssertionError("the lookup package was asked")
+    monkeypatch.setattr(tz, "_lookup", lambda: (lambda lat, lon: broken()))
+    assert zone_for(bath[0] + 0.001, bath[1] + 0.001, memo=memo) == "Europe/London"  # same cell: remembered
+    assert zone_for(*basel, memo=memo) is None  # not remembered: asks, the (broken) lookup fails → UTC
+    memo.write_bytes(b"\x00garbage")
+    assert zone_for(*bath, memo=memo) is None  # unreadable memo: asks again
