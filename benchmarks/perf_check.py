@@ -4,10 +4,12 @@
   plain ffmpeg transcode of the same clip, measured in alternation;
 * workers2_over_1 — overlay frames/s into a null sink, 2 workers over 1, with
   a fixed extra drawing cost per frame (benchmarks.measure.HeavyPainter) so the
-  ratio measures the worker pool rather than the pipe;
-* rgba_over_yuva420p — the whole render with the overlay crossing as RGBA
-  (converted by ffmpeg) over the default transport (yuva420p, converted by the
-  workers): falls to 1.0 if the C converter stops being built or chosen.
+  ratio measures the worker pool rather than the pipe.
+
+The overlay transport (yuva420p from the workers vs rgba converted by ffmpeg)
+is ~6% of a 1080p render, too close to the noise for a ratio check: tests pin
+it instead (the converter is built, `auto` chooses it, the graph converts
+nothing), and `make bench` measures it.
 
 Each ratio is the median of several alternating pairs, so a burst of machine
 noise hits both sides. A ratio past its limit in benchmarks/baseline.json is
@@ -48,20 +50,10 @@ def measure_worker_ratio(clip: Path, pairs: int) -> float:
     return statistics.median(ratios)
 
 
-def measure_transport_ratio(clip: Path, pairs: int) -> float:
-    ratios = []
-    for _ in range(pairs):
-        auto = render_seconds(clip, workers=2)
-        rgba = render_seconds(clip, workers=2, pix_fmt="rgba")
-        ratios.append(rgba / auto)
-    return statistics.median(ratios)
-
-
 CHECKS = {
     # name: (measure, direction): "max" = must stay at or below, "min" = at or above
     "render_over_transcode": (measure_render_ratio, "max"),
     "workers2_over_1": (measure_worker_ratio, "min"),
-    "rgba_over_yuva420p": (measure_transport_ratio, "min"),
 }
 
 

@@ -38,6 +38,7 @@ def slot_image(ring: Ring, slot: int, band: tuple[int, int] | None = None) -> Im
 def worker_main(args: WorkerArgs, tasks, drawn, events) -> None:
     child_setup(f"overdash-w{args.index}")
     who = f"worker {args.index}"
+    ring = canvas = None
     try:
         ring = Ring.attach(args.ring)
         places = args.places or ((0, 0, args.ring.width, args.ring.height),)
@@ -51,3 +52,7 @@ def worker_main(args: WorkerArgs, tasks, drawn, events) -> None:
     except BaseException as exc:  # noqa: BLE001 - every failure must reach main
         events.put(Failed(who, f"{type(exc).__name__}: {exc}", traceback.format_exc()))
         raise SystemExit(1)
+    finally:
+        canvas = None  # its views of the slots first: a mapping with views alive cannot close
+        if ring is not None:
+            ring.close()

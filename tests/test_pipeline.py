@@ -243,3 +243,34 @@ def test_yuva_slots_hold_exactly_a_fresh_drawing_converted(tmp_path, clean_state
                    v[ay // 2:(ay + rh) // 2, ax // 2:(ax + rw) // 2], a[ay:ay + rh, ax:ax + rw])
             for name, g, e in zip("YUVA", got, want):
                 assert np.array_equal(g, e), f"frame {k}, region at atlas {ax},{ay}: plane {name} differs"
+
+
+def test_auto_sends_yuva420p_that_ffmpeg_blends_without_converting(tmp_path, clean_state):
+    """On a GoPro file (yuvj420p, full range) `auto` has the workers convert: the pipe carries
+    yuva420p in the source's range and matrix, and ffmpeg's graph only crops and blends.
+    With --overlay-pix-fmt rgba ffmpeg converts each region; a 10-bit source falls back to rgba."""
+    from dataclasses import replace as dc_replace
+
+    from encoders.probe import probe_video
+    from overlay.yuva import YuvaFormat, native_available
+    from pipeline.config import RenderConfig
+    from pipeline.render import overlay_pix_fmt, plan_render
+    from encoders.profiles import load_profile
+
+    assert native_available(), "the C converter (overlay/_yuva.c) must be built by make setup"
+    sample = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "gopro" / "max-heromode.mp4"
+    plan = plan_render(RenderConfig(input=sample, output=tmp_path / "x.mp4", workers=2, quiet=True))
+    job = plan.job
+    video = probe_video(sample)
+    assert job.pix_fmt == "yuva420p"
+    assert job.yuva == YuvaFormat(matrix=video.color_matrix, full_range=video.full_range)
+    graph = job.argv[job.argv.index("-filter_complex") + 1]
+    assert job.argv[job.argv.index("pipe:0") - 6] == "yuva420p"
+    assert "scale=" not in graph and graph.count("crop=") == len(job.places) == graph.count("overlay=")
+    rgba = plan_render(RenderConfig(input=sample, output=tmp_path / "x.mp4", workers=2, quiet=True,
+                                    overlay_pix_fmt="rgba")).job
+    assert rgba.pix_fmt == "rgba" and "scale=out_range=" in rgba.argv[rgba.argv.index("-filter_complex") + 1]
+    ten_bit = dc_replace(video, pix_fmt="yuv420p10le")
+    assert overlay_pix_fmt("auto", load_profile("cpu"), ten_bit) == "rgba"
+    with pytest.raises(Exception, match="cannot blend a yuva420p"):
+        overlay_pix_fmt("yuva420p", load_profile("cpu"), ten_bit)
