@@ -110,6 +110,13 @@ def check_all(conv: UnitConverter, ureg) -> None:
 
 # --- results equal pint's, fresh and from the memo --------------------------------------------------------
 
+def forbid_pint(monkeypatch, why: str) -> None:
+    """From now on any use of the pint registry fails the test with `why`."""
+    def forbidden(self):
+        raise AssertionError(why)
+    monkeypatch.setattr(UnitConverter, "ureg", property(forbidden))
+
+
 def test_fresh_and_remembered_results_equal_pint(tmp_path, ureg, monkeypatch):
     memo = tmp_path / "units.json"
     fresh = UnitConverter(memo_path=memo)
@@ -118,9 +125,7 @@ def test_fresh_and_remembered_results_equal_pint(tmp_path, ureg, monkeypatch):
     assert len(remembered) >= len(PAIRS) + len(PACE_TARGETS) + len(SYMBOL_UNITS)
 
     # A second converter answers everything from the file, without pint.
-    def forbidden(self):
-        raise AssertionError("pint used although the memo holds the answer")
-    monkeypatch.setattr(UnitConverter, "ureg", property(forbidden))
+    forbid_pint(monkeypatch, "pint used although the memo holds the answer")
     again = UnitConverter(memo_path=memo)
     check_all(again, ureg)
     assert read_memo(tmp_path) == remembered  # nothing new to remember
@@ -286,9 +291,7 @@ def test_non_affine_units_always_go_through_pint(tmp_path, ureg, monkeypatch):
     before = read_memo(tmp_path)
 
     # Without pint, a third converter knows meter -> foot but not dBm -> milliwatt.
-    def forbidden(self):
-        raise AssertionError("pint asked")
-    monkeypatch.setattr(UnitConverter, "ureg", property(forbidden))
+    forbid_pint(monkeypatch, "pint asked")
     conv = UnitConverter(memo_path=memo)
     np.testing.assert_allclose(conv.convert(VALUES, "meter", "foot"), pint_convert(ureg, VALUES, "meter", "foot"),
                                rtol=1e-12, equal_nan=True)
@@ -316,9 +319,7 @@ def test_corrupt_memo_is_ignored_and_rewritten(tmp_path, ureg, garbage, monkeypa
     assert isinstance(data, dict) and len(data) == 4
     assert memo_files(tmp_path) == [path]  # no temporary file left behind
 
-    def forbidden(self):
-        raise AssertionError("the rewritten memo was not used")
-    monkeypatch.setattr(UnitConverter, "ureg", property(forbidden))
+    forbid_pint(monkeypatch, "the rewritten memo was not used")
     again = UnitConverter(memo_path=memo)
     np.testing.assert_allclose(again.convert(VALUES, "degC", "degF"), pint_convert(ureg, VALUES, "degC", "degF"),
                                rtol=1e-12, equal_nan=True)
