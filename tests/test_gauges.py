@@ -244,6 +244,29 @@ def test_circuit_map_marker_moves_and_rotate_turns_the_track():
         assert ((y1 - y0) > (x1 - x0)) == tall, (rotate, (x0, y0, x1, y1))
 
 
+@pytest.mark.parametrize("kind", ["circuit_map", "cairo-circuit-map"])
+def test_circuit_map_leaves_the_gap_a_privacy_zone_makes(kind):
+    """A semicircle with its middle hidden (NaN, as --privacy leaves it): the two ends are
+    drawn, the chord that would join them across the hidden part is not."""
+    angle = np.linspace(0, np.pi, 181)
+    track = np.column_stack([46.5 + 0.01 * np.sin(angle), 7.0 + 0.014 * np.cos(angle)])
+    hidden = track.copy()
+    hidden[60:121] = np.nan  # 60°..120° of the arc
+    pixels = []
+    for t in (track, hidden):
+        table = FrameTable(count=1, fps_num=30, fps_den=1, columns={}, track=t)
+        arr = frames(f'<component type="{kind}" {AT} loc-size="0"/>', table)[0]
+        pixels.append(arr[..., 3] > 128)
+    full, gapped = pixels
+    ys, xs = np.nonzero(full)
+    assert gapped.sum() < 0.8 * full.sum(), "the hidden third of the arc is not drawn"
+    # the chord between the ends of the hidden part runs through the middle of the arc's span
+    x_mid = int(round(xs.mean()))
+    column = gapped[:, x_mid - 2:x_mid + 3].any(axis=1)
+    assert not column.any(), f"something drawn across the gap at x={x_mid}: rows {np.nonzero(column)[0][:5]}"
+    assert full[:, x_mid - 2:x_mid + 3].any(), "the full arc passes there"
+
+
 def test_circuit_map_line_width_is_relative_to_size():
     tab = table_of(np.full(3, 10.0))
     thin, thick = (frames(f'<component type="cairo-circuit-map" {AT} loc-size="0" line-width="{w}"/>', tab)[0]

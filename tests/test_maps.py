@@ -208,6 +208,34 @@ def test_prefetch_directly_reports_counts(server, cache_dir):
     assert prefetch(tiles, style, cache, warn=None).cached == 2 and server.total == 2
 
 
+def test_tiles_the_server_says_do_not_exist_are_not_asked_for_again(server, cache_dir):
+    """A 404 is remembered (a day, or what the response's caching headers say): the next render
+    draws that tile plain without a request; once the memory expires it is asked for again,
+    and a response that forbids caching is never remembered."""
+    style = resolve_style(server.template)
+    cache = TileCache(str(cache_dir), style.key)
+    here, gone = Tile(12, 2000, 1400), Tile(12, 2001, 1400)
+    server.missing.add(tuple(gone))
+    first = prefetch({here, gone}, style, cache, warn=None)
+    assert (first.fetched, first.failed, first.missing) == (1, 1, 1) and "HTTP 404" in first.message
+    second = prefetch({here, gone}, style, cache, warn=None)
+    assert server.requests[f"/12/2001/1400.png"] == 1, "the missing tile was asked for again"
+    assert (second.cached, second.failed) == (1, 1) and "do not exist on the server" in second.message
+    assert cache.known_missing(gone) and not cache.known_missing(here)
+    # the memory expires: asked again; now it exists, and the marker goes
+    cache.missing_path(gone).write_text('{"expires": 0}')
+    server.missing.clear()
+    third = prefetch({here, gone}, style, cache, warn=None)
+    assert third.fetched == 1 and third.failed == 0 and not cache.missing_path(gone).exists()
+    # a 404 that must not be cached is not remembered
+    other = Tile(12, 2002, 1400)
+    server.missing.add(tuple(other))
+    server.missing_cache_control = "no-store"
+    prefetch({other}, style, cache, warn=None)
+    prefetch({other}, style, cache, warn=None)
+    assert server.requests["/12/2002/1400.png"] == 2 and not cache.known_missing(other)
+
+
 # --- pixels ------------------------------------------------------------------------------------
 
 def expected_rgb(gx: float, gy: float, z: int):

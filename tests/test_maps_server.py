@@ -31,6 +31,8 @@ def tile_png(z: int, x: int, y: int) -> bytes:
 class TileServer:
     def __init__(self):
         self.mode = "ok"            # ok | error | hang
+        self.missing: set[tuple[int, int, int]] = set()  # tiles answered 404 Not Found
+        self.missing_cache_control: str | None = None    # its Cache-Control header, if any
         self.max_age = 86400
         self.requests: Counter = Counter()
         self.conditional = 0        # requests carrying If-None-Match
@@ -61,6 +63,13 @@ class TileServer:
                     z, x, y = (int(p) for p in self.path.split("?")[0].strip("/").removesuffix(".png").split("/"))
                 except ValueError:
                     self.send_error(404)
+                    return
+                if (z, x, y) in server.missing:
+                    self.send_response(404)
+                    if server.missing_cache_control:
+                        self.send_header("Cache-Control", server.missing_cache_control)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
                     return
                 etag = f'"{z}-{x}-{y}"'
                 if self.headers.get("If-None-Match") == etag:

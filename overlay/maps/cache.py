@@ -19,6 +19,9 @@ from pathlib import Path
 from overlay.maps.tiles import Tile
 
 DEFAULT_TTL = 7 * 24 * 3600  # seconds a tile is fresh when the server sends no caching headers
+# Seconds a tile the server says does not exist (404/410: past the style's zoom range, open sea
+# on some styles) is not asked for again, unless the response says otherwise.
+NOT_FOUND_TTL = 24 * 3600
 
 
 def default_cache_dir() -> Path:
@@ -61,6 +64,26 @@ class TileCache:
         expires = meta.get("expires")
         return isinstance(expires, (int, float)) and (time.time() if now is None else now) < expires
 
+    def missing_path(self, tile: Tile) -> Path:
+        return self.path(tile).with_suffix(".missing")
+
+    def known_missing(self, tile: Tile, now: float | None = None) -> bool:
+        """The server said recently that this tile does not exist: do not ask again yet."""
+        try:
+            expires = json.loads(self.missing_path(tile).read_text(encoding="utf-8")).get("expires")
+        except (OSError, ValueError, AttributeError):
+            return False
+        return isinstance(expires, (int, float)) and (time.time() if now is None else now) < expires
+
+    def mark_missing(self, tile: Tile, headers=None) -> None:
+        """Remember a 404/410 for the response's freshness (NOT_FOUND_TTL without headers); 0: not at all."""
+        ttl = freshness(headers, default=NOT_FOUND_TTL)
+        if ttl <= 0:
+            return
+        path = self.missing_path(tile)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_write(path, json.dumps({"expires": time.time() + ttl}).encode())
+
     def read(self, tile: Tile) -> bytes | None:
         try:
             return self.path(tile).read_bytes()
@@ -73,6 +96,10 @@ class TileCache:
         path.parent.mkdir(parents=True, exist_ok=True)
         _atomic_write(path, data)
         self.touch(tile, headers)
+        try:
+            self.missing_path(tile).unlink()
+        except FileNotFoundError:
+            pass
 
     def touch(self, tile: Tile, headers) -> None:
         """Record new caching headers for a cached tile (after a 304 Not Modified)."""

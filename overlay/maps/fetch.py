@@ -85,6 +85,8 @@ class _Fetcher:
                 outcome = "revalidated"
             else:
                 why = f"HTTP {exc.code}"
+                if exc.code in (404, 410):  # the tile does not exist: not asked for again for a while
+                    self.cache.mark_missing(tile, exc.headers)
         except (urllib.error.URLError, OSError, ValueError) as exc:  # timeouts are OSErrors
             reason = getattr(exc, "reason", None) or exc
             why = "timed out" if "timed out" in str(reason) else type(reason).__name__
@@ -157,13 +159,20 @@ def prefetch(tiles: Iterable[Tile], style: TileStyle, cache: TileCache, *, offli
     """
     wanted = sorted_tiles(set(Tile(*t) for t in tiles))
     now = time.time()
-    todo = [t for t in wanted if not cache.fresh(t, now)]
-    cached = len(wanted) - len(todo)
+    expired = [t for t in wanted if not cache.fresh(t, now)]
+    # Tiles the server recently said do not exist are not asked for again (drawn plain).
+    absent = sum(1 for t in expired if not cache.has(t) and cache.known_missing(t, now))
+    todo = [t for t in expired if cache.has(t) or not cache.known_missing(t, now)]
+    cached = len(wanted) - len(expired)
     if not todo:
-        return FetchReport(needed=len(wanted), cached=cached)
+        msg = (f"maps: {absent} of {len(wanted)} map tiles ({style.key}) do not exist on the server "
+               f"(it said so recently): drawn plain") if absent else ""
+        if msg and warn:
+            warn(msg)
+        return FetchReport(needed=len(wanted), cached=cached, failed=absent, message=msg)
     if offline:
         stale = sum(1 for t in todo if cache.has(t))
-        missing = len(todo) - stale
+        missing = len(todo) - stale + absent
         msg = ""
         if missing:
             msg = (f"maps: {missing} of {len(wanted)} map tiles ({style.key}) are not in the cache "
@@ -229,7 +238,11 @@ def prefetch(tiles: Iterable[Tile], style: TileStyle, cache: TileCache, *, offli
         tail = (f"{plain} drawn plain" if plain else "none drawn plain") + (
             f", {stale_used} from an older cached copy" if stale_used else "")
         msg = f"maps: {failed} of {len(wanted)} map tiles ({style.key}) could not be downloaded ({why}); {tail}"
-        if warn:
-            warn(msg)
+    if absent:
+        msg = (msg + "; " if msg else f"maps: ") + (
+            f"{absent} of {len(wanted)} map tiles ({style.key}) do not exist on the server "
+            f"(it said so recently): drawn plain")
+    if msg and warn:
+        warn(msg)
     return FetchReport(needed=len(wanted), cached=cached, fetched=fetched, revalidated=revalidated,
-                       failed=failed, stale_used=stale_used, message=msg)
+                       failed=failed + absent, stale_used=stale_used, message=msg)

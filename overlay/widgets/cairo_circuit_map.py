@@ -13,7 +13,7 @@ from PIL import ImageDraw
 
 from overlay.widgets.attrs import WHITE, Attr, non_negative, parse_colour, parse_number, parse_optional_colour, positive
 from overlay.widgets.base import Box, Drawable, Widget, supersampled
-from overlay.widgets.circuit_map import _Marker
+from overlay.widgets.circuit_map import _Marker, track_runs
 from overlay.widgets.gauges import ACCENT, Layer
 from overlay.widgets.registry import component
 
@@ -67,8 +67,7 @@ class CairoCircuitMap(Widget):
         self.line = a["line_width"] * self.size
         self.edge = max(1.0, self.line * 0.35) if a["outline"] else 0.0
         self.loc = a["loc_size"] * self.size
-        track = np.asarray(ctx.table.track, dtype=np.float64).reshape(-1, 2)
-        self.track = track[np.isfinite(track).all(axis=1)]
+        self.track, self.runs = track_runs(ctx.table.track)
 
     def bbox(self) -> Box:
         return (self.x, self.y, self.x + self.size, self.y + self.size)
@@ -81,10 +80,11 @@ class CairoCircuitMap(Widget):
             return []
         ring = max(1.0, self.loc / 6) if self.a["loc_outline"] else 0.0
         pad = max(self.line / 2 + self.edge, self.loc / 2) + 1
-        pts, to_px = fit(self.track, self.size, pad, self.a["rotate"])
+        _, to_px = fit(self.track, self.size, pad, self.a["rotate"])
+        runs = [np.column_stack(to_px(run[:, 0], run[:, 1])) for run in self.runs]
         parts: list[Drawable] = []
         if self.line > 0:
-            parts.append(Layer(self._track(pts), self.x, self.y))
+            parts.append(Layer(self._track(runs), self.x, self.y))
         lat, lon = self.ctx.column("lat"), self.ctx.column("lon")
         if self.loc > 0 and lat is not None and lon is not None:
             px, py = to_px(lat, lon)
@@ -98,22 +98,21 @@ class CairoCircuitMap(Widget):
                 parts.append(_Marker(dot, px, py, box))
         return parts
 
-    def _track(self, pts: np.ndarray):
+    def _track(self, runs: list[np.ndarray]):
+        """Each run of the track (circuit_map.track_runs) as its own line with round ends."""
         a = self.a
 
         def paint(big, k):
             d = ImageDraw.Draw(big)
-            xy = [(float(x) * k, float(y) * k) for x, y in pts]
+            lines = [[(float(x) * k, float(y) * k) for x, y in pts] for pts in runs]
             for colour, width in ((a["outline"], self.line + 2 * self.edge), (a["fill"], self.line)):
                 if colour is None or width <= 0 or colour[3] == 0:
                     continue
                 w = max(1, round(width * k))
-                if len(xy) == 1:
-                    x, y = xy[0]
-                    d.ellipse((x - w / 2, y - w / 2, x + w / 2, y + w / 2), fill=colour)
-                else:
-                    d.line(xy, fill=colour, width=w, joint="curve")
-                    for x, y in (xy[0], xy[-1]):  # round ends
+                for xy in lines:
+                    if len(xy) > 1:
+                        d.line(xy, fill=colour, width=w, joint="curve")
+                    for x, y in {xy[0], xy[-1]}:  # round ends (a lone point: a dot)
                         d.ellipse((x - w / 2, y - w / 2, x + w / 2, y + w / 2), fill=colour)
         return supersampled((self.size, self.size), paint)
 

@@ -16,6 +16,22 @@ from overlay.widgets.base import Box, Drawable, StaticImage, Widget, paste_over,
 from overlay.widgets.registry import component
 
 
+def track_runs(track) -> tuple[np.ndarray, list[np.ndarray]]:
+    """(every known point, the runs of consecutive known points) of an (n, 2) lat/lon track.
+
+    Unknown points (NaN: no fix, or hidden by --privacy) split the track: drawing each
+    run on its own leaves the gap, where joining them would draw a straight line
+    across exactly what a privacy zone hides.
+    """
+    track = np.asarray(track, dtype=np.float64).reshape(-1, 2)
+    known = np.isfinite(track).all(axis=1)
+    idx = np.flatnonzero(known)
+    if len(idx) == 0:
+        return track[:0], []
+    breaks = np.flatnonzero(np.diff(idx) > 1) + 1
+    return track[known], [track[run] for run in np.split(idx, breaks)]
+
+
 def project(track: np.ndarray, size: int, pad: float) -> tuple[np.ndarray, callable]:
     """Pixel coordinates of `track` (n, 2 lat/lon) fitted into a size x size square, and the projector."""
     lat0 = math.radians(float(np.mean(track[:, 0])))
@@ -85,15 +101,15 @@ class CircuitMap(Widget):
         self.fill_w = place.length(a["fill_width"])
         self.outline_w = place.length(a["outline_width"]) if a["outline"] else 0
         self.loc = place.length(a["loc_size"])
-        self.track = np.asarray(ctx.table.track, dtype=np.float64).reshape(-1, 2)
-        self.track = self.track[np.isfinite(self.track).all(axis=1)]
+        self.track, self.runs = track_runs(ctx.table.track)
 
     def parts(self) -> list[Drawable]:
         if len(self.track) == 0 or self.size <= 0:
             return []
         pad = max(self.fill_w, self.outline_w, self.loc) / 2 + 1
-        pts, to_px = project(self.track, self.size, pad)
-        parts: list[Drawable] = [StaticImage(self._draw_track(pts), self.x, self.y)]
+        _, to_px = project(self.track, self.size, pad)
+        runs = [np.column_stack(to_px(run[:, 0], run[:, 1])) for run in self.runs]
+        parts: list[Drawable] = [StaticImage(self._draw_track(runs), self.x, self.y)]
         lat, lon = self.ctx.column("lat"), self.ctx.column("lon")
         if self.loc > 0 and lat is not None and lon is not None:
             px, py = to_px(lat, lon)
@@ -107,21 +123,23 @@ class CircuitMap(Widget):
                 parts.append(_Marker(dot, px, py, box))
         return parts
 
-    def _draw_track(self, pts: np.ndarray) -> Image.Image:
+    def _draw_track(self, runs: list[np.ndarray]) -> Image.Image:
+        """Each run of the track as its own line (outlines first, so a fill is never covered)."""
         a = self.a
 
         def paint(big: Image.Image, k: int) -> None:
             d = ImageDraw.Draw(big)
-            xy = [(float(x) * k, float(y) * k) for x, y in pts]
+            lines = [[(float(x) * k, float(y) * k) for x, y in pts] for pts in runs]
             for colour, width in ((a["outline"], self.outline_w), (a["fill"], self.fill_w)):
                 if colour is None or width <= 0:
                     continue
-                if len(xy) == 1:
-                    x, y = xy[0]
-                    r = width * k / 2
-                    d.ellipse((x - r, y - r, x + r, y + r), fill=colour)
-                else:
-                    d.line(xy, fill=colour, width=width * k, joint="curve")
+                for xy in lines:
+                    if len(xy) == 1:
+                        x, y = xy[0]
+                        r = width * k / 2
+                        d.ellipse((x - r, y - r, x + r, y + r), fill=colour)
+                    else:
+                        d.line(xy, fill=colour, width=width * k, joint="curve")
         return supersampled((self.size, self.size), paint)
 
     def _draw_dot(self) -> Image.Image:
