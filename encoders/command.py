@@ -21,6 +21,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from overdash import InputError
+from encoders.blend import blend_formats
 from encoders.probe import VideoInfo
 from encoders.profiles import Profile
 from encoders.tools import path_arg
@@ -216,43 +217,6 @@ def build_transcode_command(profile: Profile, video: VideoInfo, output_path, *,
         "-map", f"0:{video.video_stream}", "-map", "0:a?", *(["-vf", upload] if upload else []),
         *_output_args(profile, video, container, threads), path_arg(output_path),
     ]
-
-
-# Source pixel format → the overlay filter's blend format and the overlay pixel format
-# it blends from. Naming them matters: `format=auto` made 1080p renders ~1.6× a plain
-# transcode here, an explicit yuv420 blend of a yuva420p overlay ~1.1× (MEASURED in
-# benchmarks), because auto converts far more than the overlay's own pixels.
-BLEND_FORMATS = {
-    "yuv420p": ("yuv420", "yuva420p"), "yuvj420p": ("yuv420", "yuva420p"),
-    "yuv420p10le": ("yuv420p10", "yuva420p10le"),
-    "yuv422p": ("yuv422", "yuva422p"), "yuvj422p": ("yuv422", "yuva422p"),
-    "yuv422p10le": ("yuv422p10", "yuva422p10le"),
-    "yuv444p": ("yuv444", "yuva444p"), "yuvj444p": ("yuv444", "yuva444p"),
-}
-
-
-def blends_yuva420p(profile: Profile, video: VideoInfo) -> bool:
-    """Whether this profile's compositor blends a yuva420p overlay (in the source's matrix and
-    range) with no conversion: the CPU blend onto 8-bit 4:2:0 video, and overlay_cuda."""
-    if profile.overlay_only:
-        return False
-    if profile.compositor == "cpu":
-        return BLEND_FORMATS.get(video.pix_fmt or "", ("", None))[1] == "yuva420p"
-    return profile.compositor == "cuda"
-
-
-def blend_formats(video: VideoInfo, overlay: OverlaySpec) -> tuple[str, str | None]:
-    """(overlay filter format, filters converting the overlay once to what it blends from, or None).
-
-    The blend mixes raw YUV values, so the overlay must be converted with the
-    source's own range and matrix: white must stay white on a full-range GoPro
-    file, not become the limited-range 235.
-    """
-    blend, overlay_fmt = BLEND_FORMATS.get(video.pix_fmt or "", ("auto", None))
-    if overlay_fmt is None or overlay_fmt == overlay.pix_fmt:
-        return blend, None  # ffmpeg decides, or it already arrives in that format
-    rng = "full" if video.full_range else "limited"
-    return blend, f"scale=out_range={rng}:out_color_matrix={video.color_matrix},format={overlay_fmt}"
 
 
 def _overlay_graph(profile: Profile, video: VideoInfo, overlay: OverlaySpec,

@@ -180,7 +180,7 @@ def overlay_pix_fmt(asked: str, profile, video) -> str:
     ffmpeg) and a compositor that blends yuva420p: the CPU one onto 8-bit 4:2:0
     video, or overlay_cuda.
     """
-    from encoders.command import blends_yuva420p
+    from encoders.blend import blends_yuva420p
 
     if asked == "rgba":
         return "rgba"

@@ -338,6 +338,6 @@ def test_a_yuva420p_atlas_is_cropped_and_blended_without_conversion():
 def test_which_blends_take_yuva420p(name, pix_fmt, takes):
     from dataclasses import replace
 
-    from encoders.command import blends_yuva420p
+    from encoders.blend import blends_yuva420p
 
     assert blends_yuva420p(PROFILES[name], replace(GOPRO, pix_fmt=pix_fmt)) is takes

@@ -239,7 +239,7 @@ def prefetch(tiles: Iterable[Tile], style: TileStyle, cache: TileCache, *, offli
             f", {stale_used} from an older cached copy" if stale_used else "")
         msg = f"maps: {failed} of {len(wanted)} map tiles ({style.key}) could not be downloaded ({why}); {tail}"
     if absent:
-        msg = (msg + "; " if msg else f"maps: ") + (
+        msg = (msg + "; " if msg else "maps: ") + (
             f"{absent} of {len(wanted)} map tiles ({style.key}) do not exist on the server "
             f"(it said so recently): drawn plain")
     if msg and warn:
