@@ -16,7 +16,6 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Callable
 
-
 from overlay.maps.cache import TileCache, default_cache_dir
 from overlay.maps.fetch import CONCURRENCY, TIMEOUT, FetchReport, _default_warn, prefetch
 from overlay.maps.geometry import MAP_TYPES, needed_tiles, plan, positions
