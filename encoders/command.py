@@ -81,6 +81,9 @@ class OverlaySpec:
     fps_den: int = 1
     pix_fmt: str = "rgba"
     regions: tuple[Region, ...] = ()
+    # "rawvideo": every frame, back to back; "nut": frames with timestamps (encoders.nut),
+    # only those that differ from the one before — ffmpeg shows each until the next.
+    container: str = "rawvideo"
 
     def placements(self) -> tuple[Region, ...]:
         return self.regions or (Region(self.x, self.y, self.width, self.height, 0),)
@@ -90,6 +93,8 @@ class OverlaySpec:
             raise ValueError(f"overlay pix_fmt {self.pix_fmt!r} is not one of {OVERLAY_PIX_FMTS}")
         if self.width <= 0 or self.height <= 0 or self.x < 0 or self.y < 0:
             raise ValueError(f"overlay region {self.width}x{self.height}+{self.x}+{self.y} is invalid")
+        if self.container not in ("rawvideo", "nut"):
+            raise ValueError(f"overlay container {self.container!r} is not rawvideo or nut")
         if self.fps_num <= 0 or self.fps_den <= 0:
             raise ValueError(f"overlay frame rate {self.fps_num}/{self.fps_den} is invalid")
         if self.pix_fmt == "yuva420p" and any(v % 2 for v in (self.x, self.y, self.width, self.height)):
@@ -160,8 +165,7 @@ def build_command(profile: Profile, video: VideoInfo, overlay: OverlaySpec, outp
         ffmpeg, *LOGGING, "-y",
         *(["-filter_complex_threads", str(threads)] if threads else []),
         *profile.input_options, *_source_input(video, concat_path),
-        "-f", "rawvideo", "-pix_fmt", overlay.pix_fmt, "-s", f"{overlay.width}x{overlay.height}",
-        "-framerate", f"{overlay.fps_num}/{overlay.fps_den}", "-i", "pipe:0",
+        *_overlay_input(overlay),
         "-filter_complex", graph,
         "-map", "[vout]", "-map", "0:a?", *_gpmf_maps(video, container, keep_gpmf, final_path or output_path),
         *_output_args(profile, video, container, threads, gpmf=keep_gpmf), path_arg(output_path),
@@ -228,8 +232,9 @@ def _overlay_graph(profile: Profile, video: VideoInfo, overlay: OverlaySpec,
     GPU compositors convert (or upload) it to the profile's surface format and
     upload each overlay region (see encoders.profiles: "compositor").
     """
-    timing = (f"[1:v]trim=end_frame={overlay_frames_needed(video, overlay)},settb=AVTB,"
-              f"setpts=PTS-STARTPTS{_overlay_shift(video):+.6f}/TB")
+    # rawvideo: frames beyond those needed are cut by count; nut streams never carry them.
+    trim = f"trim=end_frame={overlay_frames_needed(video, overlay)}," if overlay.container == "rawvideo" else ""
+    timing = f"[1:v]{trim}settb=AVTB,setpts=PTS-STARTPTS{_overlay_shift(video):+.6f}/TB"
     return composite_graph(profile, f"0:{video.video_stream}", timing, video, overlay, places)
 
 
@@ -270,6 +275,15 @@ def composite_graph(profile: Profile, main: str, overlay_chain: str, video: Vide
     if tail:
         parts.append(f"[vblend]{tail}[vout]")
     return ";".join(parts)
+
+
+def _overlay_input(overlay: OverlaySpec) -> list[str]:
+    if overlay.container == "nut":
+        # Size, format and time base are in the stream's header. Probing stops there:
+        # waiting for more would wait for the dashboard's next change.
+        return ["-probesize", "4096", "-analyzeduration", "0", "-f", "nut", "-i", "pipe:0"]
+    return ["-f", "rawvideo", "-pix_fmt", overlay.pix_fmt, "-s", f"{overlay.width}x{overlay.height}",
+            "-framerate", f"{overlay.fps_num}/{overlay.fps_den}", "-i", "pipe:0"]
 
 
 def _hwupload_tail(profile: Profile) -> str:

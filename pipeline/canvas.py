@@ -66,9 +66,11 @@ class RgbaCanvas:
                             for _, y, _, h in places) for s in range(spec.slots)]
         self.held: dict[int, int] = {}
 
-    def paint(self, frame: int, slot: int) -> None:
+    def paint(self, frame: int, slot: int) -> bool:
+        """Draw `frame` into `slot`; True: it may differ from frame - 1 (RGBA: always said)."""
         self.paint_fn(frame, self.views[slot], self.held.get(slot))
         self.held[slot] = frame
+        return True
 
 
 class YuvaCanvas:
@@ -91,14 +93,18 @@ class YuvaCanvas:
         self.canvas_keys: list = [None] * len(places)
         self.slot_keys = {s: [None] * len(places) for s in range(ring.spec.slots)}
 
-    def paint(self, frame: int, slot: int) -> None:
+    def paint(self, frame: int, slot: int) -> bool:
+        """Put `frame` into `slot`; True when it differs from frame - 1 (which this worker
+        may not have drawn: the keys say, they are a function of the frame alone)."""
         n = len(self.rgba)
         if self.keys_of is None:
             keys = (object(),) * n  # unknown content: never equal to what anything holds
             self.paint_fn(frame, self.views, None)
             redraw = range(n)
+            changed = True
         else:
             keys = self.keys_of(frame)
+            changed = frame == 0 or keys != self.keys_of(frame - 1)
             redraw = [i for i in range(n) if keys[i] != self.canvas_keys[i]]
             if redraw:
                 self.draw(frame, self.views, redraw)
@@ -111,6 +117,7 @@ class YuvaCanvas:
                 for dst, src in zip(self.targets[slot][i], self.converted[i]):
                     dst[...] = src
                 held[i] = keys[i]
+        return changed
 
 
 def _region_planes(planes, place: Place):

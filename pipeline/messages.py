@@ -19,11 +19,12 @@ class Draw:
 
 @dataclass(frozen=True)
 class Drawn:
-    """Worker → writer: `slot` now holds frame `frame`."""
+    """Worker → writer: `slot` now holds frame `frame`; `changed`: it differs from frame - 1."""
 
     frame: int
     slot: int
     worker: int
+    changed: bool = True
 
 
 @dataclass(frozen=True)

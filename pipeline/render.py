@@ -62,6 +62,7 @@ def plan_render(config: RenderConfig) -> Plan:
     from encoders.capability import choose_profile
     from encoders.chapters import concat_list
     from encoders.command import FFMPEG_ENV, OverlaySpec, Region, build_command, overlay_frames_needed
+    from encoders.nut import header as nut_header
 
     check_paths(config)
     say = (lambda text: None) if config.quiet else (lambda text: print(text, file=sys.stderr))
@@ -84,8 +85,10 @@ def plan_render(config: RenderConfig) -> Plan:
                            **map_args(config))
     pix_fmt = overlay_pix_fmt(config.overlay_pix_fmt, choice.profile, video)
     regions, atlas_w, atlas_h = pack_regions(dash.regions, Region, shelves=pix_fmt == "yuva420p")
+    # yuva420p slots know whether a frame differs from the one before: only changes cross (NUT).
+    container = "nut" if pix_fmt == "yuva420p" else "rawvideo"
     overlay = OverlaySpec(x=0, y=0, width=atlas_w, height=atlas_h, pix_fmt=pix_fmt,
-                          fps_num=fps.numerator, fps_den=fps.denominator, regions=regions)
+                          fps_num=fps.numerator, fps_den=fps.denominator, regions=regions, container=container)
     if overlay_frames_needed(video, overlay) != count:
         raise AssertionError(f"overlay frame count {count} != {overlay_frames_needed(video, overlay)}")
     partial = partial_path(config.output)
@@ -96,7 +99,8 @@ def plan_render(config: RenderConfig) -> Plan:
                       output=config.output, workers=config.workers,
                       places=tuple((r.atlas_x, r.atlas_y, r.width, r.height) for r in regions),
                       pix_fmt=pix_fmt, yuva=_yuva_format(video) if pix_fmt == "yuva420p" else None,
-                      env=FFMPEG_ENV)
+                      env=FFMPEG_ENV, nut_header=nut_header(atlas_w, atlas_h, fps.numerator, fps.denominator)
+                      if container == "nut" else b"")
     return Plan(job, dash.painter, overlay, fps, note, video, concat, size, video.duration,
                 len(video.parts) or 1)
 

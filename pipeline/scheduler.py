@@ -54,6 +54,7 @@ class PipelineJob:
     pix_fmt: str = "rgba"      # of a frame on the pipe: rgba, or yuva420p converted by the workers
     yuva: object = None        # overlay.yuva.YuvaFormat (matrix, range) for yuva420p
     env: tuple[tuple[str, str], ...] = ()  # added to ffmpeg's environment (encoders.command.FFMPEG_ENV)
+    nut_header: bytes = b""    # frames cross as NUT (only changed ones, timestamped) after this header
     start_method: str = ""     # multiprocessing start method; "" = the platform's choice (procs.mp_context)
 
     @property
@@ -95,7 +96,7 @@ def run_pipeline(job: PipelineJob, painter: PainterFactory,
     state = _State()
     try:
         writer = ctx.Process(target=writer_main, name="overdash-writer", daemon=True, args=(
-            WriterArgs(ring.spec, tuple(job.argv), job.count, stderr_file.name, job.env), drawn, events))
+            WriterArgs(ring.spec, tuple(job.argv), job.count, stderr_file.name, job.env, job.nut_header), drawn, events))
         workers = [ctx.Process(target=worker_main, name=f"overdash-worker-{i}", daemon=True,
                                args=(WorkerArgs(i, ring.spec, painter, job.places, job.yuva), tasks[i], drawn, events))
                    for i in range(job.workers)]

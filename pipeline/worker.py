@@ -47,8 +47,8 @@ def worker_main(args: WorkerArgs, tasks, drawn, events) -> None:
             msg = tasks.get()
             if msg is STOP:
                 break
-            canvas.paint(msg.frame, msg.slot)
-            drawn.put(Drawn(msg.frame, msg.slot, args.index))
+            changed = canvas.paint(msg.frame, msg.slot)
+            drawn.put(Drawn(msg.frame, msg.slot, args.index, changed))
     except BaseException as exc:  # noqa: BLE001 - every failure must reach main
         events.put(Failed(who, f"{type(exc).__name__}: {exc}", traceback.format_exc()))
         raise SystemExit(1)

@@ -195,8 +195,9 @@ def test_unchanged_regions_are_skipped_and_frames_stay_exact(tmp_path, clean_sta
 
 def test_yuva_slots_hold_exactly_a_fresh_drawing_converted(tmp_path, clean_state):
     """yuva420p slots: workers draw each region into their own canvas, convert what changed
-    and copy planes into slots. Every frame reaching ffmpeg must equal frame k drawn from
-    scratch and converted (with the reference converter), region by region."""
+    and copy planes into slots; the writer sends (as NUT) only frames that differ from the one
+    before. Every frame ffmpeg shows must equal frame k drawn from scratch and converted with
+    the reference converter: a sent frame at pts k, a skipped one as the last sent before it."""
     from dataclasses import replace
 
     from PIL import Image
@@ -209,22 +210,27 @@ def test_yuva_slots_hold_exactly_a_fresh_drawing_converted(tmp_path, clean_state
     plan = plan_render(RenderConfig(input=sample, output=tmp_path / "x.mp4", workers=2, quiet=True,
                                     overlay_pix_fmt="yuva420p"))
     job = plan.job
-    assert job.pix_fmt == "yuva420p" and job.yuva is not None
+    assert job.pix_fmt == "yuva420p" and job.yuva is not None and job.nut_header
     out = tmp_path / "atlas.nut"
     w, h = job.width, job.height
-    argv = ("ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "yuva420p",
-            "-s", f"{w}x{h}", "-framerate", "30", "-i", "pipe:0", "-c:v", "rawvideo", "-f", "nut", "-y")
+    argv = ("ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "nut", "-i", "pipe:0",
+            "-c:v", "copy", "-f", "nut", "-y")
     partial = partial_path(out)
     job = replace(job, argv=argv + (str(partial),), partial=partial, output=out)
     run_pipeline(job, plan.painter)
-    raw = subprocess.run(["ffmpeg", "-v", "error", "-i", str(out), "-f", "rawvideo", "-pix_fmt", "yuva420p", "-"],
-                         check=True, capture_output=True).stdout
+    read = ("ffmpeg", "-v", "error", "-i", str(out), "-fps_mode", "passthrough")
+    crc = subprocess.run([*read, "-f", "framecrc", "-"], check=True, capture_output=True).stdout.decode()
+    sent = [int(line.split(",")[2]) for line in crc.splitlines() if line and not line.startswith("#")]
+    raw = subprocess.run([*read, "-f", "rawvideo", "-pix_fmt", "yuva420p", "-"], check=True,
+                         capture_output=True).stdout
     size = w * h * 2 + (w // 2) * (h // 2) * 2
-    assert len(raw) == size * job.count
+    assert len(raw) == size * len(sent) and sent[0] == 0 and sent == sorted(set(sent))
+    assert 0.3 * job.count < len(sent) < job.count, "unchanged frames are not sent, changed ones are"
 
     paint = plan.painter()
     for k in range(job.count):
-        frame = np.frombuffer(raw, np.uint8, size, k * size)
+        shown = max(i for i, pts in enumerate(sent) if pts <= k)  # what ffmpeg shows at frame k
+        frame = np.frombuffer(raw, np.uint8, size, shown * size)
         y = frame[:w * h].reshape(h, w)
         u = frame[w * h:w * h + (w // 2) * (h // 2)].reshape(h // 2, w // 2)
         v = frame[w * h + (w // 2) * (h // 2):w * h + w * h // 2].reshape(h // 2, w // 2)
@@ -242,7 +248,7 @@ def test_yuva_slots_hold_exactly_a_fresh_drawing_converted(tmp_path, clean_state
             got = (y[ay:ay + rh, ax:ax + rw], u[ay // 2:(ay + rh) // 2, ax // 2:(ax + rw) // 2],
                    v[ay // 2:(ay + rh) // 2, ax // 2:(ax + rw) // 2], a[ay:ay + rh, ax:ax + rw])
             for name, g, e in zip("YUVA", got, want):
-                assert np.array_equal(g, e), f"frame {k}, region at atlas {ax},{ay}: plane {name} differs"
+                assert np.array_equal(g, e), f"frame {k} (shown: sent frame {sent[shown]}), region at atlas {ax},{ay}: plane {name} differs"
 
 
 def test_auto_sends_yuva420p_that_ffmpeg_blends_without_converting(tmp_path, clean_state):
@@ -265,7 +271,10 @@ def test_auto_sends_yuva420p_that_ffmpeg_blends_without_converting(tmp_path, cle
     assert job.pix_fmt == "yuva420p"
     assert job.yuva == YuvaFormat(matrix=video.color_matrix, full_range=video.full_range)
     graph = job.argv[job.argv.index("-filter_complex") + 1]
-    assert job.argv[job.argv.index("pipe:0") - 6] == "yuva420p"
+    i = job.argv.index("pipe:0")
+    assert list(job.argv[i - 3:i + 1]) == ["-f", "nut", "-i", "pipe:0"]
+    assert b"Y4\x0b\x08" in job.nut_header, "the NUT stream header says yuva420p"
+    assert "trim=end_frame" not in job.argv[job.argv.index("-filter_complex") + 1]
     assert "scale=" not in graph and graph.count("crop=") == len(job.places) == graph.count("overlay=")
     rgba = plan_render(RenderConfig(input=sample, output=tmp_path / "x.mp4", workers=2, quiet=True,
                                     overlay_pix_fmt="rgba")).job
