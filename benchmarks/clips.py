@@ -5,9 +5,10 @@ Clips are made once and kept in the user's cache directory.
 """
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
+
+from overlay import memo
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT.parent / "shared" / "data" / "gopro" / "max-heromode.mp4"
@@ -15,8 +16,7 @@ GPMD_STREAM = 3  # ffprobe: 0 video, 1 audio, 2 tmcd, 3 gpmd
 
 
 def cache_dir() -> Path:
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    path = base / "overdash" / "bench"
+    path = memo.cache_dir() / "bench"
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -158,16 +158,24 @@ def _device_options(options: Sequence[str]) -> list[str]:
 
 
 def _run_check(argv: list[str], timeout: float) -> tuple[bool, str]:
+    ok, reason = _attempt(argv, timeout)
+    if ok:
+        return ok, reason
+    reason = reason.rstrip(".")
+    if reason.startswith("Device creation failed"):
+        reason = f"cannot open the hardware device ({reason})"
+    return False, reason
+
+
+def _attempt(argv: list[str], timeout: float) -> tuple[bool, str]:
+    """(True, "ok") if ffmpeg ran `argv` cleanly, else (False, its first error line)."""
     try:
         done = run_tool(argv, timeout=timeout)
     except subprocess.TimeoutExpired:
         return False, f"no answer within {timeout:g} s"
     if done.returncode == 0:
         return True, "ok"
-    reason = first_error_line(done.stderr).rstrip(".")
-    if reason.startswith("Device creation failed"):
-        reason = f"cannot open the hardware device ({reason})"
-    return False, reason
+    return False, first_error_line(done.stderr)
 
 
 def _cached_check(ffmpeg: str, name: str, check, *, cache_path: Path | None, refresh: bool) -> tuple[bool, str]:
@@ -236,13 +244,7 @@ def _one_frame_encode(ffmpeg: str, encoder: str, timeout: float) -> tuple[bool, 
     argv = [ffmpeg, "-hide_banner", "-loglevel", "error", "-nostats", "-nostdin",
             "-f", "lavfi", "-i", "color=size=256x256:duration=0.04",
             "-frames:v", "1", "-c:v", encoder, "-f", "null", "-"]
-    try:
-        done = run_tool(argv, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return False, f"no answer within {timeout:g} s"
-    if done.returncode == 0:
-        return True, "ok"
-    return False, first_error_line(done.stderr)
+    return _attempt(argv, timeout)
 
 
 def _read_cache(path: Path) -> dict:

@@ -9,18 +9,17 @@ once pint has said them, so a later run with the same units does not load pint.
 """
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import numpy as np
 
 from overdash import InputError
+from overlay import memo
 
 
 def default_memo_path() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "overdash" / "units.json"
+    return memo.cache_dir() / "units.json"
 
 
 class UnitConverter:
@@ -34,7 +33,8 @@ class UnitConverter:
         self._cache = cache
         self._ureg = None
         self._memo_path = Path(memo_path) if memo_path else default_memo_path()
-        self._memo = self._load() if cache else {}
+        self._file = self._memo_file() if cache else None  # named once: finding pint's install costs a stat
+        self._memo = memo.load(self._file) if cache else {}
         self._dirty = False
 
     @property
@@ -92,34 +92,9 @@ class UnitConverter:
     def _remember(self, key: str, value) -> None:
         self._memo[key] = list(value) if isinstance(value, tuple) else value
         if self._cache:
-            self._save()
+            memo.save(self._file, self._memo)
 
     def _memo_file(self) -> Path:
-        """One file per installed pint (its module's path and time): another pint may say otherwise."""
-        import hashlib
-        import importlib.util
-
-        try:
-            origin = importlib.util.find_spec("pint").origin
-            tag = hashlib.sha1(f"{origin}:{os.stat(origin).st_mtime_ns}".encode()).hexdigest()[:12]
-        except (AttributeError, ImportError, OSError, TypeError):
-            tag = "unknown"
+        """One file per installed pint: another pint may say otherwise."""
+        tag = memo.package_tag("pint", missing="unknown")
         return self._memo_path.with_name(f"{self._memo_path.stem}-{tag}{self._memo_path.suffix}")
-
-    def _load(self) -> dict:
-        try:
-            data = json.loads(self._memo_file().read_text())
-            return data if isinstance(data, dict) else {}
-        except (OSError, ValueError):
-            return {}
-
-    def _save(self) -> None:
-        """Atomically, so two renders at once never read half a file; a failure only costs speed."""
-        path = self._memo_file()
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}")
-            tmp.write_text(json.dumps(self._memo, sort_keys=True))
-            os.replace(tmp, path)
-        except OSError:
-            pass

@@ -92,6 +92,7 @@ class YuvaCanvas:
         self.targets = [[_region_planes(ring.planes(s), p) for p in places] for s in range(ring.spec.slots)]
         self.canvas_keys: list = [None] * len(places)
         self.slot_keys = {s: [None] * len(places) for s in range(ring.spec.slots)}
+        self.last_keys: tuple[int, tuple] = (-2, ())  # (frame, its keys): the next frame compares with it
 
     def paint(self, frame: int, slot: int) -> bool:
         """Put `frame` into `slot`; True when it differs from frame - 1 (which this worker
@@ -104,7 +105,9 @@ class YuvaCanvas:
             changed = True
         else:
             keys = self.keys_of(frame)
-            changed = frame == 0 or keys != self.keys_of(frame - 1)
+            before = self.last_keys[1] if self.last_keys[0] == frame - 1 else self.keys_of(frame - 1)
+            changed = frame == 0 or keys != before
+            self.last_keys = (frame, keys)
             redraw = [i for i in range(n) if keys[i] != self.canvas_keys[i]]
             if redraw:
                 self.draw(frame, self.views, redraw)

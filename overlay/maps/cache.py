@@ -16,6 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from overlay import memo
 from overlay.maps.tiles import Tile
 
 DEFAULT_TTL = 7 * 24 * 3600  # seconds a tile is fresh when the server sends no caching headers
@@ -25,8 +26,7 @@ NOT_FOUND_TTL = 24 * 3600
 
 
 def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "overdash" / "tiles"
+    return memo.cache_dir() / "tiles"
 
 
 class TileCache:

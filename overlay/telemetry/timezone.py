@@ -13,7 +13,6 @@ returns None and the dashboard shows UTC unless `--tz` names a zone.
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 from functools import lru_cache
@@ -23,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 
 from overdash import InputError
+from overlay import memo as memo_store
 
 
 @lru_cache(maxsize=1)
@@ -82,14 +82,9 @@ class _Cells:
     """The remembered cells, per installed lookup package (new boundary data: new file)."""
 
     def __init__(self, path):
-        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-        self.path = Path(path) if path else Path(base) / "overdash" / f"zones-{_data_tag()}.json"
-        try:
-            self.cells = json.loads(self.path.read_text())
-            if not isinstance(self.cells, dict):
-                self.cells = {}
-        except (OSError, ValueError):
-            self.cells = {}
+        tag = memo_store.package_tag("tzfpy", "timezonefinder")
+        self.path = Path(path) if path else memo_store.cache_dir() / f"zones-{tag}.json"
+        self.cells = memo_store.load(self.path)
 
     def get(self, cell) -> str | None:
         value = self.cells.get(f"{cell[0]},{cell[1]}")
@@ -97,31 +92,7 @@ class _Cells:
 
     def put(self, cell, name: str) -> None:
         self.cells[f"{cell[0]},{cell[1]}"] = name
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
-            tmp.write_text(json.dumps(self.cells, sort_keys=True))
-            os.replace(tmp, self.path)
-        except OSError:
-            pass  # only speed is lost
-
-
-def _data_tag() -> str:
-    import hashlib
-    import importlib.util
-
-    for module in ("tzfpy", "timezonefinder"):
-        try:
-            spec = importlib.util.find_spec(module)
-        except (ImportError, ValueError):
-            continue
-        if spec is not None and spec.origin:
-            try:
-                stamp = os.stat(spec.origin).st_mtime_ns
-            except OSError:
-                stamp = 0
-            return hashlib.sha1(f"{spec.origin}:{stamp}".encode()).hexdigest()[:12]
-    return "none"
+        memo_store.save(self.path, self.cells)
 
 
 def resolve_zone(tz_option: str | None, lat: float | None = None, lon: float | None = None) -> ZoneInfo | None:

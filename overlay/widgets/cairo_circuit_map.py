@@ -13,7 +13,7 @@ from PIL import ImageDraw
 
 from overlay.widgets.attrs import WHITE, Attr, non_negative, parse_colour, parse_number, parse_optional_colour, positive
 from overlay.widgets.base import Box, Drawable, Widget, supersampled
-from overlay.widgets.circuit_map import _Marker, track_runs
+from overlay.widgets.circuit_map import marker, track_runs
 from overlay.widgets.gauges import ACCENT, Layer
 from overlay.widgets.registry import component
 
@@ -85,17 +85,8 @@ class CairoCircuitMap(Widget):
         parts: list[Drawable] = []
         if self.line > 0:
             parts.append(Layer(self._track(runs), self.x, self.y))
-        lat, lon = self.ctx.column("lat"), self.ctx.column("lon")
-        if self.loc > 0 and lat is not None and lon is not None:
-            px, py = to_px(lat, lon)
-            px, py = px + self.x, py + self.y
-            seen = np.isfinite(px) & np.isfinite(py)
-            if seen.any():
-                dot = self._dot(ring)
-                r = dot.width // 2
-                box = (round(px[seen].min()) - r, round(py[seen].min()) - r,
-                       round(px[seen].max()) - r + dot.width, round(py[seen].max()) - r + dot.height)
-                parts.append(_Marker(dot, px, py, box))
+        if self.loc > 0:
+            parts += marker(self.ctx, to_px, (self.x, self.y), lambda: self._dot(ring))
         return parts
 
     def _track(self, runs: list[np.ndarray]):

@@ -32,6 +32,24 @@ def track_runs(track) -> tuple[np.ndarray, list[np.ndarray]]:
     return track[known], [track[run] for run in np.split(idx, breaks)]
 
 
+def marker(ctx, to_px, at: tuple[int, int], draw_dot) -> list[Drawable]:
+    """The moving dot at each frame's position (to_px: lat/lon → widget pixels, `at` the
+    widget's corner); none when the table has no position. draw_dot() makes its picture."""
+    lat, lon = ctx.column("lat"), ctx.column("lon")
+    if lat is None or lon is None:
+        return []
+    px, py = to_px(lat, lon)
+    px, py = px + at[0], py + at[1]
+    seen = np.isfinite(px) & np.isfinite(py)
+    if not seen.any():
+        return []
+    dot = draw_dot()
+    r = dot.width // 2
+    box = (round(px[seen].min()) - r, round(py[seen].min()) - r,
+           round(px[seen].max()) - r + dot.width, round(py[seen].max()) - r + dot.height)
+    return [_Marker(dot, px, py, box)]
+
+
 def project(track: np.ndarray, size: int, pad: float) -> tuple[np.ndarray, callable]:
     """Pixel coordinates of `track` (n, 2 lat/lon) fitted into a size x size square, and the projector."""
     lat0 = math.radians(float(np.mean(track[:, 0])))
@@ -110,17 +128,8 @@ class CircuitMap(Widget):
         _, to_px = project(self.track, self.size, pad)
         runs = [np.column_stack(to_px(run[:, 0], run[:, 1])) for run in self.runs]
         parts: list[Drawable] = [StaticImage(self._draw_track(runs), self.x, self.y)]
-        lat, lon = self.ctx.column("lat"), self.ctx.column("lon")
-        if self.loc > 0 and lat is not None and lon is not None:
-            px, py = to_px(lat, lon)
-            px, py = px + self.x, py + self.y
-            seen = np.isfinite(px) & np.isfinite(py)
-            if seen.any():
-                dot = self._draw_dot()
-                r = dot.width // 2
-                box = (round(px[seen].min()) - r, round(py[seen].min()) - r,
-                       round(px[seen].max()) - r + dot.width, round(py[seen].max()) - r + dot.height)
-                parts.append(_Marker(dot, px, py, box))
+        if self.loc > 0:
+            parts += marker(self.ctx, to_px, (self.x, self.y), self._draw_dot)
         return parts
 
     def _draw_track(self, runs: list[np.ndarray]) -> Image.Image:
