@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from overdash import InputError
 from encoders.probe import VideoInfo, probe_video
@@ -22,9 +22,12 @@ from encoders.probe import VideoInfo, probe_video
 _MUST_MATCH = ("width", "height", "fps_num", "fps_den", "video_codec", "pix_fmt", "rotation", "has_audio")
 
 
-def probe_chapters(paths: Sequence[str | Path], *, ffprobe: str = "ffprobe") -> VideoInfo:
-    """The chapters as one VideoInfo: the first file's facts, every file's frames."""
-    infos = [probe_video(p, ffprobe=ffprobe) for p in paths]
+def probe_chapters(paths: Sequence[str | Path], *, ffprobe: str = "ffprobe",
+                   probe: Callable[..., VideoInfo] = probe_video) -> VideoInfo:
+    """The chapters as one VideoInfo: the first file's facts, every file's frames.
+
+    `probe(path, ffprobe=...)` stands in for probe_video (one started earlier, for instance)."""
+    infos = [probe(p, ffprobe=ffprobe) for p in paths]
     first = infos[0]
     if len(infos) == 1:
         return first

@@ -15,8 +15,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Callable
 
-from overdash import InputError
-from encoders.tools import first_error_line, path_arg, run_tool
+from overdash import InputError, OverdashError
+from encoders.tools import first_error_line, path_arg, run_tool, start_tool
 
 PROBE_TIMEOUT = 60.0
 # A frame rate beyond this is not a camera's; r_frame_rate shows such values
@@ -90,26 +90,47 @@ class VideoInfo:
 
 def probe_video(path, *, ffprobe: str = "ffprobe") -> VideoInfo:
     """Probe a video file; InputError if it is missing or not a video, OverdashError if no ffprobe."""
+    return start_probe(path, ffprobe=ffprobe)()
+
+
+def start_probe(path, *, ffprobe: str = "ffprobe") -> Callable[[], VideoInfo]:
+    """ffprobe started now; the function returned waits for it and returns (or raises) what
+    probe_video would. Lets the command line run ffprobe while it imports the rest."""
     path = Path(path)
     if not path.exists():
-        raise InputError(f"{path}: no such file")
+        return _raiser(InputError(f"{path}: no such file"))
     if path.is_dir():
-        raise InputError(f"{path}: is a directory, not a video file")
+        return _raiser(InputError(f"{path}: is a directory, not a video file"))
     argv = [ffprobe, "-hide_banner", "-v", "error", "-of", "json",
             "-show_streams", "-show_format", path_arg(path)]
     try:
-        done = run_tool(argv, timeout=PROBE_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        raise InputError(f"{path}: not a video file (ffprobe timed out)") from None
-    if done.returncode != 0:
-        reason = first_error_line(done.stderr, strip_prefix=path_arg(path))
-        raise InputError(f"{path}: not a video file ({reason})")
-    try:
-        data = json.loads(done.stdout)
-    except json.JSONDecodeError:
-        raise InputError(f"{path}: not a video file (unreadable ffprobe output)") from None
-    return video_info_from_json(
-        path, data, count_frames=lambda index: _count_packets(ffprobe, path, index))
+        proc = start_tool(argv)
+    except OverdashError as exc:
+        return _raiser(exc)
+
+    def finish() -> VideoInfo:
+        try:
+            stdout, stderr = proc.communicate(timeout=PROBE_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            raise InputError(f"{path}: not a video file (ffprobe timed out)") from None
+        if proc.returncode != 0:
+            reason = first_error_line(stderr, strip_prefix=path_arg(path))
+            raise InputError(f"{path}: not a video file ({reason})")
+        try:
+            data = json.loads(stdout)
+        except json.JSONDecodeError:
+            raise InputError(f"{path}: not a video file (unreadable ffprobe output)") from None
+        return video_info_from_json(
+            path, data, count_frames=lambda index: _count_packets(ffprobe, path, index))
+    return finish
+
+
+def _raiser(exc: Exception) -> Callable[[], VideoInfo]:
+    def finish() -> VideoInfo:
+        raise exc
+    return finish
 
 
 def video_info_from_json(path, data: dict, *,

@@ -43,6 +43,17 @@ def run_tool(argv: Sequence[str], *, timeout: float | None = 60.0) -> subprocess
         raise OverdashError(f"{argv[0]}: not executable; {INSTALL_HINT}") from None
 
 
+def start_tool(argv: Sequence[str]) -> subprocess.Popen:
+    """Start argv with text output piped, as run_tool runs it; a missing binary is an OverdashError."""
+    try:
+        return subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, errors="replace")
+    except FileNotFoundError:
+        raise OverdashError(f"{argv[0]}: not found; {INSTALL_HINT}") from None
+    except PermissionError:
+        raise OverdashError(f"{argv[0]}: not executable; {INSTALL_HINT}") from None
+
+
 def first_error_line(stderr: str, *, strip_prefix: str | None = None) -> str:
     """The first meaningful line of ffmpeg/ffprobe stderr, without the '[codec @ 0x…] ' tag.
 

@@ -58,17 +58,23 @@ def _file_arg(path, option):
     return Path(path) if path else None
 
 
-def plan_render(config: RenderConfig) -> Plan:
+def plan_render(config: RenderConfig, prefetch=None) -> Plan:
+    """`prefetch`: pipeline.sources.Prefetch, ffprobe already running for the input."""
     from encoders.capability import choose_profile
     from encoders.chapters import concat_list
     from encoders.command import FFMPEG_ENV, OverlaySpec, Region, build_command, overlay_frames_needed
     from encoders.nut import header as nut_header
 
-    check_paths(config)
+    try:
+        check_paths(config)
+    except BaseException:
+        if prefetch is not None:
+            prefetch.join()  # the run ends here: reap ffprobe
+        raise
     say = (lambda text: None) if config.quiet else (lambda text: print(text, file=sys.stderr))
     if is_ride_file(config.input):
         return _plan_ride_only(config)
-    source = load_source(config, say=say)
+    source = load_source(config, say=say, prefetch=prefetch)
     video, telemetry = source.video, source.telemetry
     video_fps = Fraction(video.fps_num, video.fps_den)
     fps = config.overlay_fps or video_fps
@@ -249,9 +255,9 @@ def _shelf_pack(sizes, width):
     return spots, max(s[2] for s in shelves), sum(s[1] for s in shelves)
 
 
-def render(config: RenderConfig) -> RunStats:
+def render(config: RenderConfig, prefetch=None) -> RunStats:
     t0 = time.monotonic()
-    plan = plan_render(config)
+    plan = plan_render(config, prefetch)
     say = (lambda *a: None) if config.quiet else (lambda *a: print(*a, file=sys.stderr))
     job = plan.job
     area = sum(r.width * r.height for r in plan.overlay.placements())

@@ -25,8 +25,10 @@ class Source:
     notes: tuple[str, ...] = ()
 
 
-def load_source(config: RenderConfig, *, say=lambda text: print(text, file=sys.stderr)) -> Source:
+def load_source(config: RenderConfig, *, say=lambda text: print(text, file=sys.stderr),
+                prefetch: Prefetch | None = None) -> Source:
     from encoders.chapters import probe_chapters
+    from encoders.probe import probe_video
     from overlay.telemetry.chapters import find_chapters
     from overlay.telemetry.timezone import first_position, resolve_zone
 
@@ -35,7 +37,8 @@ def load_source(config: RenderConfig, *, say=lambda text: print(text, file=sys.s
         paths = find_chapters(config.input)
     # ffprobe runs while this thread reads the GoPro track: most of its time is the
     # child process, so the two overlap (its errors still come first: not a video).
-    probe = _Background(probe_chapters, paths, ffprobe=_sibling(config.ffmpeg, "ffprobe"))
+    probe = _Background(probe_chapters, paths, ffprobe=_sibling(config.ffmpeg, "ffprobe"),
+                        probe=prefetch.probe if prefetch else probe_video)
     zone = None
     try:
         camera = _camera_telemetry(config, paths, optional=bool(config.gpx or config.fit))
@@ -59,6 +62,51 @@ def load_source(config: RenderConfig, *, say=lambda text: print(text, file=sys.s
     if zone is None:
         zone = resolve_zone(config.tz, *(first_position(telemetry) or (None, None)))
     return Source(video, telemetry, zone, tuple(notes))
+
+
+class Prefetch:
+    """ffprobe of the input, started before the imports the rest of planning needs (~0.1 s of
+    numpy, Pillow and widgets), so the video's facts are ready when the telemetry is.
+
+    Only a head start: `probe` answers from it for that one file, and probes anything else.
+    The process is started here, in the caller's thread; its output is read when asked for.
+    """
+
+    def __init__(self, path: Path, ffprobe: str):
+        from encoders.probe import probe_video, start_probe
+
+        self.path, self.ffprobe = path, ffprobe
+        self._probe_video = probe_video
+        self._finish = start_probe(path, ffprobe=ffprobe)
+        self._answer: tuple | None = None
+
+    @classmethod
+    def start(cls, path, ffmpeg: str) -> "Prefetch | None":
+        """Started for a video input that exists; None for a ride file or a path that is not a file."""
+        path = Path(path)
+        if is_ride_file(path) or not path.is_file():
+            return None
+        return cls(path, _sibling(ffmpeg, "ffprobe"))
+
+    def probe(self, path, *, ffprobe: str):
+        if Path(path) != self.path or ffprobe != self.ffprobe:
+            return self._probe_video(path, ffprobe=ffprobe)
+        if self._answer is None:
+            try:
+                self._answer = (self._finish(), None)
+            except Exception as exc:  # noqa: BLE001 - kept, raised to whoever asks
+                self._answer = (None, exc)
+        value, exc = self._answer
+        if exc is not None:
+            raise exc
+        return value
+
+    def join(self) -> None:
+        """Reap ffprobe, whatever it found (the run is ending early)."""
+        try:
+            self.probe(self.path, ffprobe=self.ffprobe)
+        except Exception:  # noqa: BLE001 - the caller is already failing for its own reason
+            pass
 
 
 class _Background:

@@ -140,3 +140,46 @@ def test_profile_widgets_lists_each_widget(tmp_path):
     assert lines[0].startswith("overdash: time per widget")
     assert any("metric (" in ln and "default.xml:" in ln for ln in lines)  # named by type and layout line
     assert any("circuit_map" in ln for ln in lines)
+
+
+SPY = """
+import os, subprocess, sys
+started = {}
+popen = subprocess.Popen.__init__
+def spy(self, args, *a, **k):
+    started.setdefault(os.path.basename(str(args[0])), "numpy" in sys.modules)
+    return popen(self, args, *a, **k)
+subprocess.Popen.__init__ = spy
+from pipeline.cli import main
+code = main(sys.argv[1:])
+print(started.get("ffprobe"), os.environ.get("OPENBLAS_NUM_THREADS"), code)
+"""
+
+
+@pytest.mark.parametrize("openblas", [None, "3"])
+def test_render_starts_ffprobe_before_the_heavy_imports(tmp_path, openblas):
+    """`render` starts ffprobe before numpy and the widgets load (~0.1 s it then overlaps), and
+    keeps numpy's OpenBLAS to one thread unless the user set it. The output's folder is
+    missing, so the run ends at the path check, after ffprobe started: a clean user error."""
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if openblas:
+        env["OPENBLAS_NUM_THREADS"] = openblas
+    proc = subprocess.run([sys.executable, "-c", SPY, "render", str(SAMPLE), str(tmp_path / "no" / "out.mp4")],
+                          capture_output=True, text=True, timeout=60, env=env)
+    numpy_loaded, threads, code = proc.stdout.split()
+    assert numpy_loaded == "False", proc.stderr  # ffprobe ran, numpy not yet imported
+    assert threads == (openblas or "1")
+    assert code == "2" and "out.mp4" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_prefetched_probe_answers_for_its_file_only():
+    from encoders.probe import probe_video
+    from pipeline.sources import Prefetch
+
+    other = DATA / "gopro" / "hero5.mp4"
+    prefetch = Prefetch.start(SAMPLE, "ffmpeg")
+    assert prefetch.probe(SAMPLE, ffprobe="ffprobe") == probe_video(SAMPLE)
+    if other.exists():
+        assert prefetch.probe(other, ffprobe="ffprobe") == probe_video(other)
+    assert Prefetch.start(DATA / "gpx" / "ride-2021-09-24.gpx.gz", "ffmpeg") is None  # a ride: no video to probe
+    assert Prefetch.start(DATA / "missing.mp4", "ffmpeg") is None

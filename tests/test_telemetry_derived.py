@@ -130,3 +130,19 @@ def test_rate_regression_spreads_jitter_over_the_file():
     x, y = [0, 199, 401, 602, 800], [0, 1.001, 2.002, 3.003, 4.004]
     intercept, slope = ref.least_squares(x, y)
     assert steps[0] == pytest.approx(slope) and t[0] == pytest.approx(intercept)
+
+
+@pytest.mark.parametrize("values", [[3.0], [5.0, 1.0], [4.0, 1.0, 9.0, 2.0, 2.0], list(np.linspace(-3, 7, 1001)),
+                                    [1.0, np.nan, 2.0], []])
+def test_median_is_numpys(values):
+    """timeseries.median answers as np.median does (NaN in, NaN out; empty: NaN)."""
+    import warnings
+
+    from overlay.telemetry.timeseries import median
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # np.median of []
+        want = float(np.median(np.asarray(values, dtype=float)))
+    got = median(values)
+    assert isinstance(got, float)
+    assert (math.isnan(got) and math.isnan(want)) or got == want

@@ -3,13 +3,27 @@
     layout = load_layout("default", include=..., exclude=...)   # main process
     layout = layout.resolve_units(settings)                      # unit labels (pint)
     table = build_frame_table(..., requests=layout.unit_requests(settings))
-"""
-from overlay.layout.nodes import DESIGN_SIZE, Component, Frame, Group, Layout, Node, walk
-from overlay.layout.parse import bundled_layouts, load_layout, parse_layout, resolve_path
-from overlay.layout.units import NAMED_UNITS, UnitSettings, pace_aware, resolve_unit
 
-__all__ = [
-    "DESIGN_SIZE", "Component", "Frame", "Group", "Layout", "Node", "walk",
-    "bundled_layouts", "load_layout", "parse_layout", "resolve_path",
-    "NAMED_UNITS", "UnitSettings", "pace_aware", "resolve_unit",
-]
+Names load on first use (PEP 562): `overlay.layout.units` is light and is what the
+command line needs before it starts ffprobe; parsing pulls in every widget.
+"""
+from importlib import import_module
+
+_WHERE = {
+    **dict.fromkeys(("DESIGN_SIZE", "Component", "Frame", "Group", "Layout", "Node", "walk"), "nodes"),
+    **dict.fromkeys(("bundled_layouts", "load_layout", "parse_layout", "resolve_path"), "parse"),
+    **dict.fromkeys(("NAMED_UNITS", "UnitSettings", "pace_aware", "resolve_unit"), "units"),
+}
+__all__ = list(_WHERE)
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{_WHERE[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_WHERE))

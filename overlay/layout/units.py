@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import string
 from dataclasses import dataclass
-from typing import Callable
-
-import numpy as np
+from typing import TYPE_CHECKING, Callable
 
 from overdash import InputError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,8 @@ def resolve_unit(units: str | None, settings: UnitSettings) -> str | None:
 def pace_aware(convert: Callable[[np.ndarray, str, str], np.ndarray]):
     """Wrap a converter so speed -> pace (time per distance) works: pint cannot invert."""
     def convert_with_pace(values: np.ndarray, from_unit: str, to_unit: str) -> np.ndarray:
+        import numpy as np  # not at module level: the command line reads UnitSettings before numpy is needed
+
         if to_unit not in PACE_UNITS:
             return convert(values, from_unit, to_unit)
         v = np.asarray(values, dtype=np.float64)

@@ -27,7 +27,7 @@ from overlay.telemetry.mp4 import Movie, Track, read_mp4
 from overlay.telemetry.derived import add_derived
 from overlay.telemetry.quality import QualityLimits
 from overlay.telemetry.streams import DECODED, Timing, assemble
-from overlay.telemetry.timeseries import Telemetry
+from overlay.telemetry.timeseries import Telemetry, median
 
 RAW_PAYLOAD_SECONDS = 1.001  # GoPro writes one payload per 1001 ms of video
 GPS_EPOCH = 946684800.0  # 2000-01-01T00:00:00Z, day 0 of GPS9's day count
@@ -202,7 +202,7 @@ def _stmp_times(payloads: Sequence[Payload | None]) -> tuple[np.ndarray, np.ndar
         return None
     known = np.asarray(intact, dtype=float)
     secs = (np.asarray(stamps, dtype=float) - stamps[0]) / 1e6 + intact[0] * RAW_PAYLOAD_SECONDS
-    step = float(np.median(np.diff(secs) / np.diff(known)))
+    step = median(np.diff(secs) / np.diff(known))
     starts = np.interp(np.arange(len(payloads)), known, secs, left=np.nan, right=np.nan)
     starts = np.where(np.isfinite(starts), starts, secs[0] + (np.arange(len(payloads)) - intact[0]) * step)
     durations = np.append(np.diff(starts), step)

@@ -25,7 +25,7 @@ import numpy as np
 
 from overdash import InputError
 from overlay.telemetry.filedata import iso
-from overlay.telemetry.timeseries import Telemetry, Timeseries
+from overlay.telemetry.timeseries import Telemetry, Timeseries, median
 
 MODES = ("extend", "replace")
 # Columns of a file's gps stream that `extend` never adds next to a camera GPS
@@ -82,7 +82,7 @@ def camera_start_utc(camera: Telemetry) -> float | None:
         ok &= np.asarray(gps["gps-ok"], bool)
     if not ok.any():
         return None
-    return float(np.median(gps["timestamp"][ok] - gps.t[ok] * camera.speedup))
+    return median(gps["timestamp"][ok] - gps.t[ok] * camera.speedup)
 
 
 def align(file_tel: Telemetry, video_start_utc: float | datetime | str, offset: float = 0.0,
@@ -132,7 +132,7 @@ def _shift(tel: Telemetry) -> float:
             d = series["timestamp"] - series.t
             d = d[np.isfinite(d)]
             if len(d):
-                return float(np.median(d))
+                return median(d)
     return float("nan")
 
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from overlay.telemetry.gpmf import Payload, Stream
 from overlay.telemetry.quality import QualityLimits, mark_gps
-from overlay.telemetry.timeseries import StreamInfo, Telemetry, Timeseries
+from overlay.telemetry.timeseries import StreamInfo, Telemetry, Timeseries, median
 from overlay.telemetry.timing import CameraMap, Pieces, camera_map, sample_times, snap_speedup
 
 GPS_EPOCH = 946684800.0  # 2000-01-01T00:00:00Z, day 0 of GPS9's day count
@@ -160,7 +160,7 @@ def _gps5(coll: _Collected, t: np.ndarray, speedup: float) -> dict[str, np.ndarr
     ok = np.isfinite(gpsu) & (np.asarray(counts) > 0)
     stamp = np.full(len(v), np.nan)
     if ok.any():
-        intercept = float(np.median(gpsu[ok] - speedup * t[first[ok]]))
+        intercept = median(gpsu[ok] - speedup * t[first[ok]])
         stamp = intercept + speedup * t
     return {"lat": v[:, 0], "lon": v[:, 1], "alt": v[:, 2], "speed": v[:, 3], "speed3d": v[:, 4],
             "gps-lock": lock.astype(float), "gps-dop": dop.astype(float), "timestamp": stamp}

@@ -44,7 +44,7 @@ import numpy as np
 
 from overdash import InputError
 from overlay.telemetry.derived import EARTH_RADIUS
-from overlay.telemetry.timeseries import Telemetry
+from overlay.telemetry.timeseries import Telemetry, median
 
 DEFAULT_SEARCH = 900.0  # s, +-15 min
 RATE = 10.0  # Hz, common grid
@@ -106,8 +106,8 @@ def _despike(v: np.ndarray) -> np.ndarray:
     v = np.where((v >= 0) & (v < 100), v, np.nan)
     fin = v[np.isfinite(v)]
     if len(fin) > 10:
-        med = np.median(fin)
-        mad = np.median(np.abs(fin - med)) * 1.4826
+        med = median(fin)
+        mad = median(np.abs(fin - med)) * 1.4826
         if mad > 0:
             v = np.where(np.abs(v - med) > 6 * mad, np.nan, v)
     return v
@@ -203,7 +203,7 @@ def sync(camera_tel: Telemetry, file_tel: Telemetry, search: float = DEFAULT_SEA
     score = np.clip(ncc, -1.0, 1.0)
     if use_position:
         moving = vc[np.isfinite(vc) & (vc > 0.5)]
-        scale = float(np.clip(np.median(moving) * POSITION_SECONDS, 1.0, 30.0)) if len(moving) else 5.0
+        scale = float(np.clip(median(moving) * POSITION_SECONDS, 1.0, 30.0)) if len(moving) else 5.0
         similarity = _position_similarity(corr, tc, latc, lonc, tf, latf, lonf, ia0, ia1, ib0, ib1, max_gap, scale)
         score = POSITION_WEIGHT * similarity + (1 - POSITION_WEIGHT) * score
     score = np.where(usable, score, -np.inf)
@@ -250,7 +250,7 @@ def _position_similarity(corr, tc, latc, lonc, tf, latf, lonf, ia0, ia1, ib0, ib
 def _second_peak(score: np.ndarray, p: int) -> float:
     """Best score outside the main peak's lobe (see the module docs); -1 if there is none."""
     finite = np.isfinite(score)
-    floor = float(np.median(score[finite]))
+    floor = median(score[finite])
     smooth = np.convolve(np.where(finite, score, floor), np.ones(5) / 5, mode="same")
     lo = p
     while lo > 0 and finite[lo - 1] and smooth[lo - 1] <= smooth[lo] + 1e-12:

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from PIL import Image
+from PIL import Image, ImageDraw
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in video pixels, x1/y1 exclusive
 
@@ -146,6 +146,39 @@ def supersampled(size: tuple[int, int], paint: Callable[[Image.Image, int], None
     big = Image.new("RGBA", (max(1, size[0] * k), max(1, size[1] * k)), (0, 0, 0, 0))
     paint(big, k)
     return big.resize(size, Image.Resampling.BOX)  # Pillow premultiplies RGBA for resizing
+
+
+def rounded_rect(size: tuple[int, int], radius: int, fill, outline=None, outline_width: int = 0) -> Image.Image:
+    """An anti-aliased rounded rectangle filling `size` (see supersampled).
+
+    Only a small one with the same corners is supersampled and then stretched (nine-slice):
+    every row and column between the corners and outline bands is the same, so this is the
+    picture a full-size supersample gives (tests compare them), at a fraction of the cost
+    (a 780x244 panel drew 12 Mpx at 4x, ~10 ms).
+    """
+    def paint(w: int, h: int):
+        def draw(big, k):
+            ImageDraw.Draw(big).rounded_rectangle((0, 0, w * k - 1, h * k - 1), radius * k, fill=fill,
+                                                  outline=outline, width=outline_width * k)
+        return supersampled((w, h), draw)
+
+    w, h = size
+    c = max(radius, outline_width) + 1  # first column (and row) past every corner and outline band
+    m = 2 * c + 1
+    if w <= m or h <= m:
+        return paint(w, h)
+    mini = paint(m, m)
+    out = Image.new(mini.mode, size)
+    # (source span, destination span) along one axis: head as is, middle line stretched, tail as is
+    spans = (((0, c), (0, c)), ((c, c + 1), (c, w - c)), ((c + 1, m), (w - c, w)))
+    rows = (((0, c), (0, c)), ((c, c + 1), (c, h - c)), ((c + 1, m), (h - c, h)))
+    for (sx0, sx1), (dx0, dx1) in spans:
+        for (sy0, sy1), (dy0, dy1) in rows:
+            piece = mini.crop((sx0, sy0, sx1, sy1))
+            if piece.size != (dx1 - dx0, dy1 - dy0):
+                piece = piece.resize((dx1 - dx0, dy1 - dy0), Image.Resampling.NEAREST)
+            out.paste(piece, (dx0, dy0))
+    return out
 
 
 def ceil_even(v: float) -> int:

@@ -9,9 +9,9 @@ image each frame and masks that (correct, a little slower).
 """
 from __future__ import annotations
 
-from PIL import Image, ImageChops, ImageDraw
+from PIL import Image, ImageChops
 
-from overlay.widgets.base import Box, Drawable, paste_over, supersampled, union
+from overlay.widgets.base import Box, Drawable, paste_over, rounded_rect, union
 
 
 class CachedLayer(Drawable):
@@ -76,19 +76,8 @@ class Panel:
         self.size = (box[2] - box[0], box[3] - box[1])
         self.radius = min(radius, min(self.size) // 2)
         self.opacity = opacity
-        w, h = self.size
-        r = self.radius
-
-        def paint_bg(big, k):
-            d = ImageDraw.Draw(big)
-            d.rounded_rectangle((0, 0, w * k - 1, h * k - 1), r * k, fill=bg, outline=outline,
-                                width=outline_width * k if outline else 0)
-
-        def paint_shape(big, k):
-            ImageDraw.Draw(big).rounded_rectangle((0, 0, w * k - 1, h * k - 1), r * k, fill=(0, 0, 0, 255))
-
-        self.background = supersampled(self.size, paint_bg)  # at full opacity
-        self.shape = supersampled(self.size, paint_shape).getchannel("A")  # coverage of the rounded rect
+        self.background = rounded_rect(self.size, self.radius, bg, outline, outline_width if outline else 0)
+        self.shape = rounded_rect(self.size, self.radius, (0, 0, 0, 255)).getchannel("A")  # its coverage
         self._fade = None if opacity >= 1 else [round(v * opacity) for v in range(256)]
 
     def clip(self, image: Image.Image) -> None:

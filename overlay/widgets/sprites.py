@@ -13,9 +13,9 @@ from collections import OrderedDict
 from typing import Callable, Hashable
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image
 
-from overlay.widgets.base import Box, Drawable, paste_over, supersampled
+from overlay.widgets.base import Box, Drawable, paste_over, rounded_rect
 
 
 class Sprite(Drawable):
@@ -91,10 +91,7 @@ def gradient(width: int, height: int, stops: list[tuple[float, tuple]]) -> Image
 def rounded_mask(width: int, height: int, radius: int) -> Image.Image:
     """Anti-aliased coverage ('L') of a rounded rectangle filling width x height."""
     r = max(0, min(radius, min(width, height) // 2))
-
-    def paint(big: Image.Image, k: int) -> None:
-        ImageDraw.Draw(big).rounded_rectangle((0, 0, width * k - 1, height * k - 1), r * k, fill=(0, 0, 0, 255))
-    return supersampled((max(1, width), max(1, height)), paint).getchannel("A")
+    return rounded_rect((max(1, width), max(1, height)), r, (0, 0, 0, 255)).getchannel("A")
 
 
 def masked(image: Image.Image, mask: Image.Image) -> Image.Image:
