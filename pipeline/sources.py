@@ -11,6 +11,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from encoders.probe import probe_video, start_probe
 from overdash import InputError
 from pipeline.config import RenderConfig
 
@@ -28,7 +29,6 @@ class Source:
 def load_source(config: RenderConfig, *, say=lambda text: print(text, file=sys.stderr),
                 prefetch: Prefetch | None = None) -> Source:
     from encoders.chapters import probe_chapters
-    from encoders.probe import probe_video
     from overlay.telemetry.chapters import find_chapters
     from overlay.telemetry.timezone import first_position, resolve_zone
 
@@ -73,10 +73,7 @@ class Prefetch:
     """
 
     def __init__(self, path: Path, ffprobe: str):
-        from encoders.probe import probe_video, start_probe
-
         self.path, self.ffprobe = path, ffprobe
-        self._probe_video = probe_video
         self._finish = start_probe(path, ffprobe=ffprobe)
         self._answer: tuple | None = None
 
@@ -90,7 +87,7 @@ class Prefetch:
 
     def probe(self, path, *, ffprobe: str):
         if Path(path) != self.path or ffprobe != self.ffprobe:
-            return self._probe_video(path, ffprobe=ffprobe)
+            return probe_video(path, ffprobe=ffprobe)
         if self._answer is None:
             try:
                 self._answer = (self._finish(), None)

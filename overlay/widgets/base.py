@@ -154,7 +154,7 @@ def rounded_rect(size: tuple[int, int], radius: int, fill, outline=None, outline
     Only a small one with the same corners is supersampled and then stretched (nine-slice):
     every row and column between the corners and outline bands is the same, so this is the
     picture a full-size supersample gives (tests compare them), at a fraction of the cost
-    (a 780x244 panel drew 12 Mpx at 4x, ~10 ms).
+    (a 780x244 panel: 0.35 ms instead of ~4 ms for 3 Mpx at 4x).
     """
     def paint(w: int, h: int):
         def draw(big, k):
@@ -169,11 +169,13 @@ def rounded_rect(size: tuple[int, int], radius: int, fill, outline=None, outline
         return paint(w, h)
     mini = paint(m, m)
     out = Image.new(mini.mode, size)
-    # (source span, destination span) along one axis: head as is, middle line stretched, tail as is
-    spans = (((0, c), (0, c)), ((c, c + 1), (c, w - c)), ((c + 1, m), (w - c, w)))
-    rows = (((0, c), (0, c)), ((c, c + 1), (c, h - c)), ((c + 1, m), (h - c, h)))
-    for (sx0, sx1), (dx0, dx1) in spans:
-        for (sy0, sy1), (dy0, dy1) in rows:
+
+    def spans(n: int):
+        """(source span, destination span) along an axis n long: head as is, middle line stretched, tail as is."""
+        return (((0, c), (0, c)), ((c, c + 1), (c, n - c)), ((c + 1, m), (n - c, n)))
+
+    for (sx0, sx1), (dx0, dx1) in spans(w):
+        for (sy0, sy1), (dy0, dy1) in spans(h):
             piece = mini.crop((sx0, sy0, sx1, sy1))
             if piece.size != (dx1 - dx0, dy1 - dy0):
                 piece = piece.resize((dx1 - dx0, dy1 - dy0), Image.Resampling.NEAREST)
