@@ -67,10 +67,13 @@ class Region:
 
 @dataclass(frozen=True)
 class OverlaySpec:
-    """The overlay stream on stdin: raw width x height frames of pix_fmt at fps_num/fps_den.
+    """The overlay on stdin: raw frames of pix_fmt at fps_num/fps_den.
 
-    Without `regions` the whole frame is placed at (x, y) of the displayed video;
-    with them, each region's rows are cropped out and placed on their own.
+    rawvideo: width x height frames. Without `regions` the whole frame is placed
+    at (x, y) of the displayed video; with them, each region is cropped out of
+    the frame (atlas_x, atlas_y) and placed on its own.
+    nut: one stream per placement, stream i carrying region i alone (its width x
+    height; atlas offsets unused), each frame sent only when it changed.
     """
 
     x: int
@@ -81,8 +84,8 @@ class OverlaySpec:
     fps_den: int = 1
     pix_fmt: str = "rgba"
     regions: tuple[Region, ...] = ()
-    # "rawvideo": every frame, back to back; "nut": frames with timestamps (encoders.nut),
-    # only those that differ from the one before — ffmpeg shows each until the next.
+    # "rawvideo": every frame, back to back; "nut": a stream per region with timestamps
+    # (encoders.nut), only frames that differ from the one before — ffmpeg shows each until the next.
     container: str = "rawvideo"
 
     def placements(self) -> tuple[Region, ...]:
@@ -100,9 +103,10 @@ class OverlaySpec:
         if self.pix_fmt == "yuva420p" and any(v % 2 for v in (self.x, self.y, self.width, self.height)):
             # 4:2:0 chroma covers 2x2 pixels: odd sizes or offsets shift colour against luma.
             raise ValueError("a yuva420p overlay needs even x, y, width and height")
+        streams = self.container == "nut"
         for r in self.regions:
-            if r.width <= 0 or r.height <= 0 or min(r.x, r.y, r.atlas_x, r.atlas_y) < 0 \
-                    or r.atlas_x + r.width > self.width or r.atlas_y + r.height > self.height:
+            if r.width <= 0 or r.height <= 0 or min(r.x, r.y, r.atlas_x, r.atlas_y) < 0 or not streams and (
+                    r.atlas_x + r.width > self.width or r.atlas_y + r.height > self.height):
                 raise ValueError(f"overlay region {r} does not fit the {self.width}x{self.height} overlay frame")
             if self.pix_fmt == "yuva420p" and any(v % 2 for v in (r.x, r.y, r.width, r.height, r.atlas_x, r.atlas_y)):
                 raise ValueError("a yuva420p overlay needs even region offsets and sizes")
@@ -113,9 +117,10 @@ class OverlaySpec:
 
     @property
     def frame_bytes(self) -> int:
-        """Bytes of one raw frame on the pipe."""
-        pixels = self.width * self.height
-        return pixels * 4 if self.pix_fmt == "rgba" else pixels * 5 // 2
+        """Bytes of one raw frame on the pipe (nut: of all regions, when all change)."""
+        sizes = [(r.width, r.height) for r in self.placements()] if self.container == "nut" \
+            else [(self.width, self.height)]
+        return sum(w * h * 4 if self.pix_fmt == "rgba" else w * h * 5 // 2 for w, h in sizes)
 
 
 def overlay_frames_needed(video: VideoInfo, overlay: OverlaySpec) -> int:
@@ -232,17 +237,20 @@ def _overlay_graph(profile: Profile, video: VideoInfo, overlay: OverlaySpec,
     GPU compositors convert (or upload) it to the profile's surface format and
     upload each overlay region (see encoders.profiles: "compositor").
     """
-    # rawvideo: frames beyond those needed are cut by count; nut streams never carry them.
-    trim = f"trim=end_frame={overlay_frames_needed(video, overlay)}," if overlay.container == "rawvideo" else ""
-    timing = f"[1:v]{trim}settb=AVTB,setpts=PTS-STARTPTS{_overlay_shift(video):+.6f}/TB"
-    return composite_graph(profile, f"0:{video.video_stream}", timing, video, overlay, places)
+    timing = f"settb=AVTB,setpts=PTS-STARTPTS{_overlay_shift(video):+.6f}/TB"
+    if overlay.container == "nut":  # a stream per region; frames beyond those needed are never sent
+        chains = tuple(f"[1:{i}]{timing}" for i in range(len(places)))
+    else:  # rawvideo: frames beyond those needed are cut by count
+        chains = f"[1:v]trim=end_frame={overlay_frames_needed(video, overlay)},{timing}"
+    return composite_graph(profile, f"0:{video.video_stream}", chains, video, overlay, places)
 
 
-def composite_graph(profile: Profile, main: str, overlay_chain: str, video: VideoInfo,
+def composite_graph(profile: Profile, main: str, overlay_chain: str | tuple[str, ...], video: VideoInfo,
                     overlay: OverlaySpec, places: tuple[Region, ...]) -> str:
     """The blend part of the graph: `main` (a stream label) under the overlay regions → [vout].
 
-    overlay_chain starts with the overlay's input label and has no output label.
+    overlay_chain starts with the overlay's input label and has no output label;
+    a tuple holds one chain per region (a stream each: nothing to crop).
     Used for the render and, with lavfi inputs, for the one-frame capability check.
     """
     kind = profile.compositor
@@ -256,12 +264,16 @@ def composite_graph(profile: Profile, main: str, overlay_chain: str, video: Vide
         blend_filter = f"{GPU_OVERLAY[kind]}={opts}"
         tail = ""
     n = len(places)
-    if not overlay.regions:
-        parts = [overlay_chain + (f",{convert}" if convert else "") + (f",{upload}" if upload else "") + "[r0]"]
+    after = (f",{convert}" if convert else "") + (f",{upload}" if upload else "")
+    if isinstance(overlay_chain, tuple):
+        if len(overlay_chain) != n:
+            raise ValueError(f"{len(overlay_chain)} overlay streams for {n} regions")
+        parts = [f"{chain}{after}[r{i}]" for i, chain in enumerate(overlay_chain)]
+    elif not overlay.regions:
+        parts = [f"{overlay_chain}{after}[r0]"]
     else:
         # Each region is converted after it is cropped out, so the atlas's unused corners
         # (regions are stacked at full width) cost no conversion.
-        after = (f",{convert}" if convert else "") + (f",{upload}" if upload else "")
         parts = [overlay_chain + (f",split={n}" + "".join(f"[s{i}]" for i in range(n)) if n > 1 else "[s0]")]
         parts += [f"[s{i}]crop={r.width}:{r.height}:{r.atlas_x}:{r.atlas_y}{after}[r{i}]" for i, r in enumerate(places)]
     below = main

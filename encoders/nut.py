@@ -1,15 +1,18 @@
-"""NUT framing for the overlay stream: raw frames with timestamps, so only changed frames cross.
+"""NUT framing for the overlay: one raw video stream per region, frames with timestamps,
+so only what changed crosses.
 
 Rawvideo on a pipe has no timestamps: every overlay frame must be sent, also when
 it is the previous one again (on a ride file's dashboard, most are). In NUT each
-frame carries its pts, and ffmpeg's overlay filter keeps showing the last frame
-until the next one: the writer sends a frame only when it differs.
+frame carries its stream and pts, and ffmpeg's overlay filter keeps showing a
+stream's last frame until its next one: the writer sends a region only when it
+differs, so a moving map marker does not drag the unchanged panels along.
 
-Just enough of the format (ffmpeg's nut.txt) for one raw video stream, written by
-pure functions: the file id, a main header whose frame codes all say "flags, pts
-and size follow", a stream header, and before every frame a syncpoint (frames are
-larger than max_distance). Time base = 1 / overlay frame rate, so pts = frame index.
-Checksums are CRC-32 (MSB first, polynomial 0x04C11DB7, init 0), big-endian.
+Just enough of the format (ffmpeg's nut.txt) for raw video streams, written by
+pure functions: the file id, a main header whose frame codes all say "flags,
+stream, pts and size follow", one stream header per region, and before every
+frame a syncpoint (frames are larger than max_distance). Time base = 1 / overlay
+frame rate, so pts = frame index. Checksums are CRC-32 (MSB first, polynomial
+0x04C11DB7, init 0), big-endian.
 """
 from __future__ import annotations
 
@@ -19,10 +22,10 @@ FILE_ID = b"nut/multimedia container\0"
 MAIN_STARTCODE = 0x4E4D7A561F5F04AD
 STREAM_STARTCODE = 0x4E5311405BF2F9DB
 SYNCPOINT_STARTCODE = 0x4E4BE4ADEECA4569
-FLAG_KEY, FLAG_CODED_PTS, FLAG_SIZE_MSB, FLAG_CHECKSUM, FLAG_CODED = 1, 8, 32, 64, 4096
+FLAG_KEY, FLAG_CODED_PTS, FLAG_STREAM_ID, FLAG_SIZE_MSB, FLAG_CHECKSUM, FLAG_CODED = 1, 8, 16, 32, 64, 4096
 MSB_PTS_SHIFT = 7
 MAX_DISTANCE = 32768
-FRAME_FLAGS = FLAG_KEY | FLAG_CODED_PTS | FLAG_SIZE_MSB | FLAG_CHECKSUM
+FRAME_FLAGS = FLAG_KEY | FLAG_STREAM_ID | FLAG_CODED_PTS | FLAG_SIZE_MSB | FLAG_CHECKSUM
 # Raw video fourccs (ffmpeg's raw pixel format tags) of the overlay formats.
 FOURCC = {"yuva420p": b"Y4\x0b\x08", "rgba": b"RGBA"}
 
@@ -72,21 +75,28 @@ def _packet(startcode: int, data: bytes) -> bytes:
     return struct.pack(">Q", startcode) + _v(len(data) + 4) + data + crc32(data).to_bytes(4, "big")
 
 
-def header(width: int, height: int, fps_num: int, fps_den: int, pix_fmt: str = "yuva420p") -> bytes:
-    """File id, main header and the one stream's header."""
+def header(sizes, fps_num: int, fps_den: int, pix_fmt: str = "yuva420p") -> bytes:
+    """File id, main header and one stream header per (width, height) in `sizes`."""
     if pix_fmt not in FOURCC:
         raise ValueError(f"no NUT fourcc for {pix_fmt!r}")
-    main = _v(3) + _v(1) + _v(MAX_DISTANCE) + _v(1) + _v(fps_den) + _v(fps_num)
+    sizes = tuple(sizes)
+    if not sizes or any(w <= 0 or h <= 0 for w, h in sizes):
+        raise ValueError(f"NUT streams need positive sizes, not {sizes}")
+    main = _v(3) + _v(len(sizes)) + _v(MAX_DISTANCE) + _v(1) + _v(fps_den) + _v(fps_num)
     # One group of frame codes: all 255 (all but 'N') say FLAG_CODED — the frame gives its flags.
     main += _v(FLAG_CODED) + _v(6) + _s(0) + _v(1) + _v(0) + _v(0) + _v(0) + _v(255)
     main += _v(0)  # elision headers beyond the empty one: none (ffmpeg needs the count)
-    stream = (_v(0) + _v(0) + _vb(FOURCC[pix_fmt]) + _v(0) + _v(MSB_PTS_SHIFT) + _v(1 << 30) + _v(0)
-              + _v(0) + _vb(b"") + _v(width) + _v(height) + _v(0) + _v(0) + _v(0))
-    return FILE_ID + _packet(MAIN_STARTCODE, main) + _packet(STREAM_STARTCODE, stream)
+    streams = b"".join(
+        _packet(STREAM_STARTCODE, _v(i) + _v(0) + _vb(FOURCC[pix_fmt]) + _v(0) + _v(MSB_PTS_SHIFT) + _v(1 << 30)
+                + _v(0) + _v(0) + _vb(b"") + _v(w) + _v(h) + _v(0) + _v(0) + _v(0))
+        for i, (w, h) in enumerate(sizes))
+    return FILE_ID + _packet(MAIN_STARTCODE, main) + streams
 
 
-def frame_head(pts: int, size: int) -> bytes:
-    """What goes before `size` bytes of frame `pts`: a syncpoint, then the frame header."""
+def frame_head(pts: int, size: int, stream: int = 0) -> bytes:
+    """What goes before `size` bytes of frame `pts` of `stream`: a syncpoint, then the frame header."""
+    if stream < 0:
+        raise ValueError(f"NUT stream id cannot be negative ({stream})")
     sync = _packet(SYNCPOINT_STARTCODE, _v(pts) + _v(0))
-    head = bytes([0]) + _v(FLAG_CODED ^ FRAME_FLAGS) + _v(pts + (1 << MSB_PTS_SHIFT)) + _v(size)
+    head = bytes([0]) + _v(FLAG_CODED ^ FRAME_FLAGS) + _v(stream) + _v(pts + (1 << MSB_PTS_SHIFT)) + _v(size)
     return sync + head + crc32(head).to_bytes(4, "big")

@@ -34,6 +34,7 @@ class Renderer:
         self.ops: list[Drawable] = self._visible(merge_static(self._compile(layout.children, (0.0, 0.0))))
         self._bounds = self._measure()
         self._region_plan: dict[tuple[Box, ...], list[list[Drawable]]] = {}
+        self._bbox = {id(op): op.bbox() for op in self.ops}  # computed once: text boxes measure glyphs
 
     def _column_key(self, metric: str, units: str | None) -> str:
         return column_key(metric, resolve_unit(units, self.settings))
@@ -127,6 +128,44 @@ class Renderer:
         for op in self._plan(regions)[index]:
             op.draw(frame, view, (r[0], r[1]))
 
+    def damage(self, index: int, regions: tuple[Box, ...], old: int, old_keys: tuple, frame: int,
+               keys: tuple) -> Box | None:
+        """The box of region `index` (its own pixels, even-aligned) outside which its drawings of
+        `old` and `frame` are identical; None if they are identical everywhere.
+
+        Keys are region_keys()' entries for the two frames. A drawable whose key changed
+        repaints its extents at both frames; a drawable that cannot draw just a part of
+        itself (not `clips`) and overlaps that box is repainted whole, which may grow it.
+        """
+        ops = self._plan(regions)[index]
+        box = union([b for op, a, k in zip(ops, old_keys, keys) if a != k
+                     for b in (op.extent(old), op.extent(frame))])
+        if box is None:
+            return None
+        grown = True
+        while grown:
+            grown = False
+            for op in ops:
+                b = self._bbox[id(op)]
+                if not op.clips and b and _overlap(b, box) and union((b, box)) != box:
+                    box, grown = union((b, box)), True
+        r = regions[index]
+        x0, y0 = floor_even(max(box[0], r[0]) - r[0]), floor_even(max(box[1], r[1]) - r[1])
+        x1, y1 = min(ceil_even(box[2]), r[2]) - r[0], min(ceil_even(box[3]), r[3]) - r[1]
+        return (x0, y0, x1, y1) if x1 > x0 and y1 > y0 else None
+
+    def draw_box(self, frame: int, view: Image.Image, index: int, regions: tuple[Box, ...], box: Box) -> None:
+        """Clear `view` and draw into it the part `box` (region pixels, see damage) of region `index`:
+        view's 0,0 is the region's box[0], box[1]."""
+        r = regions[index]
+        x0, y0 = r[0] + box[0], r[1] + box[1]
+        area = (x0, y0, x0 + box[2] - box[0], y0 + box[3] - box[1])
+        view.paste((0, 0, 0, 0), (0, 0, view.width, view.height))
+        for op in self._plan(regions)[index]:
+            b = self._bbox[id(op)]
+            if b and _overlap(b, area):
+                op.draw(frame, view, (x0, y0))
+
     def draw_regions(self, frame: int, views, regions: tuple[Box, ...], previous: int | None = None) -> int:
         """Draw `frame` into one image per region (each region's pixels start at its view's 0,0).
 
@@ -168,6 +207,10 @@ class Renderer:
         """Draw `frame` into `image` (cleared RGBA), shifted by -origin. Writes into `image` itself."""
         for op in self.ops:
             op.draw(frame, image, origin)
+
+
+def _overlap(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def _describe(op: Drawable) -> str:
@@ -231,3 +274,9 @@ class RegionPaint:
     def draw(self, frame: int, views, which) -> None:
         for i in which:
             self.renderer.draw_region(frame, views[i], i, self.regions)
+
+    def damage(self, index: int, old: int, old_keys: tuple, frame: int, keys: tuple) -> Box | None:
+        return self.renderer.damage(index, self.regions, old, old_keys, frame, keys)
+
+    def draw_box(self, frame: int, view, index: int, box: Box) -> None:
+        self.renderer.draw_box(frame, view, index, self.regions, box)

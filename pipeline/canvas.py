@@ -5,6 +5,7 @@
     yuva420p slots   the painter draws each region into the worker's own RGBA canvas,
                      which is converted to yuva420p (overlay.yuva) once per change,
                      and the converted planes are copied into every slot that needs them
+                     (a slot holds one frame per region: ring parts)
 
 Why convert here: ffmpeg converts the overlay serially, in its one filtering thread,
 for every frame; the workers convert in parallel, and only regions that changed.
@@ -22,6 +23,8 @@ from pipeline.ring import Ring
 
 # (atlas x, atlas y, width, height) of each region inside a slot.
 Place = tuple[int, int, int, int]
+# What paint() returns: bit i set = region i may differ from the frame before.
+ALL = -1
 
 
 class Painter(Protocol):
@@ -66,15 +69,21 @@ class RgbaCanvas:
                             for _, y, _, h in places) for s in range(spec.slots)]
         self.held: dict[int, int] = {}
 
-    def paint(self, frame: int, slot: int) -> bool:
-        """Draw `frame` into `slot`; True: it may differ from frame - 1 (RGBA: always said)."""
+    def paint(self, frame: int, slot: int) -> int:
+        """Draw `frame` into `slot`; the regions that may differ from frame - 1 (RGBA: all)."""
         self.paint_fn(frame, self.views[slot], self.held.get(slot))
         self.held[slot] = frame
-        return True
+        return ALL
 
 
 class YuvaCanvas:
-    """Draw into private RGBA canvases, convert what changed, copy planes into slots."""
+    """Draw into private RGBA canvases, convert what changed, copy planes into slots.
+
+    "What changed" is a box per region: painters that can say where two frames of a
+    region differ (`damage`) and draw just a box of it (`draw_box`) get a moving map
+    marker redrawn, converted and copied as a few hundred pixels, not the whole map.
+    Each canvas and each slot part remembers the (frame, keys) it holds.
+    """
 
     def __init__(self, ring: Ring, places: tuple[Place, ...], paint: Painter, fmt):
         from overlay.yuva import converter
@@ -83,51 +92,78 @@ class YuvaCanvas:
         self.convert = converter(fmt)
         self.keys_of = getattr(paint, "keys", None)
         self.draw = getattr(paint, "draw", None)
-        self.rgba = [np.zeros((h, w, 4), np.uint8) for _, _, w, h in places]
-        self.views = tuple(image_over(a, (a.shape[1], a.shape[0])) for a in self.rgba)
+        # Boxes need keys too: without them, what a canvas or slot holds is unknown.
+        self.damage = getattr(paint, "damage", None) if self.keys_of else None
+        self.draw_box = getattr(paint, "draw_box", None) if self.keys_of else None
+        self.sizes = [(w, h) for _, _, w, h in places]
+        # One spare row: a view of a box starting anywhere inside has the rows it needs below it.
+        self.rgba = [np.zeros((h + 1, w, 4), np.uint8) for w, h in self.sizes]
+        self.views = tuple(image_over(a, (w, h)) for a, (w, h) in zip(self.rgba, self.sizes))
         # The conversion of each canvas, kept to be copied into later slots.
         self.converted = [(np.empty((h, w), np.uint8), np.empty((h // 2, w // 2), np.uint8),
                            np.empty((h // 2, w // 2), np.uint8), np.empty((h, w), np.uint8))
-                          for _, _, w, h in places]
-        self.targets = [[_region_planes(ring.planes(s), p) for p in places] for s in range(ring.spec.slots)]
-        self.canvas_keys: list = [None] * len(places)
-        self.slot_keys = {s: [None] * len(places) for s in range(ring.spec.slots)}
+                          for w, h in self.sizes]
+        if ring.spec.part_sizes != tuple(self.sizes):
+            raise ValueError(f"ring parts {ring.spec.part_sizes} are not the regions' sizes")
+        self.targets = [[ring.planes(s, i) for i in range(len(places))] for s in range(ring.spec.slots)]
+        unknown = (None, None)  # (frame, keys) held: nothing yet
+        self.canvas_held = [unknown] * len(places)
+        self.slot_held = {s: [unknown] * len(places) for s in range(ring.spec.slots)}
         self.last_keys: tuple[int, tuple] = (-2, ())  # (frame, its keys): the next frame compares with it
 
-    def paint(self, frame: int, slot: int) -> bool:
-        """Put `frame` into `slot`; True when it differs from frame - 1 (which this worker
+    def paint(self, frame: int, slot: int) -> int:
+        """Put `frame` into `slot`; the regions that differ from frame - 1 (which this worker
         may not have drawn: the keys say, they are a function of the frame alone)."""
         n = len(self.rgba)
         if self.keys_of is None:
             keys = (object(),) * n  # unknown content: never equal to what anything holds
             self.paint_fn(frame, self.views, None)
-            redraw = range(n)
-            changed = True
+            for i in range(n):
+                self.convert(self.rgba[i][:-1], *self.converted[i])
+                self.canvas_held[i] = (frame, keys[i])
+            changed = ALL
         else:
             keys = self.keys_of(frame)
             before = self.last_keys[1] if self.last_keys[0] == frame - 1 else self.keys_of(frame - 1)
-            changed = frame == 0 or keys != before
+            changed = ALL if frame == 0 else sum(1 << i for i in range(n) if keys[i] != before[i])
             self.last_keys = (frame, keys)
-            redraw = [i for i in range(n) if keys[i] != self.canvas_keys[i]]
-            if redraw:
-                self.draw(frame, self.views, redraw)
-        for i in redraw:
-            self.convert(self.rgba[i], *self.converted[i])
-            self.canvas_keys[i] = keys[i]
-        held = self.slot_keys[slot]
+            for i in range(n):
+                box = self._changed(i, self.canvas_held[i], frame, keys[i])
+                if box is not None:
+                    self._redraw(i, frame, box)
+                self.canvas_held[i] = (frame, keys[i])
+        held = self.slot_held[slot]
         for i in range(n):
-            if held[i] != keys[i]:
-                for dst, src in zip(self.targets[slot][i], self.converted[i]):
-                    dst[...] = src
-                held[i] = keys[i]
+            box = self._changed(i, held[i], frame, keys[i])
+            if box is not None:
+                x0, y0, x1, y1 = box
+                for dst, src, k in zip(self.targets[slot][i], self.converted[i], (1, 2, 2, 1)):
+                    dst[y0 // k:y1 // k, x0 // k:x1 // k] = src[y0 // k:y1 // k, x0 // k:x1 // k]
+            held[i] = (frame, keys[i])
         return changed
 
+    def _changed(self, i: int, held, frame: int, keys):
+        """The box of region i that differs between what is held and `frame`, or None."""
+        old, old_keys = held
+        if old_keys is not None and old_keys == keys:
+            return None
+        w, h = self.sizes[i]
+        if old is None or self.damage is None or self.draw_box is None:
+            return (0, 0, w, h)
+        return self.damage(i, old, old_keys, frame, keys)
 
-def _region_planes(planes, place: Place):
-    y, u, v, a = planes
-    x0, y0, w, h = place
-    return (y[y0:y0 + h, x0:x0 + w], u[y0 // 2:(y0 + h) // 2, x0 // 2:(x0 + w) // 2],
-            v[y0 // 2:(y0 + h) // 2, x0 // 2:(x0 + w) // 2], a[y0:y0 + h, x0:x0 + w])
+    def _redraw(self, i: int, frame: int, box) -> None:
+        x0, y0, x1, y1 = box
+        rgba = self.rgba[i]
+        if self.draw_box is None:
+            self.draw(frame, self.views, [i])
+        else:
+            row = rgba.strides[0]
+            at = memoryview(rgba.reshape(-1))[y0 * row + x0 * 4:]
+            self.draw_box(frame, image_over(at, (x1 - x0, y1 - y0), row), i, box)
+        y, u, v, a = self.converted[i]
+        self.convert(rgba[y0:y1, x0:x1], y[y0:y1, x0:x1], u[y0 // 2:y1 // 2, x0 // 2:x1 // 2],
+                     v[y0 // 2:y1 // 2, x0 // 2:x1 // 2], a[y0:y1, x0:x1])
 
 
 def make_canvas(ring: Ring, places: tuple[Place, ...], paint: Painter, yuva=None):

@@ -19,12 +19,13 @@ class Draw:
 
 @dataclass(frozen=True)
 class Drawn:
-    """Worker → writer: `slot` now holds frame `frame`; `changed`: it differs from frame - 1."""
+    """Worker → writer: `slot` now holds frame `frame`; `changed`: the regions (bit i = region i)
+    that differ from frame - 1, -1 for all."""
 
     frame: int
     slot: int
     worker: int
-    changed: bool = True
+    changed: int = -1
 
 
 @dataclass(frozen=True)

@@ -90,9 +90,15 @@ def plan_render(config: RenderConfig, prefetch=None) -> Plan:
                            include=config.include, exclude=config.exclude, font=config.font, zone=source.zone,
                            **map_args(config))
     pix_fmt = overlay_pix_fmt(config.overlay_pix_fmt, choice.profile, video)
-    regions, atlas_w, atlas_h = pack_regions(dash.regions, Region, shelves=pix_fmt == "yuva420p")
-    # yuva420p slots know whether a frame differs from the one before: only changes cross (NUT).
-    container = "nut" if pix_fmt == "yuva420p" else "rawvideo"
+    if pix_fmt == "yuva420p":
+        # yuva420p slots know which regions differ from the frame before: each region is a
+        # NUT stream of its own, and only the regions that changed cross the pipe.
+        regions = tuple(Region(x0, y0, x1 - x0, y1 - y0, 0) for x0, y0, x1, y1 in dash.regions)
+        atlas_w, atlas_h = max(r.width for r in regions), max(r.height for r in regions)
+        container = "nut"
+    else:  # rgba: one frame a band of rows per region, drawn in place
+        regions, atlas_w, atlas_h = pack_regions(dash.regions, Region)
+        container = "rawvideo"
     overlay = OverlaySpec(x=0, y=0, width=atlas_w, height=atlas_h, pix_fmt=pix_fmt,
                           fps_num=fps.numerator, fps_den=fps.denominator, regions=regions, container=container)
     if overlay_frames_needed(video, overlay) != count:
@@ -105,7 +111,8 @@ def plan_render(config: RenderConfig, prefetch=None) -> Plan:
                       output=config.output, workers=config.workers,
                       places=tuple((r.atlas_x, r.atlas_y, r.width, r.height) for r in regions),
                       pix_fmt=pix_fmt, yuva=_yuva_format(video) if pix_fmt == "yuva420p" else None,
-                      env=FFMPEG_ENV, nut_header=nut_header(atlas_w, atlas_h, fps.numerator, fps.denominator)
+                      env=FFMPEG_ENV, nut_header=nut_header([(r.width, r.height) for r in regions],
+                                                            fps.numerator, fps.denominator)
                       if container == "nut" else b"")
     return Plan(job, dash.painter, overlay, fps, note, video, concat, size, video.duration,
                 len(video.parts) or 1)
@@ -211,48 +218,16 @@ def _yuva_format(video):
     return YuvaFormat(matrix=video.color_matrix, full_range=video.full_range)
 
 
-def pack_regions(boxes, region_type, shelves: bool = False):
-    """Pack the regions into one overlay frame (the atlas): (regions, width, height).
+def pack_regions(boxes, region_type):
+    """Stack the regions into one RGBA overlay frame as full-width bands: (regions, width, height).
 
-    Stacked as full-width bands by default (RGBA slots are drawn in place, a band of
-    rows each); with `shelves`, side by side on shelves as well, which crosses fewer
-    bytes: the narrowest total area over a few candidate widths wins.
+    RGBA slots are drawn in place, a band of rows per region, and cross the pipe whole.
     """
-    sizes = [(x1 - x0, y1 - y0) for x0, y0, x1, y1 in boxes]
-    if not shelves or len(boxes) < 2:
-        regions, y = [], 0
-        for (x0, y0, _, _), (w, h) in zip(boxes, sizes):
-            regions.append(region_type(x0, y0, w, h, y))
-            y += h
-        return tuple(regions), max(w for w, _ in sizes), y
-    best = None
-    for width in sorted({max(w for w, _ in sizes), *(w for w, _ in sizes), sum(w for w, _ in sizes)}):
-        if width < max(w for w, _ in sizes):
-            continue
-        spots, used_w, height = _shelf_pack(sizes, width)
-        if best is None or used_w * height < best[1] * best[2]:
-            best = (spots, used_w, height)
-    spots, width, height = best
-    regions = tuple(region_type(b[0], b[1], w, h, ay, ax)
-                    for b, (w, h), (ax, ay) in zip(boxes, sizes, spots))
-    return regions, width, height
-
-
-def _shelf_pack(sizes, width):
-    """Tallest first, each on the first shelf with room (shelves `width` wide, as tall as
-    their first region): ((x, y) per size, used width, height)."""
-    order = sorted(range(len(sizes)), key=lambda i: (-sizes[i][1], -sizes[i][0]))
-    spots = [None] * len(sizes)
-    shelves: list[list[int]] = []  # [y, height, filled width]
-    for i in order:
-        w, h = sizes[i]
-        shelf = next((s for s in shelves if s[2] + w <= width and h <= s[1]), None)
-        if shelf is None:
-            shelf = [sum(s[1] for s in shelves), h, 0]
-            shelves.append(shelf)
-        spots[i] = (shelf[2], shelf[0])
-        shelf[2] += w
-    return spots, max(s[2] for s in shelves), sum(s[1] for s in shelves)
+    regions, y = [], 0
+    for x0, y0, x1, y1 in boxes:
+        regions.append(region_type(x0, y0, x1 - x0, y1 - y0, y))
+        y += y1 - y0
+    return tuple(regions), max(x1 - x0 for x0, _, x1, _ in boxes), y
 
 
 def render(config: RenderConfig, prefetch=None) -> RunStats:

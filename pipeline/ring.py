@@ -1,20 +1,28 @@
 """The shared-memory ring: K overlay frames that workers draw into and the writer reads.
 
-One process (main) creates and unlinks it; children attach by name. Slots are
+One process (main) creates it. Forked children inherit an anonymous shared mapping:
+nothing is named, so nothing can leak, and no resource-tracker process has to start
+(~12 ms of start-up, and as much CPU taken from ffmpeg). Spawned children attach by
+name to a POSIX shared-memory segment, which main unlinks, also on failure. Slots are
 64-byte aligned so numpy and Pillow get aligned rows. A slot holds one raw
 frame exactly as ffmpeg reads it: packed RGBA, or planar yuva420p (Y, U, V at
-half size, then A) when the workers convert the overlay themselves.
+half size, then A) when the workers convert the overlay themselves. A yuva420p
+slot holds one such frame per part (per dashboard region), back to back, so
+each region crosses to ffmpeg as its own stream and only when it changed.
 """
 from __future__ import annotations
 
+import mmap
 import os
 import secrets
 from dataclasses import dataclass
-from multiprocessing import shared_memory
 
 import numpy as np
 
 _ALIGN = 64
+# Anonymous rings this process created, by name: a forked child finds its inherited
+# mapping here (process-local: each process sees the dict as it was when it was forked).
+_INHERITED: dict[str, mmap.mmap] = {}
 
 
 @dataclass(frozen=True)
@@ -26,6 +34,8 @@ class RingSpec:
     width: int
     height: int
     pix_fmt: str = "rgba"      # or "yuva420p" (even width and height)
+    # yuva420p: (width, height) of each part, frames back to back; () = one part, width x height
+    parts: tuple[tuple[int, int], ...] = ()
 
     @property
     def channels(self) -> int:
@@ -33,9 +43,18 @@ class RingSpec:
         return 4
 
     @property
+    def part_sizes(self) -> tuple[tuple[int, int], ...]:
+        return self.parts or ((self.width, self.height),)
+
+    def part_span(self, part: int) -> tuple[int, int]:
+        """(offset in the slot, bytes) of a yuva420p part."""
+        sizes = [_yuva_bytes(w, h) for w, h in self.part_sizes]
+        return sum(sizes[:part]), sizes[part]
+
+    @property
     def frame_bytes(self) -> int:
         if self.pix_fmt == "yuva420p":
-            return self.width * self.height * 2 + (self.width // 2) * (self.height // 2) * 2
+            return sum(_yuva_bytes(w, h) for w, h in self.part_sizes)
         return self.width * self.height * 4
 
     @property
@@ -50,68 +69,101 @@ class RingSpec:
 class Ring:
     """A mapped ring; `create` in the main process, `attach` in children."""
 
-    def __init__(self, spec: RingSpec, shm: shared_memory.SharedMemory, owner: bool):
+    def __init__(self, spec: RingSpec, mapping, owner: bool, shm=None):
         self.spec = spec
-        self._shm = shm
+        self._map = mapping          # mmap.mmap, or the SharedMemory's memoryview
+        self._buf = memoryview(mapping)
         self._owner = owner
+        self._shm = shm              # multiprocessing.shared_memory.SharedMemory, when named
 
     @classmethod
-    def create(cls, slots: int, width: int, height: int, pix_fmt: str = "rgba") -> "Ring":
+    def create(cls, slots: int, width: int, height: int, pix_fmt: str = "rgba",
+               parts: tuple[tuple[int, int], ...] = (), inherited: bool = False) -> "Ring":
+        """inherited: the children are forked (they inherit an anonymous mapping);
+        otherwise they attach to a named segment."""
         if pix_fmt not in ("rgba", "yuva420p"):
             raise ValueError(f"ring pixel format {pix_fmt!r} is not rgba or yuva420p")
-        if pix_fmt == "yuva420p" and (width % 2 or height % 2):
-            raise ValueError(f"a yuva420p ring needs an even size, not {width}x{height}")
+        if parts and pix_fmt != "yuva420p":
+            raise ValueError("only yuva420p slots hold one frame per part")
+        for w, h in parts or ((width, height),):
+            if pix_fmt == "yuva420p" and (w % 2 or h % 2 or w <= 0 or h <= 0):
+                raise ValueError(f"a yuva420p ring needs even, positive sizes, not {w}x{h}")
         name = f"overdash-{os.getpid()}-{secrets.token_hex(4)}"  # the pid names the owner of a leak
-        spec = RingSpec(name, slots, width, height, pix_fmt)
+        spec = RingSpec(name, slots, width, height, pix_fmt, tuple(parts))
+        if inherited:
+            _INHERITED[name] = mapping = mmap.mmap(-1, spec.total_bytes, flags=mmap.MAP_SHARED)
+            return cls(spec, mapping, owner=True)
+        from multiprocessing import shared_memory
+
         shm = shared_memory.SharedMemory(name=name, create=True, size=spec.total_bytes)
-        return cls(spec, shm, owner=True)
+        return cls(spec, shm.buf, owner=True, shm=shm)
 
     @classmethod
     def attach(cls, spec: RingSpec) -> "Ring":
+        inherited = _INHERITED.get(spec.name)
+        if inherited is not None:
+            return cls(spec, inherited, owner=False)
         shm = _attach_untracked(spec.name)
-        return cls(spec, shm, owner=False)
+        return cls(spec, shm.buf, owner=False, shm=shm)
 
-    def buffer(self, slot: int) -> memoryview:
+    def buffer(self, slot: int, part: int | None = None) -> memoryview:
+        """The slot's bytes, or those of one yuva420p part of it."""
         start = slot * self.spec.stride
-        return self._shm.buf[start:start + self.spec.frame_bytes]
+        if part is None:
+            return self._buf[start:start + self.spec.frame_bytes]
+        offset, size = self.spec.part_span(part)
+        return self._buf[start + offset:start + offset + size]
 
     def array(self, slot: int) -> np.ndarray:
         """(height, width, 4) uint8 view of an RGBA slot: no copy."""
         s = self.spec
         if s.pix_fmt != "rgba":
             raise ValueError(f"slot of a {s.pix_fmt} ring is planar: use planes()")
-        return np.ndarray((s.height, s.width, 4), np.uint8, self._shm.buf, slot * s.stride)
+        return np.ndarray((s.height, s.width, 4), np.uint8, self._buf, slot * s.stride)
 
-    def planes(self, slot: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(Y, U, V, A) uint8 views of a yuva420p slot, in ffmpeg's plane order: no copy."""
+    def planes(self, slot: int, part: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(Y, U, V, A) uint8 views of one part of a yuva420p slot, in ffmpeg's plane order: no copy."""
         s = self.spec
         if s.pix_fmt != "yuva420p":
             raise ValueError(f"slot of a {s.pix_fmt} ring is packed: use array()")
-        w, h, cw, ch = s.width, s.height, s.width // 2, s.height // 2
-        base = slot * s.stride
-        y = np.ndarray((h, w), np.uint8, self._shm.buf, base)
-        u = np.ndarray((ch, cw), np.uint8, self._shm.buf, base + w * h)
-        v = np.ndarray((ch, cw), np.uint8, self._shm.buf, base + w * h + cw * ch)
-        a = np.ndarray((h, w), np.uint8, self._shm.buf, base + w * h + 2 * cw * ch)
+        w, h = s.part_sizes[part]
+        cw, ch = w // 2, h // 2
+        base = slot * s.stride + s.part_span(part)[0]
+        y = np.ndarray((h, w), np.uint8, self._buf, base)
+        u = np.ndarray((ch, cw), np.uint8, self._buf, base + w * h)
+        v = np.ndarray((ch, cw), np.uint8, self._buf, base + w * h + cw * ch)
+        a = np.ndarray((h, w), np.uint8, self._buf, base + w * h + 2 * cw * ch)
         return y, u, v, a
 
     def close(self) -> None:
-        """Unmap; the owner also unlinks. Safe to call twice."""
-        shm, self._shm = self._shm, None
-        if shm is None:
+        """Unmap; the owner also unlinks a named segment. Safe to call twice."""
+        buf, self._buf = self._buf, None
+        if buf is None:
             return
+        shm, mapping = self._shm, self._map
+        self._shm = self._map = None
+        if self._owner and shm is None:
+            _INHERITED.pop(self.spec.name, None)
         try:
-            shm.close()
+            buf.release()
+            if shm is not None:
+                shm.close()
+            elif self._owner:
+                mapping.close()
         except BufferError:
             pass  # a view is still alive; the mapping goes with the process
-        if self._owner:
+        if shm is not None and self._owner:
             try:
                 shm.unlink()
             except FileNotFoundError:
                 pass
 
 
-def _attach_untracked(name: str) -> shared_memory.SharedMemory:
+def _yuva_bytes(width: int, height: int) -> int:
+    return width * height * 2 + (width // 2) * (height // 2) * 2
+
+
+def _attach_untracked(name: str):
     """Attach without giving this process a say in the segment's lifetime.
 
     Python 3.13+ says so with track=False. Before that, attaching registers the
@@ -119,6 +171,8 @@ def _attach_untracked(name: str) -> shared_memory.SharedMemory:
     share main's tracker, whose registry is a set, so the name stays registered
     once and main's unlink is the one that removes it.
     """
+    from multiprocessing import shared_memory
+
     try:
         return shared_memory.SharedMemory(name=name, track=False)  # 3.13+
     except TypeError:

@@ -61,6 +61,15 @@ class PipelineJob:
     def ring_slots(self) -> int:
         return self.slots or 2 * self.workers + 2
 
+    @property
+    def ring_parts(self) -> tuple[tuple[int, int], ...]:
+        """yuva420p: a slot holds one frame per region (a NUT stream each), their sizes."""
+        if self.pix_fmt != "yuva420p" or not self.places:
+            return ()
+        if len(self.places) > 1 and not self.nut_header:
+            raise ValueError("several yuva420p regions cross only as NUT streams (nut_header)")
+        return tuple((w, h) for _, _, w, h in self.places)
+
 
 @dataclass(frozen=True)
 class RunStats:
@@ -86,7 +95,8 @@ def run_pipeline(job: PipelineJob, painter: PainterFactory,
     """Render and encode every frame; on any failure raise RenderError and leave nothing behind."""
     ctx = mp_context(job.start_method)
     started = time.monotonic()
-    ring = Ring.create(job.ring_slots, job.width, job.height, job.pix_fmt)
+    ring = Ring.create(job.ring_slots, job.width, job.height, job.pix_fmt, job.ring_parts,
+                       inherited=ctx.get_start_method() == "fork")
     # One task queue per worker: slot s belongs to worker s % workers, which alone draws into it.
     tasks = [ctx.SimpleQueue() for _ in range(job.workers)]
     drawn, events = ctx.SimpleQueue(), Channel(ctx)

@@ -3,8 +3,9 @@
 Workers finish out of order; the writer holds a small reorder map and streams
 slots to ffmpeg's stdin strictly in frame order, then hands each slot back to
 main. The pipe is enlarged (MEASURED.md: 64 KiB → 1 MiB is 3× the throughput).
-With a NUT header (yuva420p overlays) a frame that repeats the one before is not
-sent at all: ffmpeg keeps showing the last frame until the next timestamp.
+With a NUT header (yuva420p overlays) each region is a stream of its own, and a
+region that repeats the frame before is not sent at all: ffmpeg keeps showing a
+stream's last frame until its next timestamp.
 """
 from __future__ import annotations
 
@@ -19,9 +20,11 @@ from pipeline.procs import child_setup, die_with_parent
 from pipeline.ring import Ring, RingSpec
 
 PIPE_BYTES = 1 << 20
-# With NUT, an unchanged frame is still sent after this many: ffmpeg consumes a frame only
-# when it reaches it, so this bounds how far the writer (and the progress bar) can run ahead.
-KEEPALIVE_FRAMES = 30
+# With NUT, an unchanged region is still sent after this many frames. To know that a region
+# has not changed at frame k, ffmpeg must read that region's next frame, and it holds every
+# frame of the other regions read on the way: this bounds that read-ahead (memory), and how
+# far the writer (and the progress bar) can run ahead of the encoder.
+KEEPALIVE_FRAMES = 10
 _F_SETPIPE_SZ = 1031
 STDERR_TAIL = 600
 
@@ -33,8 +36,8 @@ class WriterArgs:
     count: int
     stderr_path: str
     env: tuple[tuple[str, str], ...] = ()  # added to ffmpeg's environment
-    # NUT stream header (encoders.nut.header), or b"" for back-to-back raw frames. With it,
-    # only frames that differ from the one before are sent, each with its frame index as pts.
+    # NUT header (encoders.nut.header, one stream per ring part), or b"" for back-to-back raw
+    # frames. With it, only regions that differ from the frame before are sent, pts = frame index.
     nut_header: bytes = b""
 
 
@@ -53,8 +56,9 @@ def writer_main(args: WriterArgs, drawn, events) -> None:
         events.put(Started(proc.pid))
         fd = proc.stdin.fileno()
         _grow_pipe(fd)
-        pending: dict[int, tuple[int, bool]] = {}
-        nxt = last_sent = 0
+        pending: dict[int, tuple[int, int]] = {}
+        nxt = 0
+        last_sent = [0] * len(ring.spec.part_sizes)
         try:
             if args.nut_header:
                 _write_all(fd, memoryview(args.nut_header))
@@ -71,10 +75,12 @@ def writer_main(args: WriterArgs, drawn, events) -> None:
                 slot, changed = pending.pop(nxt)
                 try:
                     if not args.nut_header:
-                        _send(fd, ring, slot)
-                    elif changed or nxt == 0 or nxt - last_sent >= KEEPALIVE_FRAMES:
-                        _send(fd, ring, slot, pts=nxt)
-                        last_sent = nxt
+                        _write_all(fd, ring.buffer(slot))
+                    else:
+                        for part, sent in enumerate(last_sent):
+                            if changed & (1 << part) or nxt == 0 or nxt - sent >= KEEPALIVE_FRAMES:
+                                _send(fd, ring, slot, part, pts=nxt)
+                                last_sent[part] = nxt
                 except BrokenPipeError:
                     # ffmpeg stopped reading: fatal unless it then exits cleanly.
                     if _close_and_wait(proc) == 0:
@@ -99,12 +105,11 @@ def writer_main(args: WriterArgs, drawn, events) -> None:
         raise SystemExit(1)
 
 
-def _send(fd: int, ring: Ring, slot: int, pts: int | None = None) -> None:
-    """The slot's frame, after its NUT frame header when `pts` is given. The slot's memoryview
+def _send(fd: int, ring: Ring, slot: int, part: int, pts: int) -> None:
+    """One region of the slot as NUT frame `pts` of stream `part`. The slot's memoryview
     lives only here: one outliving the ring would stop its mapping from closing."""
-    data = ring.buffer(slot)
-    if pts is not None:
-        _write_all(fd, memoryview(frame_head(pts, len(data))))
+    data = ring.buffer(slot, part)
+    _write_all(fd, memoryview(frame_head(pts, len(data), part)))
     _write_all(fd, data)
 
 

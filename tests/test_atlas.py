@@ -32,21 +32,13 @@ def test_stacked_bands_for_rgba():
     assert [r.atlas_x for r in regions] == [0, 0, 0]
 
 
-def test_shelves_cross_fewer_bytes():
-    stacked = pack_regions(DEFAULT_1080, Region)
-    regions, width, height = pack_regions(DEFAULT_1080, Region, shelves=True)
-    check_packing(DEFAULT_1080, regions, width, height)
-    assert width * height < 0.85 * stacked[1] * stacked[2]
-    assert all(v % 2 == 0 for r in regions for v in (r.atlas_x, r.atlas_y)), "4:2:0 needs even offsets"
-
-
-@pytest.mark.parametrize("seed", range(20))
-def test_random_even_boxes_never_overlap(seed):
+@pytest.mark.parametrize("seed", range(10))
+def test_random_boxes_never_overlap(seed):
     rnd = random.Random(seed)
     boxes = []
     for _ in range(rnd.randint(1, 7)):
         x, y = 2 * rnd.randint(0, 800), 2 * rnd.randint(0, 400)
         boxes.append((x, y, x + 2 * rnd.randint(1, 300), y + 2 * rnd.randint(1, 200)))
-    regions, width, height = pack_regions(tuple(boxes), Region, shelves=True)
+    regions, width, height = pack_regions(tuple(boxes), Region)
     check_packing(boxes, regions, width, height)
-    assert width * height <= max(b[2] - b[0] for b in boxes) * sum(b[3] - b[1] for b in boxes)
+    assert (width, height) == (max(b[2] - b[0] for b in boxes), sum(b[3] - b[1] for b in boxes))

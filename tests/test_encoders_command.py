@@ -23,6 +23,10 @@ YUVA = OverlaySpec(x=16, y=300, width=400, height=160, fps_num=10, pix_fmt="yuva
 # an atlas: three dashboard parts stacked in one overlay frame
 ATLAS = OverlaySpec(x=0, y=0, width=200, height=160, fps_num=30000, fps_den=1001, regions=(
     Region(16, 16, 200, 60, 0), Region(600, 16, 120, 40, 60), Region(16, 400, 160, 60, 100)))
+# a stream per region (what render sends): NUT on the pipe, nothing to crop
+STREAMS = OverlaySpec(x=0, y=0, width=200, height=60, fps_num=30000, fps_den=1001, pix_fmt="yuva420p",
+                      container="nut", regions=(Region(16, 16, 200, 60, 0), Region(600, 16, 120, 40, 0),
+                                                Region(16, 400, 160, 60, 0)))
 COMPOSITING = {n: p for n, p in PROFILES.items() if not p.overlay_only}
 FLAG = re.compile(r"^-[A-Za-z]")
 REPEATABLE = {"-map"}  # one per output stream, by design
@@ -72,11 +76,11 @@ def labels(graph):
 
 
 CASES = [(name, ext, spec) for name, profile in COMPOSITING.items()
-         for ext in profile.extensions for spec in (RGBA, YUVA, ATLAS)]
+         for ext in profile.extensions for spec in (RGBA, YUVA, ATLAS, STREAMS)]
 
 
 @pytest.mark.parametrize("name, ext, spec", CASES, ids=[
-    f"{n}-{e}-{s.pix_fmt}{'-atlas' if s.regions else ''}" for n, e, s in CASES])
+    f"{n}-{e}-{s.pix_fmt}{'-' + s.container if s.regions else ''}" for n, e, s in CASES])
 def test_overlay_argv_properties(name, ext, spec, tmp_path):
     profile = PROFILES[name]
     temp = tmp_path / f".ride.partial-ab12.{'mp4' if ext != 'mp4' else 'mov'}"
@@ -88,11 +92,14 @@ def test_overlay_argv_properties(name, ext, spec, tmp_path):
     # exactly one video encoder, the profile's
     assert argv.count("-c:v") == 1 and option(groups[-1], "-c:v") == profile.encoder
     assert not {"-vcodec", "-codec:v", "-c", "-codec"} & set(argv)
-    # the pipe input is fully described rawvideo
+    # the pipe input is fully described rawvideo, or NUT (whose header describes its streams)
     pipe = groups[1]
-    assert option(pipe, "-f") == "rawvideo" and option(pipe, "-pix_fmt") == spec.pix_fmt
-    assert option(pipe, "-s") == f"{spec.width}x{spec.height}"
-    assert option(pipe, "-framerate") == f"{spec.fps_num}/{spec.fps_den}"
+    if spec.container == "nut":
+        assert option(pipe, "-f") == "nut" and not {"-pix_fmt", "-s", "-framerate"} & set(pipe)
+    else:
+        assert option(pipe, "-f") == "rawvideo" and option(pipe, "-pix_fmt") == spec.pix_fmt
+        assert option(pipe, "-s") == f"{spec.width}x{spec.height}"
+        assert option(pipe, "-framerate") == f"{spec.fps_num}/{spec.fps_den}"
     # decoder options belong to the source input, right before its -i
     assert groups[0][len(groups[0]) - len(profile.input_options):] == list(profile.input_options)
     # filter labels: each defined once, used once; stream references point at real inputs
@@ -125,7 +132,12 @@ def test_overlay_argv_properties(name, ext, spec, tmp_path):
     assert graph.count(f"]{blender}=") == len(spec.placements())
     for r in spec.placements():
         assert f"{blender}=x={r.x}:y={r.y}" in graph
-    assert graph.count("split=") == (len(spec.regions) > 1)
+    nut = spec.container == "nut"
+    assert graph.count("split=") == (len(spec.regions) > 1 and not nut)
+    assert graph.count("crop=") == (0 if nut else len(spec.regions))
+    assert sorted(s for s in streams if s.startswith("1:")) == (
+        [f"1:{i}" for i in range(len(spec.placements()))] if nut else ["1:v"])
+    assert ("trim=end_frame" in graph) != nut, "NUT streams never carry frames beyond those needed"
     if profile.compositor == "cpu":
         # a yuv420p source blends in yuv420 (never `auto`, which converts far more than the
         # overlay), from an overlay converted once to yuva420p unless it arrives that way

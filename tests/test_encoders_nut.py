@@ -13,7 +13,7 @@ SIZE = W * H * 5 // 2
 
 
 def stream(frames: dict[int, int], fps=(30000, 1001)) -> bytes:
-    out = bytearray(nut.header(W, H, *fps))
+    out = bytearray(nut.header([(W, H)], *fps))
     for pts, value in frames.items():
         data = bytes([value]) * SIZE
         out += nut.frame_head(pts, len(data)) + data
@@ -47,6 +47,29 @@ def test_ffprobe_sees_the_stream_as_muxed():
     assert probe == f"rawvideo,{W},{H},yuva420p,1001/30000"
 
 
+def test_each_region_is_a_stream_of_its_own_sent_only_when_it_changes():
+    """Three streams of different sizes, each frame sent for one stream: ffmpeg gives each
+    stream exactly its frames, with their pts, sizes and bytes."""
+    sizes = [(64, 48), (32, 16), (16, 8)]
+    sent = [(0, 0), (0, 1), (0, 2), (1, 1), (2, 1), (3, 0), (3, 1), (40, 2), (41, 1), (300, 0)]
+    data = bytearray(nut.header(sizes, 30000, 1001))
+    for pts, s in sent:
+        w, h = sizes[s]
+        data += nut.frame_head(pts, w * h * 5 // 2, s) + bytes([(pts + s) % 256]) * (w * h * 5 // 2)
+    args = ["ffmpeg", "-v", "error", "-probesize", "4096", "-analyzeduration", "0", "-f", "nut", "-i", "pipe:0"]
+    crc = subprocess.run([*args, "-map", "0", "-fps_mode", "passthrough", "-f", "framecrc", "-"], input=bytes(data),
+                         capture_output=True, check=True).stdout.decode()
+    rows = [[int(v) for v in line.split(",")[:5]] for line in crc.splitlines() if line and not line.startswith("#")]
+    assert [(pts, s) for s, _, pts, _, _ in rows] == sent
+    assert [size for s, _, _, _, size in rows] == [sizes[s][0] * sizes[s][1] * 5 // 2 for _, s in sent]
+    for s, (w, h) in enumerate(sizes):
+        raw = subprocess.run([*args, "-map", f"0:{s}", "-fps_mode", "passthrough", "-f", "rawvideo", "-"],
+                             input=bytes(data), capture_output=True, check=True).stdout
+        frames = np.frombuffer(raw, np.uint8).reshape(-1, w * h * 5 // 2)
+        assert [f[0] for f in frames] == [(pts + k) % 256 for pts, k in sent if k == s]
+        assert all((f == f[0]).all() for f in frames)
+
+
 def test_crc_is_the_msb_first_crc32_that_ffmpeg_checks():
     # CRC-32/MPEG-2 without the final xor/init: the check value of "123456789" with init 0 is 0x89a1897f
     assert nut.crc32(b"123456789") == 0x89A1897F
@@ -56,6 +79,12 @@ def test_crc_is_the_msb_first_crc32_that_ffmpeg_checks():
 
 def test_bad_input():
     with pytest.raises(ValueError):
-        nut.header(W, H, 30, 1, pix_fmt="nv12")
+        nut.header([(W, H)], 30, 1, pix_fmt="nv12")
+    with pytest.raises(ValueError):
+        nut.header([], 30, 1)
+    with pytest.raises(ValueError):
+        nut.header([(W, 0)], 30, 1)
     with pytest.raises(ValueError):
         nut.frame_head(-1, SIZE)
+    with pytest.raises(ValueError):
+        nut.frame_head(0, SIZE, stream=-1)

@@ -181,3 +181,38 @@ def test_hand_written_layout_draws_in_every_components_box(telemetry):
         without = overlay_image(layout.select(exclude=(node.name,)), table, size, frame).astype(np.int16)
         changed = np.abs(whole[y0:y1, x0:x1] - without[y0:y1, x0:x1]).max(axis=-1) > 8
         assert changed.sum() >= 20, f"{node.where}: {node.type} {node.name!r} drew nothing in its box {box}"
+
+
+@pytest.mark.parametrize("ref", [*bundled_layouts(), str(EVERY_TYPE)])
+def test_repainting_only_the_damaged_box_gives_the_frame_drawn_from_scratch(ref, telemetry):
+    """Workers repaint only the box where two frames of a region differ (Renderer.damage: the
+    extents of the widgets whose keys changed, grown over widgets that cannot draw a part of
+    themselves). Walking frames forwards, backwards and in jumps, each region repainted that
+    way must be exactly the region drawn from scratch at that frame."""
+    layout, table = prepared(ref, telemetry)
+    renderer = Renderer(layout, table, (1280, 720))
+    regions = renderer.regions()
+    n = frame_count(telemetry)
+    walk = [0, 1, 2, 3, 5, 4, 9, 30, 31, 62, 61, 200, 201, 202, 1000, 999, n // 2, n // 2 + 1, n - 2, n - 1, 7]
+    canvases = [Image.new("RGBA", (r[2] - r[0], r[3] - r[1])) for r in regions]
+    held = [(None, None)] * len(regions)
+    boxes = []
+    for frame in walk:
+        keys = renderer.region_keys(frame, regions)
+        for i, canvas in enumerate(canvases):
+            old, old_keys = held[i]
+            if old is None:
+                renderer.draw_region(frame, canvas, i, regions)
+            elif old_keys != keys[i]:
+                box = renderer.damage(i, regions, old, old_keys, frame, keys[i])
+                if box is not None:
+                    assert all(v % 2 == 0 for v in box) and box[2] <= canvas.width and box[3] <= canvas.height
+                    patch = Image.new("RGBA", (box[2] - box[0], box[3] - box[1]), (255, 0, 255, 255))
+                    renderer.draw_box(frame, patch, i, regions, box)
+                    canvas.paste(patch, box[:2])
+                    boxes.append((box[2] - box[0]) * (box[3] - box[1]) / (canvas.width * canvas.height))
+            held[i] = (frame, keys[i])
+            fresh = Image.new("RGBA", canvas.size)
+            renderer.draw_region(frame, fresh, i, regions)
+            assert np.array_equal(np.asarray(canvas), np.asarray(fresh)), f"{ref}: region {i} at frame {frame}"
+    assert boxes, "the demo ride changes something between these frames"

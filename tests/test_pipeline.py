@@ -90,8 +90,33 @@ def _assert_nothing_written(job):
     assert not list(job.output.parent.glob(".*partial*"))
 
 
-def test_worker_exception_stops_the_run(tmp_path, clean_state):
-    job = raw_job(tmp_path, count=60, workers=2)
+def test_forked_children_share_an_anonymous_ring(tmp_path, clean_state):
+    """Under fork the ring is an inherited anonymous mapping: a child's writes reach main,
+    and nothing appears in /dev/shm that a crash could leave behind."""
+    import multiprocessing as mp
+
+    ring = Ring.create(2, W, H, inherited=True)
+    try:
+        assert shm_segments() == set()
+
+        def child():
+            Ring.attach(ring.spec).array(1)[5, 7] = (1, 2, 3, 4)
+
+        proc = mp.get_context("fork").Process(target=child)
+        proc.start()
+        proc.join(10)
+        assert proc.exitcode == 0
+        assert tuple(ring.array(1)[5, 7]) == (1, 2, 3, 4) and not ring.array(0).any()
+    finally:
+        ring.close()
+
+
+@pytest.mark.parametrize("start_method", ["", "spawn"])
+def test_worker_exception_stops_the_run(tmp_path, clean_state, start_method):
+    """Also with spawned children, whose ring is a named segment main must unlink (clean_state)."""
+    from dataclasses import replace
+
+    job = replace(raw_job(tmp_path, count=60, workers=2), start_method=start_method)
     with pytest.raises(RenderError) as err:
         run_pipeline(job, painters.RaiseAt(17))
     msg = str(err.value)
@@ -195,9 +220,10 @@ def test_unchanged_regions_are_skipped_and_frames_stay_exact(tmp_path, clean_sta
 
 def test_yuva_slots_hold_exactly_a_fresh_drawing_converted(tmp_path, clean_state):
     """yuva420p slots: workers draw each region into their own canvas, convert what changed
-    and copy planes into slots; the writer sends (as NUT) only frames that differ from the one
-    before. Every frame ffmpeg shows must equal frame k drawn from scratch and converted with
-    the reference converter: a sent frame at pts k, a skipped one as the last sent before it."""
+    and copy planes into slots; the writer sends each region as its own NUT stream, and only
+    when it differs from the frame before (or KEEPALIVE_FRAMES passed). At every frame k, what
+    ffmpeg shows of each region must equal frame k drawn from scratch and converted with the
+    reference converter: the region's frame at pts k, or the last one sent before it."""
     from dataclasses import replace
 
     from PIL import Image
@@ -205,55 +231,59 @@ def test_yuva_slots_hold_exactly_a_fresh_drawing_converted(tmp_path, clean_state
     from overlay.yuva import convert_numpy
     from pipeline.config import RenderConfig
     from pipeline.render import plan_render
+    from pipeline.writer import KEEPALIVE_FRAMES
 
     sample = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "gopro" / "max-heromode.mp4"
     plan = plan_render(RenderConfig(input=sample, output=tmp_path / "x.mp4", workers=2, quiet=True,
                                     overlay_pix_fmt="yuva420p"))
     job = plan.job
     assert job.pix_fmt == "yuva420p" and job.yuva is not None and job.nut_header
-    out = tmp_path / "atlas.nut"
-    w, h = job.width, job.height
+    assert len(job.places) == 3, "the default layout at 1080p: three clusters"
+    out = tmp_path / "regions.nut"
     argv = ("ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "nut", "-i", "pipe:0",
-            "-c:v", "copy", "-f", "nut", "-y")
+            "-map", "0", "-c:v", "copy", "-f", "nut", "-y")
     partial = partial_path(out)
     job = replace(job, argv=argv + (str(partial),), partial=partial, output=out)
     run_pipeline(job, plan.painter)
-    read = ("ffmpeg", "-v", "error", "-i", str(out), "-fps_mode", "passthrough")
-    crc = subprocess.run([*read, "-f", "framecrc", "-"], check=True, capture_output=True).stdout.decode()
-    sent = [int(line.split(",")[2]) for line in crc.splitlines() if line and not line.startswith("#")]
-    raw = subprocess.run([*read, "-f", "rawvideo", "-pix_fmt", "yuva420p", "-"], check=True,
-                         capture_output=True).stdout
-    size = w * h * 2 + (w // 2) * (h // 2) * 2
-    assert len(raw) == size * len(sent) and sent[0] == 0 and sent == sorted(set(sent))
-    assert 0.3 * job.count < len(sent) < job.count, "unchanged frames are not sent, changed ones are"
 
     paint = plan.painter()
-    for k in range(job.count):
-        shown = max(i for i, pts in enumerate(sent) if pts <= k)  # what ffmpeg shows at frame k
-        frame = np.frombuffer(raw, np.uint8, size, shown * size)
-        y = frame[:w * h].reshape(h, w)
-        u = frame[w * h:w * h + (w // 2) * (h // 2)].reshape(h // 2, w // 2)
-        v = frame[w * h + (w // 2) * (h // 2):w * h + w * h // 2].reshape(h // 2, w // 2)
-        a = frame[w * h + w * h // 2:].reshape(h, w)
-        for (ax, ay, rw, rh) in job.places:
-            canvas = np.zeros((rh, rw, 4), np.uint8)
-            im = Image.frombuffer("RGBA", (rw, rh), canvas, "raw", "RGBA", 0, 1)
-            im.readonly = 0
-            views = [Image.new("RGBA", (pw, ph)) for (_, _, pw, ph) in job.places]
-            views[[p[:2] for p in job.places].index((ax, ay))] = im
+    sent_counts = []
+    for region, (_, _, rw, rh) in enumerate(job.places):
+        read = ("ffmpeg", "-v", "error", "-i", str(out), "-map", f"0:{region}", "-fps_mode", "passthrough")
+        crc = subprocess.run([*read, "-f", "framecrc", "-"], check=True, capture_output=True).stdout.decode()
+        sent = [int(line.split(",")[2]) for line in crc.splitlines() if line and not line.startswith("#")]
+        raw = subprocess.run([*read, "-f", "rawvideo", "-pix_fmt", "yuva420p", "-"], check=True,
+                             capture_output=True).stdout
+        size = rw * rh * 5 // 2
+        assert len(raw) == size * len(sent) and sent[0] == 0 and sent == sorted(set(sent))
+        assert max(b - a for a, b in zip(sent, sent[1:] + [job.count])) <= KEEPALIVE_FRAMES
+        sent_counts.append(len(sent))
+        canvas = np.zeros((rh, rw, 4), np.uint8)
+        im = Image.frombuffer("RGBA", (rw, rh), canvas, "raw", "RGBA", 0, 1)
+        im.readonly = 0
+        views = [Image.new("RGBA", (pw, ph)) for (_, _, pw, ph) in job.places]
+        views[region] = im
+        for k in range(job.count):
+            shown = max(i for i, pts in enumerate(sent) if pts <= k)  # what ffmpeg shows at frame k
+            frame = np.frombuffer(raw, np.uint8, size, shown * size)
+            got = (frame[:rw * rh].reshape(rh, rw), frame[rw * rh:rw * rh * 5 // 4].reshape(rh // 2, rw // 2),
+                   frame[rw * rh * 5 // 4:rw * rh * 3 // 2].reshape(rh // 2, rw // 2),
+                   frame[rw * rh * 3 // 2:].reshape(rh, rw))
+            canvas[...] = 0
             paint(k, tuple(views))  # from scratch
             want = [np.empty((rh, rw), np.uint8), np.empty((rh // 2, rw // 2), np.uint8),
                     np.empty((rh // 2, rw // 2), np.uint8), np.empty((rh, rw), np.uint8)]
             convert_numpy(job.yuva, canvas, *want)
-            got = (y[ay:ay + rh, ax:ax + rw], u[ay // 2:(ay + rh) // 2, ax // 2:(ax + rw) // 2],
-                   v[ay // 2:(ay + rh) // 2, ax // 2:(ax + rw) // 2], a[ay:ay + rh, ax:ax + rw])
             for name, g, e in zip("YUVA", got, want):
-                assert np.array_equal(g, e), f"frame {k} (shown: sent frame {sent[shown]}), region at atlas {ax},{ay}: plane {name} differs"
+                assert np.array_equal(g, e), \
+                    f"region {region}, frame {k} (shown: its frame {sent[shown]}): plane {name} differs"
+    # The map's marker moves on many frames, the top-left clock far less: regions cross on their own.
+    assert max(sent_counts) > 0.4 * job.count and min(sent_counts) < 0.5 * max(sent_counts), sent_counts
 
 
 def test_auto_sends_yuva420p_that_ffmpeg_blends_without_converting(tmp_path, clean_state):
     """On a GoPro file (yuvj420p, full range) `auto` has the workers convert: the pipe carries
-    yuva420p in the source's range and matrix, and ffmpeg's graph only crops and blends.
+    yuva420p in the source's range and matrix, a NUT stream per region, and ffmpeg's graph only blends.
     With --overlay-pix-fmt rgba ffmpeg converts each region; a 10-bit source falls back to rgba."""
     from dataclasses import replace as dc_replace
 
@@ -275,7 +305,9 @@ def test_auto_sends_yuva420p_that_ffmpeg_blends_without_converting(tmp_path, cle
     assert list(job.argv[i - 3:i + 1]) == ["-f", "nut", "-i", "pipe:0"]
     assert b"Y4\x0b\x08" in job.nut_header, "the NUT stream header says yuva420p"
     assert "trim=end_frame" not in job.argv[job.argv.index("-filter_complex") + 1]
-    assert "scale=" not in graph and graph.count("crop=") == len(job.places) == graph.count("overlay=")
+    assert "scale=" not in graph and "crop=" not in graph and "split" not in graph
+    assert graph.count("overlay=") == len(job.places) == job.nut_header.count(b"Y4\x0b\x08") > 1
+    assert all(f"[1:{i}]settb=AVTB" in graph for i in range(len(job.places)))
     rgba = plan_render(RenderConfig(input=sample, output=tmp_path / "x.mp4", workers=2, quiet=True,
                                     overlay_pix_fmt="rgba")).job
     assert rgba.pix_fmt == "rgba" and "scale=out_range=" in rgba.argv[rgba.argv.index("-filter_complex") + 1]

@@ -51,7 +51,7 @@ import numpy as np
 from overdash import InputError
 from overlay.telemetry.filedata import build_telemetry
 from overlay.telemetry.fitfile import RECORD, TIMESTAMP, FILE_ID, FitHeaderError, Scan, gather, scan
-from overlay.telemetry.timeseries import Telemetry
+from overlay.telemetry.timeseries import Telemetry, sorted_unique
 
 FIT_EPOCH = 631065600.0  # 1989-12-31T00:00:00Z
 SEMICIRCLE = 180.0 / 2**31
@@ -359,7 +359,7 @@ def lap_starts(data: bytes, sc: Scan) -> np.ndarray:
         end = got.get(TIMESTAMP, nan) - got.get(LAP_TOTAL_ELAPSED, nan) / 1000.0
         out.append(np.where(np.isfinite(start), start, end))
     starts = np.concatenate(out) if out else np.zeros(0)
-    return np.unique(starts[np.isfinite(starts)])
+    return sorted_unique(starts[np.isfinite(starts)])
 
 
 def read_records(path: Path, laps: list | None = None) -> tuple[dict[str, np.ndarray], int, list[str], str | None,

@@ -57,9 +57,19 @@ class Drawable:
     """Something that draws; `static` ones are drawn once (frame 0) into a cached layer."""
 
     static = False
+    # draw() copes with any origin: into an image that shows only part of bbox() it draws
+    # that part (paste_over and ImageDraw clip). Lets a small change repaint a small box.
+    clips = False
 
     def bbox(self) -> Box | None:
         raise NotImplementedError
+
+    def extent(self, frame: int) -> Box | None:
+        """Where the pixels drawn at `frame` lie, within bbox() (None: none drawn).
+
+        When the key changes between two frames, only the two extents need repainting.
+        """
+        return self.bbox()
 
     def draw(self, frame: int, image: Image.Image, origin: tuple[int, int]) -> None:
         raise NotImplementedError
@@ -78,6 +88,7 @@ class StaticImage(Drawable):
     """A picture made once (a track outline, a map, a credit line) pasted at (x, y) every frame."""
 
     static = True
+    clips = True
 
     def __init__(self, image: Image.Image, x: int, y: int):
         self.image, self.x, self.y = image, x, y

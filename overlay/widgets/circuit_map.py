@@ -71,6 +71,7 @@ def project(track: np.ndarray, size: int, pad: float) -> tuple[np.ndarray, calla
 
 class _Marker(Drawable):
     label = "circuit_map position marker"
+    clips = True
 
     def __init__(self, dot: Image.Image, px: np.ndarray, py: np.ndarray, box: Box):
         self.dot, self.px, self.py, self.box = dot, px, py, box
@@ -85,13 +86,17 @@ class _Marker(Drawable):
             return None
         return (round(self.px[frame]), round(self.py[frame]))
 
+    def extent(self, frame: int) -> Box | None:
+        at = self.key(frame)
+        if at is None:
+            return None
+        x, y = at[0] - self.r, at[1] - self.r
+        return (x, y, x + self.dot.width, y + self.dot.height)
+
     def draw(self, frame, image, origin):
-        if not 0 <= frame < len(self.px):
-            return
-        x, y = self.px[frame], self.py[frame]
-        if x != x or y != y:  # NaN: no fix at this frame
-            return
-        paste_over(image, self.dot, round(x) - self.r - origin[0], round(y) - self.r - origin[1])
+        at = self.key(frame)
+        if at is not None:  # None: no fix at this frame
+            paste_over(image, self.dot, at[0] - self.r - origin[0], at[1] - self.r - origin[1])
 
 
 @component("circuit_map", (

@@ -18,6 +18,7 @@ class CachedLayer(Drawable):
     """Static drawables rendered once into one image covering their union."""
 
     static = True
+    clips = True
 
     def __init__(self, parts: list[Drawable]):
         self.box = union(p.bbox() for p in parts)
@@ -107,6 +108,7 @@ class Panel:
 
 class _Background(Drawable):
     static = True
+    clips = True
 
     def __init__(self, panel: Panel):
         self.panel = panel
@@ -120,6 +122,8 @@ class _Background(Drawable):
 
 class ClippedPanel(Drawable):
     """Children drawn into a scratch image over the background, then masked and composited."""
+
+    clips = True  # the scratch is the whole panel; only its paste is clipped
 
     def __init__(self, panel: Panel, children: list[Drawable]):
         self.panel = panel

@@ -26,6 +26,8 @@ _DIGIT = re.compile(r"\d")
 class TextWidget(Widget):
     """Shared style handling: font size, colours and outline scaled to the video."""
 
+    clips = True  # a cached raster, pasted with paste_over
+
     def __init__(self, node, offset, ctx):
         super().__init__(node, offset, ctx)
         a, place = self.a, ctx.place
@@ -54,6 +56,13 @@ class TextWidget(Widget):
         left = m if side == "r" else (m + 1) // 2 if side == "m" else 0
         right = m if side in "ls" else (m + 1) // 2 if side == "m" else 0
         return (box[0] - left, box[1], box[2] + right, box[3])
+
+    def raster_box(self, text: str) -> Box | None:
+        """Exactly where raster.draw puts `text`: the box of its cached raster."""
+        im, dx, dy = self.raster.render(text)
+        if im is None:
+            return None
+        return (self.x + dx, self.y + dy, self.x + dx + im.width, self.y + dy + im.height)
 
 
 @component("text", TEXT_STYLE + (Attr("direction", choice("ltr", "ttb"), "ltr"),), body=True)
@@ -107,6 +116,9 @@ class Metric(TextWidget):
         if len(finite):
             shown |= {self.format(float(finite.min())), self.format(float(finite.max())), self.format(0.0)}
         return self.widened(shown)
+
+    def extent(self, frame: int) -> Box | None:
+        return self.raster_box(self.text(frame))
 
     def draw(self, frame, image, origin):
         self.raster.draw(image, self.text(frame), self.x - origin[0], self.y - origin[1])
@@ -220,6 +232,9 @@ class DateTime(TextWidget):
         if len(finite):
             shown |= {self.show(datetime.fromtimestamp(float(v), timezone.utc)) for v in (finite.min(), finite.max())}
         return self.widened(shown)
+
+    def extent(self, frame: int) -> Box | None:
+        return self.raster_box(self.text(frame))
 
     def draw(self, frame, image, origin):
         self.raster.draw(image, self.text(frame), self.x - origin[0], self.y - origin[1])
