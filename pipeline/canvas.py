@@ -21,7 +21,8 @@ from PIL import Image
 
 from pipeline.ring import Ring
 
-# (atlas x, atlas y, width, height) of each region inside a slot.
+# (atlas x, atlas y, width, height) of each region inside a slot (yuva420p: 0, 0, w, h,
+# each region being a ring part of its own).
 Place = tuple[int, int, int, int]
 # What paint() returns: bit i set = region i may differ from the frame before.
 ALL = -1
@@ -34,7 +35,9 @@ class Painter(Protocol):
     leave alone whatever did not change, and must clear whatever it redraws.
     Painters that can also say what a region shows (`keys(frame)`, one hashable per
     region) and draw chosen regions (`draw(frame, views, indices)`) let yuva420p
-    slots convert only what changed; others are redrawn and converted whole.
+    slots convert only the regions that changed; with `damage(index, old, old_keys,
+    frame, keys)` (the box where two frames of a region differ) and `draw_box(frame,
+    view, index, box)` only that box. Others are redrawn and converted whole.
     """
 
     def __call__(self, frame: int, views: tuple[Image.Image, ...], previous: int | None) -> None: ...

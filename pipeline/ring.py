@@ -29,7 +29,7 @@ _INHERITED: dict[str, mmap.mmap] = {}
 class RingSpec:
     """Everything a child needs to attach: picklable, tiny."""
 
-    name: str
+    name: str                  # of the named segment, or the key of an inherited anonymous mapping
     slots: int
     width: int
     height: int
