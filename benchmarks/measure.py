@@ -96,11 +96,16 @@ class HeavyPainter:
 def null_sink(job, out: Path):
     """`job` with ffmpeg reading the overlay frames and discarding them (-c copy -f null).
 
-    The null muxer writes nothing, so `out` must exist for the final rename: touch it.
+    The stream is read as the writer sends it: NUT (a stream per region) when the job has
+    a NUT header, else raw frames. The null muxer writes nothing, so `out` must exist for
+    the final rename: touch it.
     """
-    sink = ("ffmpeg", "-hide_banner", "-loglevel", "error", "-nostats",
-            "-f", "rawvideo", "-pix_fmt", job.pix_fmt, "-s", f"{job.width}x{job.height}",
-            "-framerate", "30", "-i", "pipe:0", "-c", "copy", "-f", "null", "-")
+    if job.nut_header:
+        source = ("-probesize", "4096", "-analyzeduration", "0", "-f", "nut", "-i", "pipe:0", "-map", "0")
+    else:
+        source = ("-f", "rawvideo", "-pix_fmt", job.pix_fmt, "-s", f"{job.width}x{job.height}",
+                  "-framerate", "30", "-i", "pipe:0")
+    sink = ("ffmpeg", "-hide_banner", "-loglevel", "error", "-nostats", *source, "-c", "copy", "-f", "null", "-")
     return replace(job, argv=sink, partial=out, output=out)
 
 

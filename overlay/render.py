@@ -113,8 +113,7 @@ class Renderer:
         plan = self._region_plan.get(regions)
         if plan is None:
             plan = self._region_plan[regions] = [
-                [op for op in self.ops if (b := op.bbox()) and b[0] < r[2] and r[0] < b[2] and b[1] < r[3] and r[1] < b[3]]
-                for r in regions]
+                [op for op in self.ops if (b := self._bbox[id(op)]) and _overlap(b, r)] for r in regions]
         return plan
 
     def region_keys(self, frame: int, regions: tuple[Box, ...]) -> tuple:
