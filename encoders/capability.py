@@ -240,6 +240,49 @@ def _skipped_line(skipped: dict[str, list[str]], chosen: str | None = None) -> s
     return line + (f" — using {chosen}" if chosen else "")
 
 
+# Options that read the filter graph from a file, newest first: `-/filter_complex` since
+# ffmpeg 7.0, which deprecates `-filter_complex_script` (ffmpeg 4.x-6.x know only that).
+GRAPH_SCRIPT_OPTIONS = ("-/filter_complex", "-filter_complex_script")
+
+
+def graph_script_option(ffmpeg: str = "ffmpeg", *, cache_path: Path | None = None) -> str | None:
+    """The option this ffmpeg reads a complex filter graph from a pipe with, or None.
+
+    ffmpeg reads it while parsing its options, before it opens any input: started
+    with the graph still to come, it loads its libraries (~50 ms) while overdash
+    measures the layout. Cached per ffmpeg like the encoder checks.
+    """
+    for option in GRAPH_SCRIPT_OPTIONS:
+        ok, _ = _cached_check(ffmpeg, f"graph-script:{option}", lambda: _graph_script_check(ffmpeg, option),
+                              cache_path=cache_path, refresh=False)
+        if ok:
+            return option
+    return None
+
+
+def _graph_script_check(ffmpeg: str, option: str, timeout: float = CHECK_TIMEOUT) -> tuple[bool, str]:
+    """Run a one-frame graph that ffmpeg reads through `option` from a pipe, as a render does."""
+    read, write = os.pipe()
+    try:
+        os.write(write, b"[0:v]null[v]")
+        os.close(write)
+        write = -1
+        argv = [resolve_tool(ffmpeg), "-hide_banner", "-loglevel", "error", "-nostats", "-nostdin",
+                "-f", "lavfi", "-i", "color=size=16x16:duration=0.04", option, f"pipe:{read}",
+                "-map", "[v]", "-frames:v", "1", "-f", "null", "-"]
+        try:
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, pass_fds=(read,))
+        except subprocess.TimeoutExpired:
+            return False, f"no answer within {timeout:g} s"
+        except OSError as exc:
+            raise OverdashError(f"cannot run {ffmpeg}: {exc.strerror or exc}") from exc
+        return (True, "ok") if done.returncode == 0 else (False, first_error_line(done.stderr))
+    finally:
+        os.close(read)
+        if write >= 0:
+            os.close(write)
+
+
 def _one_frame_encode(ffmpeg: str, encoder: str, timeout: float) -> tuple[bool, str]:
     argv = [ffmpeg, "-hide_banner", "-loglevel", "error", "-nostats", "-nostdin",
             "-f", "lavfi", "-i", "color=size=256x256:duration=0.04",

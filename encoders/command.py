@@ -144,13 +144,17 @@ def output_container(final_path) -> str:
 
 def build_command(profile: Profile, video: VideoInfo, overlay: OverlaySpec, output_path, *,
                   ffmpeg: str = "ffmpeg", threads: int | None = None,
-                  final_path=None, concat_path=None, keep_gpmf: bool = False) -> list[str]:
+                  final_path=None, concat_path=None, keep_gpmf: bool = False,
+                  graph_via: tuple[str, str] | None = None) -> list[str]:
     """argv for: source + overlay frames on stdin → composited, encoded output_path.
 
     final_path is the name the output will be renamed to (default output_path);
     the container is chosen from its extension, not from the temporary name's.
     keep_gpmf copies the source's GPMF telemetry track (codec tag gpmd) into
     MP4/MOV output, so other tools still find the telemetry there.
+    graph_via (option, path), e.g. ("-filter_complex_script", "pipe:5"): ffmpeg reads the
+    graph (overlay_graph) from there instead of argv. With a NUT overlay nothing else in
+    the argv depends on the regions, so ffmpeg can start before the layout is measured.
     """
     if profile.overlay_only:
         raise InputError(f"profile '{profile.name}' writes the overlay alone (no source video): "
@@ -165,13 +169,13 @@ def build_command(profile: Profile, video: VideoInfo, overlay: OverlaySpec, outp
     if profile.compositor != "cpu" and video.rotation:
         raise InputError(f"{video.path}: rotated video ({video.rotation}°) cannot be composited on the GPU "
                          f"(profile '{profile.name}'); use a profile with the cpu compositor, e.g. nvenc or cpu")
-    graph = _overlay_graph(profile, video, overlay, places)
+    graph = graph_via or ("-filter_complex", _overlay_graph(profile, video, overlay, places))
     return [
         ffmpeg, *LOGGING, "-y",
         *(["-filter_complex_threads", str(threads)] if threads else []),
         *profile.input_options, *_source_input(video, concat_path),
         *_overlay_input(overlay),
-        "-filter_complex", graph,
+        *graph,
         "-map", "[vout]", "-map", "0:a?", *_gpmf_maps(video, container, keep_gpmf, final_path or output_path),
         *_output_args(profile, video, container, threads, gpmf=keep_gpmf), path_arg(output_path),
     ]
@@ -226,6 +230,11 @@ def build_transcode_command(profile: Profile, video: VideoInfo, output_path, *,
         "-map", f"0:{video.video_stream}", "-map", "0:a?", *(["-vf", upload] if upload else []),
         *_output_args(profile, video, container, threads), path_arg(output_path),
     ]
+
+
+def overlay_graph(profile: Profile, video: VideoInfo, overlay: OverlaySpec) -> str:
+    """The filter graph build_command puts in its argv (or sends through graph_via)."""
+    return _overlay_graph(profile, video, overlay, overlay.placements())
 
 
 def _overlay_graph(profile: Profile, video: VideoInfo, overlay: OverlaySpec,

@@ -2,7 +2,7 @@
 in messages, they live in the shared-memory ring; a message only names a slot.
 
     main --Draw--> workers --Drawn--> writer --Written--> main
-    any child --Failed--> main        writer --Started/Finished--> main
+    any child --Failed--> main        writer --Finished/Stopped--> main
 """
 from __future__ import annotations
 
@@ -37,17 +37,18 @@ class Written:
 
 
 @dataclass(frozen=True)
-class Started:
-    """Writer → main: ffmpeg runs as `pid` (main kills it if the writer dies)."""
+class Finished:
+    """Writer → main: all `frames` went to ffmpeg and its stdin is closed; main waits for ffmpeg."""
 
-    pid: int
+    frames: int
 
 
 @dataclass(frozen=True)
-class Finished:
-    """Writer → main: ffmpeg exited 0 after the last frame."""
+class Stopped:
+    """Writer → main: ffmpeg stopped reading before overlay frame `frame`. Its exit status says
+    whether it needed no more (0) or failed; main owns ffmpeg and asks."""
 
-    frames: int
+    frame: int
 
 
 @dataclass(frozen=True)

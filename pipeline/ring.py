@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import mmap
 import os
-import secrets
 from dataclasses import dataclass
 
 import numpy as np
@@ -88,7 +87,7 @@ class Ring:
         for w, h in parts or ((width, height),):
             if pix_fmt == "yuva420p" and (w % 2 or h % 2 or w <= 0 or h <= 0):
                 raise ValueError(f"a yuva420p ring needs even, positive sizes, not {w}x{h}")
-        name = f"overdash-{os.getpid()}-{secrets.token_hex(4)}"  # the pid names the owner of a leak
+        name = f"overdash-{os.getpid()}-{os.urandom(4).hex()}"  # the pid names the owner of a leak
         spec = RingSpec(name, slots, width, height, pix_fmt, tuple(parts))
         if inherited:
             _INHERITED[name] = mapping = mmap.mmap(-1, spec.total_bytes, flags=mmap.MAP_SHARED)

@@ -2,10 +2,12 @@
 
     main (this module)            workers ×N                  writer               ffmpeg
     ------------------            ----------                  ------               ------
+    start ffmpeg (pipeline.encoder) ──────────────────────────────────────────────▶ (main's child)
     free slots ──Draw(n, slot)──▶ draw frame n into slot
                                    ──Drawn(n, slot)─────────▶ reorder, write ──pipe──▶ composite,
     ◀──────────────────────────────────────── Written(n, slot)                         encode
-    wait(events, sentinels): a Failed message or a dead child ends the run at once.
+    ◀─────────────────────────────────────── Finished / Stopped
+    wait for ffmpeg: its exit status decides; a Failed message or a dead child ends the run at once.
 
 Double buffering: the ring has K ≥ 2N slots, so while the writer streams frame n
 the workers are already drawing n+1 … n+K-1. Backpressure is the ring itself:
@@ -17,8 +19,6 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import resource
-import secrets
-import tempfile
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -28,8 +28,9 @@ from typing import Callable
 
 from overdash import RenderError
 from pipeline.channel import Channel
-from pipeline.messages import STOP, Draw, Failed, Finished, Started, Written
-from pipeline.procs import describe_exit, kill_pid, mp_context, sigint_blocked
+from pipeline.encoder import Encoder
+from pipeline.messages import STOP, Draw, Failed, Finished, Stopped, Written
+from pipeline.procs import describe_exit, mp_context, sigint_blocked
 from pipeline.ring import Ring
 from pipeline.worker import PainterFactory, WorkerArgs, worker_main
 from pipeline.writer import WriterArgs, writer_main
@@ -87,35 +88,50 @@ class RunStats:
 
 def partial_path(output: Path) -> Path:
     """A hidden temporary name beside the output, with the same extension."""
-    return output.with_name(f".{output.stem}.partial-{secrets.token_hex(4)}{output.suffix}")
+    return output.with_name(f".{output.stem}.partial-{os.urandom(4).hex()}{output.suffix}")
 
 
 def run_pipeline(job: PipelineJob, painter: PainterFactory,
-                 progress: Callable[[int], None] | None = None) -> RunStats:
-    """Render and encode every frame; on any failure raise RenderError and leave nothing behind."""
+                 progress: Callable[[int], None] | None = None, encoder: Encoder | None = None) -> RunStats:
+    """Render and encode every frame; on any failure raise RenderError and leave nothing behind.
+
+    `encoder`: ffmpeg already started with job.argv, its graph sent (pipeline.encoder); it
+    is this function's from here on. Without it ffmpeg is started here.
+    """
     ctx = mp_context(job.start_method)
     started = time.monotonic()
-    ring = Ring.create(job.ring_slots, job.width, job.height, job.pix_fmt, job.ring_parts,
-                       inherited=ctx.get_start_method() == "fork")
-    # One task queue per worker: slot s belongs to worker s % workers, which alone draws into it.
-    tasks = [ctx.SimpleQueue() for _ in range(job.workers)]
-    drawn, events = ctx.SimpleQueue(), Channel(ctx)
-    stderr_file = tempfile.NamedTemporaryFile(prefix="overdash-ffmpeg-", suffix=".log", delete=False)
-    stderr_file.close()
-    children: dict[int, tuple[str, mp.Process]] = {}
-    state = _State()
+    state = _State(encoder=encoder)
+    ring = events = None
     try:
+        if state.encoder is None:
+            state.encoder = Encoder.start(job.argv, job.env)
+        encoder = state.encoder
+        ring = Ring.create(job.ring_slots, job.width, job.height, job.pix_fmt, job.ring_parts,
+                           inherited=ctx.get_start_method() == "fork")
+        # One task queue per worker: slot s belongs to worker s % workers, which alone draws into it.
+        tasks = [ctx.SimpleQueue() for _ in range(job.workers)]
+        drawn, events = ctx.SimpleQueue(), Channel(ctx)
+        children: dict[int, tuple[str, mp.Process]] = {}
         writer = ctx.Process(target=writer_main, name="overdash-writer", daemon=True, args=(
-            WriterArgs(ring.spec, tuple(job.argv), job.count, stderr_file.name, job.env, job.nut_header), drawn, events))
+            WriterArgs(ring.spec, encoder.stdin_for_writer(), job.count, job.nut_header), drawn, events))
         workers = [ctx.Process(target=worker_main, name=f"overdash-worker-{i}", daemon=True,
                                args=(WorkerArgs(i, ring.spec, painter, job.places, job.yuva), tasks[i], drawn, events))
                    for i in range(job.workers)]
         state.procs = [writer, *workers]
         with sigint_blocked():
-            for name, proc in [("writer", writer)] + [(f"worker {i}", w) for i, w in enumerate(workers)]:
+            writer.start()
+            children[writer.sentinel] = ("writer", writer)
+            encoder.release_stdin()  # before the workers fork: the writer alone holds ffmpeg's stdin
+            for i, proc in enumerate(workers):
                 proc.start()
-                children[proc.sentinel] = (name, proc)
-        _drive(job, ring.spec.slots, tasks, events, children, state, progress, started)
+                children[proc.sentinel] = (f"worker {i}", proc)
+        end = _drive(job, ring.spec.slots, tasks, events, children, state, progress, started)
+        code = encoder.wait()
+        if code != 0:
+            what = "failed" if isinstance(end, Finished) else (
+                f"stopped reading at overlay frame {end.frame}" if end.frame else
+                "stopped reading before the first overlay frame")
+            raise RenderError(f"ffmpeg: {encoder.failure(what)}")
         for _, proc in list(children.values()):
             proc.join()
         os.replace(job.partial, job.output)
@@ -123,17 +139,22 @@ def run_pipeline(job: PipelineJob, painter: PainterFactory,
         return RunStats(job.count, time.monotonic() - started, state.first_frame, _peak_rss_mib())
     finally:
         if not state.ok:
-            _stop_all(state.procs, state.ffmpeg_pid)
+            _stop_all(state.procs)
+            if state.encoder is not None:
+                state.encoder.kill()
             _remove(job.partial)
-        ring.close()
-        events.close()
-        _remove(Path(stderr_file.name))
+        if state.encoder is not None:
+            state.encoder.close()
+        if ring is not None:
+            ring.close()
+        if events is not None:
+            events.close()
 
 
 @dataclass
 class _State:
     ok: bool = False
-    ffmpeg_pid: int | None = None
+    encoder: Encoder | None = None
     # Every child, registered before any starts: a Ctrl-C can land between start() and the
     # bookkeeping after it (it reaches Python through any thread, e.g. OpenBLAS's, so blocking
     # SIGINT in this thread does not hold it off), and a started child must still be stopped.
@@ -141,11 +162,13 @@ class _State:
     first_frame: float = 0.0
 
 
-def _drive(job, slots, tasks, events, children, state, progress, started) -> None:
+def _drive(job, slots, tasks, events, children, state, progress, started) -> Finished | Stopped:
+    """Hand out frames as slots come back, until the writer says how the stream ended."""
     free = deque(range(slots))
     next_frame = written = 0
-    stopped_workers = finished = False
-    while not finished:
+    stopped_workers = False
+    end = None
+    while end is None:
         while free and next_frame < job.count:
             slot = free.popleft()
             tasks[slot % job.workers].put(Draw(next_frame, slot))
@@ -163,10 +186,8 @@ def _drive(job, slots, tasks, events, children, state, progress, started) -> Non
                     state.first_frame = time.monotonic() - started
                 if progress:
                     progress(written)
-            elif isinstance(msg, Started):
-                state.ffmpeg_pid = msg.pid
-            elif isinstance(msg, Finished):
-                finished = True
+            elif isinstance(msg, (Finished, Stopped)):
+                end = msg
             elif isinstance(msg, Failed):
                 raise RenderError(_failure_text(msg)) from _ChildTraceback(msg.traceback)
         for sentinel in [s for s in ready if s in children]:
@@ -179,9 +200,10 @@ def _drive(job, slots, tasks, events, children, state, progress, started) -> Non
                 if isinstance(msg, Failed):
                     raise RenderError(_failure_text(msg)) from _ChildTraceback(msg.traceback)
             raise RenderError(f"{name} died unexpectedly ({describe_exit(proc.exitcode)})")
-    if not stopped_workers:  # ffmpeg needed fewer frames than planned and ended cleanly
+    if not stopped_workers:  # ffmpeg needed fewer frames than planned
         for queue in tasks:
             queue.put(STOP)
+    return end
 
 
 class _ChildTraceback(Exception):
@@ -195,7 +217,7 @@ def _failure_text(msg: Failed) -> str:
     return f"{msg.who}: {msg.error}"
 
 
-def _stop_all(procs, ffmpeg_pid) -> None:
+def _stop_all(procs) -> None:
     procs = [p for p in procs if p.pid is not None]  # started
     for p in procs:
         if p.is_alive():
@@ -206,7 +228,6 @@ def _stop_all(procs, ffmpeg_pid) -> None:
         if p.is_alive():
             p.kill()
             p.join(1.0)
-    kill_pid(ffmpeg_pid)
 
 
 def _remove(path: Path) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -183,3 +184,84 @@ def test_prefetched_probe_answers_for_its_file_only():
         assert prefetch.probe(other, ffprobe="ffprobe") == probe_video(other)
     assert Prefetch.start(DATA / "gpx" / "ride-2021-09-24.gpx.gz", "ffmpeg") is None  # a ride: no video to probe
     assert Prefetch.start(DATA / "missing.mp4", "ffmpeg") is None
+
+
+SPY_FFMPEG = """
+import os, subprocess, sys
+import pipeline.render
+events = []
+popen = subprocess.Popen.__init__
+def spy(self, args, *a, **k):
+    popen(self, args, *a, **k)
+    args = list(map(str, args))
+    if "pipe:0" in args:  # the render's ffmpeg (capability checks read no overlay)
+        events.append(("ffmpeg", self.pid, "-filter_complex" not in args))
+subprocess.Popen.__init__ = spy
+build = pipeline.render.build_dashboard
+def measured(*a, **k):
+    events.append(("layout",))
+    return build(*a, **k)
+pipeline.render.build_dashboard = measured
+from pipeline.cli import main
+code = main(sys.argv[1:])
+print(repr((events, code)))
+"""
+
+
+def _spy_render(tmp_path, *args, ffmpeg="ffmpeg"):
+    """Run render with a spy: (events in order, exit code, stderr); TMPDIR is tmp_path/tmp."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir(exist_ok=True)
+    env = dict(os.environ, TMPDIR=str(tmp), XDG_CACHE_HOME=str(tmp_path / "cache"))
+    proc = subprocess.run([sys.executable, "-c", SPY_FFMPEG, "render", str(SAMPLE), *map(str, args),
+                           "--ffmpeg", ffmpeg, "-q"], capture_output=True, text=True, timeout=120, env=env)
+    events, code = eval(proc.stdout.strip().splitlines()[-1])
+    return events, code, proc.stderr
+
+
+def test_render_starts_ffmpeg_before_measuring_the_layout(tmp_path):
+    """ffmpeg loads while the layout is measured, its graph following through a pipe."""
+    out = tmp_path / "out" / "dash.mp4"
+    out.parent.mkdir()
+    events, code, err = _spy_render(tmp_path, out)
+    assert code == 0, err
+    assert [e[0] for e in events] == ["ffmpeg", "layout"]
+    assert events[0][2], "the graph goes through a pipe (-filter_complex_script or -/filter_complex)"
+    assert out.exists() and not list((tmp_path / "tmp").iterdir())
+
+
+def test_a_layout_error_after_ffmpeg_started_leaves_nothing(tmp_path):
+    """The layout turns out to draw nothing once ffmpeg already waits for its graph: one-line user
+    error, ffmpeg killed and reaped, no output, no log, no partial file."""
+    layout = tmp_path / "far.xml"
+    layout.write_text('<layout width="1920" height="1080">'
+                      '<component type="text" x="4000" y="4000" size="32">far away</component></layout>')
+    out = tmp_path / "out" / "dash.mp4"
+    out.parent.mkdir()
+    events, code, err = _spy_render(tmp_path, out, "--layout", layout)
+    assert code == 2 and "draws nothing" in err and len(err.strip().splitlines()) == 1, err
+    assert [e[0] for e in events] == ["ffmpeg", "layout"]
+    assert not psutil.pid_exists(events[0][1]), "ffmpeg left running"
+    assert not list(out.parent.iterdir()) and not list((tmp_path / "tmp").iterdir())
+
+
+def test_an_ffmpeg_that_cannot_read_a_graph_script_starts_after_the_layout(tmp_path):
+    """Neither -/filter_complex nor -filter_complex_script: the graph stays in argv, ffmpeg starts late."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "ffmpeg"
+    fake.write_text(f"""#!/bin/sh
+for a; do case "$a" in -/filter_complex|-filter_complex_script) echo "Unrecognized option '$a'." >&2; exit 8;; esac; done
+exec {shutil.which("ffmpeg")} "$@"
+""")
+    fake.chmod(0o755)
+    (bin_dir / "ffprobe").symlink_to(shutil.which("ffprobe"))
+    out = tmp_path / "out" / "dash.mp4"
+    out.parent.mkdir()
+    events, code, err = _spy_render(tmp_path, out, ffmpeg=fake)
+    assert code == 0, err
+    assert [e[0] for e in events] == ["layout", "ffmpeg"] and not events[1][2], "graph in argv"
+    frames = subprocess.run(["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v",
+                             "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", str(out)],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    assert frames == "315"

@@ -8,9 +8,9 @@ import pytest
 from overdash import OverdashError
 import sys
 
-from encoders.capability import (AUTO_CANDIDATES, available_filters, check_argv, choose_profile,
-                                 default_cache_path, encoder_works, ffmpeg_identity, profile_works,
-                                 required_filters)
+from encoders.capability import (AUTO_CANDIDATES, GRAPH_SCRIPT_OPTIONS, available_filters, check_argv,
+                                 choose_profile, default_cache_path, encoder_works, ffmpeg_identity,
+                                 graph_script_option, profile_works, required_filters)
 from encoders.profiles import builtin_dir, builtin_profiles
 
 
@@ -149,3 +149,36 @@ def test_auto_fallback_reason_is_deterministic(tmp_path):
 def test_named_profile_that_works():
     choice = choose_profile("cpu")
     assert choice.profile.encoder == "libx264" and choice.reason is None
+
+
+def test_graph_script_option_is_one_this_ffmpeg_reads(cache_home, tmp_path):
+    """The option render starts ffmpeg with before its graph exists: ffmpeg must really read the
+    graph through it (checked here with a graph whose effect shows), and the answer is cached."""
+    import subprocess
+
+    option = graph_script_option("ffmpeg")
+    assert option in GRAPH_SCRIPT_OPTIONS
+    script, out = tmp_path / "graph.txt", tmp_path / "small.mp4"
+    script.write_text("[0:v]scale=64:48[v]")
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=size=320x240:duration=0.1",
+                    option, str(script), "-map", "[v]", str(out)], check=True)
+    size = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=width,height", "-of", "csv=p=0",
+                           str(out)], capture_output=True, text=True, check=True).stdout.strip()
+    assert size == "64,48"
+    cache = json.loads(default_cache_path().read_text())[ffmpeg_identity("ffmpeg")]
+    assert cache[f"graph-script:{option}"]["ok"] is True
+
+
+@pytest.mark.parametrize("refused, expected", [
+    (("-/filter_complex",), "-filter_complex_script"),      # ffmpeg 4.x - 6.x
+    (GRAPH_SCRIPT_OPTIONS, None),                          # neither: render keeps the graph in argv
+])
+def test_graph_script_option_of_an_ffmpeg_that_refuses(tmp_path, refused, expected):
+    fake = tmp_path / "ffmpeg"
+    cases = "|".join(refused)
+    fake.write_text(f"""#!/bin/sh
+for a; do case "$a" in {cases}) echo "Unrecognized option '$a'." >&2; exit 8;; esac; done
+exec {shutil.which("ffmpeg")} "$@"
+""")
+    fake.chmod(0o755)
+    assert graph_script_option(str(fake)) == expected

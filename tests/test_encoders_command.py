@@ -7,7 +7,7 @@ import pytest
 
 from overdash import InputError
 from encoders.command import (GPU_OVERLAY, MUXERS, OverlaySpec, Region, build_command,
-                              build_transcode_command, overlay_frames_needed, output_container)
+                              build_transcode_command, overlay_frames_needed, overlay_graph, output_container)
 from encoders.probe import VideoInfo
 from encoders.profiles import builtin_profiles
 
@@ -174,6 +174,35 @@ def test_nvenc_argv_needs_no_gpu():
     assert argv[argv.index("-hwaccel") + 1] == "cuda" and argv.index("-hwaccel") < argv.index("-i")
     assert argv[argv.index("-c:v") + 1] == "h264_nvenc"
     assert argv[argv.index("-cq") + 1] == "21" and argv[argv.index("-preset") + 1] == "p4"
+
+
+# What render starts ffmpeg with before the layout is measured: any NUT overlay will do.
+UNKNOWN = OverlaySpec(x=0, y=0, width=2, height=2, pix_fmt="yuva420p", fps_num=30000, fps_den=1001, container="nut")
+ONE_STREAM = OverlaySpec(x=0, y=0, width=320, height=320, fps_num=30000, fps_den=1001, pix_fmt="yuva420p",
+                         container="nut", regions=(Region(500, 120, 320, 320, 0),))
+
+
+@pytest.mark.parametrize("name", sorted(COMPOSITING))
+@pytest.mark.parametrize("option", ["-/filter_complex", "-filter_complex_script"])
+def test_a_nut_overlay_leaves_only_the_graph_to_the_layout(name, option, tmp_path):
+    """ffmpeg starts with the argv for UNKNOWN regions and gets the graph later: that argv must be
+    exactly the one the measured regions give, and argv + graph must say what the inline argv says."""
+    profile = PROFILES[name]
+    temp, final = tmp_path / ".ride.partial-ab12.mp4", tmp_path / "ride.mp4"
+    via = (option, "pipe:7")
+    early = build_command(profile, GOPRO, UNKNOWN, temp, final_path=final, graph_via=via)
+    assert "-filter_complex" not in early and early.count(option) == 1
+    assert early[early.index(option) + 1] == "pipe:7"
+    for spec in (STREAMS, ONE_STREAM):
+        later = build_command(profile, GOPRO, spec, temp, final_path=final, graph_via=via)
+        assert later == early
+        inline = build_command(profile, GOPRO, spec, temp, final_path=final)
+        i = inline.index("-filter_complex")
+        assert inline[i + 1] == overlay_graph(profile, GOPRO, spec)
+        assert inline[:i] + list(via) + inline[i + 2:] == later
+    # a rawvideo overlay's input options name its size: it cannot start before the layout
+    assert build_command(profile, GOPRO, ATLAS, temp, final_path=final, graph_via=via) != \
+        build_command(profile, GOPRO, RGBA, temp, final_path=final, graph_via=via)
 
 
 def test_overlay_timing_in_graph():

@@ -1,6 +1,7 @@
 """The scheduler/worker/writer pipeline with real processes, real shared memory and real ffmpeg."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -71,9 +72,10 @@ def test_slot_image_writes_through_to_shared_memory(clean_state):
         ring.close()
 
 
-@pytest.mark.parametrize("workers", [1, 3])
-def test_frames_arrive_in_order(tmp_path, workers, clean_state):
-    job = raw_job(tmp_path, count=40, workers=workers)
+@pytest.mark.parametrize("workers, start_method", [(1, ""), (3, ""), (2, "spawn")])
+def test_frames_arrive_in_order(tmp_path, workers, start_method, clean_state):
+    """Also with spawned children: the writer then gets ffmpeg's stdin through multiprocessing."""
+    job = dataclasses.replace(raw_job(tmp_path, count=40, workers=workers), start_method=start_method)
     seen = []
     stats = run_pipeline(job, painters.Stamp(jitter=0.01 if workers > 1 else 0.0), progress=seen.append)
     frames = read_frames(job.output)

@@ -1,0 +1,156 @@
+"""ffmpeg, the encoder: started and reaped by main, fed by the writer process.
+
+    main ── Encoder.start(argv) ──────────────────────────────▶ ffmpeg (own session)
+         ── send_graph(graph) ──graph pipe, if argv names one──▶ reads it with its options
+    writer ── frames ──stdin pipe (write end handed over)─────▶ decode, composite, encode
+    main ── wait(): exit status; a failure is one line with ffmpeg's own complaint
+
+Main owns ffmpeg so that it can start it before anything else is ready: with the
+graph still to come, ffmpeg loads its ~50 ms of libraries while main measures the
+layout. The writer only writes; whether ffmpeg then succeeded is main's to ask.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from multiprocessing.connection import Connection
+from typing import Callable
+
+from overdash import RenderError
+from pipeline.procs import die_with_parent, kill_pid
+
+PIPE_BYTES = 1 << 20   # MEASURED.md: a 1 MiB pipe moves frames 3x faster than the 64 KiB default
+_F_SETPIPE_SZ = 1031
+STDERR_TAIL = 600
+
+
+class Encoder:
+    """One ffmpeg process, its stdin pipe's write end (until handed to the writer) and its log."""
+
+    def __init__(self, proc: subprocess.Popen, stdin: int, graph: int | None, stderr_path: str,
+                 argv: tuple[str, ...]):
+        self.proc, self.argv, self.stderr_path = proc, argv, stderr_path
+        # A Connection, because multiprocessing can pass one to a spawned child (forked ones inherit it).
+        self._stdin, self._graph = Connection(stdin, readable=False), graph
+        self.graph_path: str | None = None
+
+    @classmethod
+    def start(cls, argv, env=()) -> "Encoder":
+        """ffmpeg with everything in `argv`."""
+        return cls._spawn(tuple(argv), env, graph=None)
+
+    @classmethod
+    def start_before_graph(cls, argv_for: Callable[[str], list[str]], env=()) -> "Encoder":
+        """ffmpeg with argv_for(path) naming a pipe it reads the graph from; send_graph() fills it."""
+        read, write = os.pipe()
+        try:
+            encoder = cls._spawn(tuple(argv_for(f"pipe:{read}")), env, graph=(read, write))
+            encoder.graph_path = f"pipe:{read}"  # as ffmpeg names it: the fd number is kept
+            return encoder
+        except BaseException:
+            os.close(write)
+            raise
+        finally:
+            os.close(read)
+
+    @classmethod
+    def _spawn(cls, argv: tuple[str, ...], env, graph: tuple[int, int] | None) -> "Encoder":
+        stdin_read, stdin_write = os.pipe()
+        _grow_pipe(stdin_write)
+        log = tempfile.NamedTemporaryFile(prefix="overdash-ffmpeg-", suffix=".log", delete=False)
+        try:
+            with log:
+                proc = subprocess.Popen(
+                    list(argv), stdin=stdin_read, stdout=subprocess.DEVNULL, stderr=log,
+                    env={**os.environ, **dict(env)} if env else None,
+                    pass_fds=(graph[0],) if graph else (),
+                    start_new_session=True,  # Ctrl-C is main's to handle, not ffmpeg's
+                    preexec_fn=die_with_parent,
+                )
+        except BaseException as exc:
+            os.close(stdin_write)
+            _unlink(log.name)
+            if isinstance(exc, OSError):
+                raise RenderError(f"cannot start {argv[0]}: {exc.strerror or exc}") from exc
+            raise
+        finally:
+            os.close(stdin_read)
+        return cls(proc, stdin_write, graph[1] if graph else None, log.name, argv)
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def send_graph(self, graph: str) -> None:
+        """Write the filter graph ffmpeg waits for, and close that pipe. BrokenPipeError: ffmpeg is gone."""
+        fd, self._graph = self._graph, None
+        if fd is None:
+            raise ValueError("this ffmpeg was started with its graph in argv")
+        try:
+            view = memoryview(graph.encode())
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+
+    def stdin_for_writer(self) -> Connection:
+        """The write end of ffmpeg's stdin, for the writer to keep; main then calls release_stdin()."""
+        return self._stdin
+
+    def release_stdin(self) -> None:
+        """Main's copy of the stdin write end closes, so ffmpeg sees the end when the writer closes its own."""
+        if not self._stdin.closed:
+            self._stdin.close()
+
+    def wait(self) -> int:
+        return self.proc.wait()
+
+    def failure(self, what: str) -> str:
+        """'<what> (exit status N): <ffmpeg's complaint>', after ffmpeg has exited."""
+        tail = stderr_tail(self.stderr_path)
+        return f"{what} (exit status {self.wait()}){': ' + tail if tail else ''}"
+
+    def kill(self) -> None:
+        """Stop ffmpeg now (a run that failed) and reap it."""
+        if self.proc.poll() is None:
+            kill_pid(self.proc.pid)
+            self.proc.wait()
+
+    def close(self) -> None:
+        """Pipes closed, log removed. After wait() or kill()."""
+        if self._graph is not None:
+            os.close(self._graph)
+            self._graph = None
+        self.release_stdin()
+        _unlink(self.stderr_path)
+
+
+def _grow_pipe(fd: int) -> None:
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, _F_SETPIPE_SZ, PIPE_BYTES)
+    except (ImportError, OSError):
+        pass  # smaller pipe: slower, still correct
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def stderr_tail(path: str, limit: int = STDERR_TAIL) -> str:
+    """ffmpeg's complaint folded into one line: its first line names the cause, its last the effect."""
+    try:
+        with open(path, "rb") as f:
+            text = f.read()[-8192:].decode("utf-8", "replace")
+    except OSError:
+        return ""
+    lines = list(dict.fromkeys(ln.strip() for ln in text.splitlines() if ln.strip()))
+    out = " | ".join(lines)
+    if len(out) > limit and len(lines) > 2:
+        out = f"{lines[0]} | … | {lines[-1]}"
+    return out[:limit]
