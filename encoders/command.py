@@ -47,6 +47,11 @@ GUARD_SECONDS = 0.001
 # from the heap (mmap threshold at its 32 MiB maximum, no trimming) 200k faults and 1.5 s.
 FFMPEG_ENV = (("MALLOC_MMAP_THRESHOLD_", str(32 << 20)), ("MALLOC_TRIM_THRESHOLD_", str(1 << 30)))
 LOGGING = ("-hide_banner", "-loglevel", "error", "-nostats")
+# Filter-graph threads when a CPU encoder composites: it keeps every core busy, so the
+# blend's slice threads only add wake-ups. Measured on 2 cores, 10.5 s clips: 1080p
+# render ÷ transcode 1.097 → 1.066 (yuva420p) and 1.245 → 1.200 (rgba), 4K unchanged.
+# Hardware encoders leave the CPU to ffmpeg's filters, which keep their default.
+CPU_ENCODE_FILTER_THREADS = 1
 
 
 @dataclass(frozen=True)
@@ -170,9 +175,10 @@ def build_command(profile: Profile, video: VideoInfo, overlay: OverlaySpec, outp
         raise InputError(f"{video.path}: rotated video ({video.rotation}°) cannot be composited on the GPU "
                          f"(profile '{profile.name}'); use a profile with the cpu compositor, e.g. nvenc or cpu")
     graph = graph_via or ("-filter_complex", _overlay_graph(profile, video, overlay, places))
+    filter_threads = threads or (None if profile.needs_gpu else CPU_ENCODE_FILTER_THREADS)
     return [
         ffmpeg, *LOGGING, "-y",
-        *(["-filter_complex_threads", str(threads)] if threads else []),
+        *(["-filter_complex_threads", str(filter_threads)] if filter_threads else []),
         *profile.input_options, *_source_input(video, concat_path),
         *_overlay_input(overlay),
         *graph,

@@ -225,6 +225,20 @@ def test_threads():
     assert argv[argv.index("-filter_complex_threads") + 1] == "2"
 
 
+@pytest.mark.parametrize("name", sorted(COMPOSITING))
+def test_a_cpu_encoder_composites_in_one_filter_thread(name):
+    """libx264/libx265 keep every core busy: the blend runs without slice threads.
+    A hardware encoder leaves ffmpeg's default (one filter thread per core)."""
+    profile = PROFILES[name]
+    argv = build_command(profile, GOPRO, STREAMS, "/o.mp4")
+    if profile.needs_gpu:
+        assert "-filter_complex_threads" not in argv
+    else:
+        assert profile.encoder in ("libx264", "libx265")
+        assert argv[argv.index("-filter_complex_threads") + 1] == "1"
+        assert argv.index("-filter_complex_threads") < argv.index("-i")  # a global option
+
+
 def test_output_names():
     assert output_container("a/B.MP4") == "mp4" and output_container("x.m4v") == "mp4"
     with pytest.raises(InputError, match=r"ride\.avi: unsupported output format '\.avi'"):
