@@ -18,7 +18,7 @@ from multiprocessing.connection import Connection
 from typing import Callable
 
 from overdash import RenderError
-from pipeline.procs import die_with_parent, kill_pid
+from pipeline.procs import die_with_parent, kill_pid, prepare_die_with_parent
 
 PIPE_BYTES = 1 << 20   # MEASURED.md: a 1 MiB pipe moves frames 3x faster than the 64 KiB default
 _F_SETPIPE_SZ = 1031
@@ -59,6 +59,7 @@ class Encoder:
         stdin_read, stdin_write = os.pipe()
         _grow_pipe(stdin_write)
         log = tempfile.NamedTemporaryFile(prefix="overdash-ffmpeg-", suffix=".log", delete=False)
+        prepare_die_with_parent()
         try:
             with log:
                 proc = subprocess.Popen(

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import os
 import signal
 import sys
@@ -30,31 +31,38 @@ def mp_context(method: str = ""):
     return mp.get_context(method)
 
 
+@functools.lru_cache(maxsize=1)
+def _prctl():
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+def prepare_die_with_parent() -> None:
+    """Look libc's prctl up now, in the parent: a preexec hook calling die_with_parent then
+    runs no dlopen between fork and exec (another thread may hold the loader's lock)."""
+    if sys.platform.startswith("linux"):
+        _prctl()
+
+
 def die_with_parent(sig: int = signal.SIGKILL) -> None:
     """Ask Linux to kill this process when its parent dies (no-op elsewhere).
 
     A killed main process must not leave workers blocked on a queue forever, nor
     ffmpeg waiting on a pipe.
     """
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
+    prctl = _prctl() if sys.platform.startswith("linux") else None
+    if prctl is not None:
+        prctl(_PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
 
 
 def set_process_name(name: str) -> None:
     """Name this process in ps/top (Linux, at most 15 bytes): forked children otherwise
     all look like the main `overdash render` process."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_NAME, ctypes.c_char_p(name.encode()[:15]), 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
+    prctl = _prctl() if sys.platform.startswith("linux") else None
+    if prctl is not None:
+        prctl(_PR_SET_NAME, ctypes.c_char_p(name.encode()[:15]), 0, 0, 0)
 
 
 def child_setup(name: str = "") -> None:
