@@ -265,3 +265,23 @@ exec {shutil.which("ffmpeg")} "$@"
                              "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", str(out)],
                             capture_output=True, text=True, check=True).stdout.strip()
     assert frames == "315"
+
+
+def test_ffmpeg_dying_before_its_graph_is_one_line(tmp_path):
+    """The early-started ffmpeg exits before the layout is measured: its own complaint, exit 1, nothing left."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "ffmpeg"
+    fake.write_text(f"""#!/bin/sh
+for a; do [ "$a" = "pipe:0" ] && {{ echo "Unknown encoder 'libx264'" >&2; exit 1; }}; done
+exec {shutil.which("ffmpeg")} "$@"
+""")
+    fake.chmod(0o755)
+    (bin_dir / "ffprobe").symlink_to(shutil.which("ffprobe"))
+    out = tmp_path / "out" / "dash.mp4"
+    out.parent.mkdir()
+    events, code, err = _spy_render(tmp_path, out, ffmpeg=fake)
+    assert code == 1 and len(err.strip().splitlines()) == 1, err
+    assert err.startswith("overdash: error: ffmpeg: ") and "Unknown encoder 'libx264'" in err
+    assert "exit status 1" in err and [e[0] for e in events] == ["ffmpeg", "layout"]
+    assert not list(out.parent.iterdir()) and not list((tmp_path / "tmp").iterdir())
