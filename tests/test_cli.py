@@ -219,6 +219,17 @@ def _spy_render(tmp_path, *args, ffmpeg="ffmpeg"):
     return events, code, proc.stderr
 
 
+def _fake_ffmpeg(tmp_path, check: str) -> Path:
+    """bin/ffmpeg running shell `check` on each argument "$a" before the real ffmpeg; bin/ffprobe beside it."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "ffmpeg"
+    fake.write_text(f'#!/bin/sh\nfor a; do {check}; done\nexec {shutil.which("ffmpeg")} "$@"\n')
+    fake.chmod(0o755)
+    (bin_dir / "ffprobe").symlink_to(shutil.which("ffprobe"))  # render runs the ffprobe beside its ffmpeg
+    return fake
+
+
 def test_render_starts_ffmpeg_before_measuring_the_layout(tmp_path):
     """ffmpeg loads while the layout is measured, its graph following through a pipe."""
     out = tmp_path / "out" / "dash.mp4"
@@ -247,15 +258,8 @@ def test_a_layout_error_after_ffmpeg_started_leaves_nothing(tmp_path):
 
 def test_an_ffmpeg_that_cannot_read_a_graph_script_starts_after_the_layout(tmp_path):
     """Neither -/filter_complex nor -filter_complex_script: the graph stays in argv, ffmpeg starts late."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    fake = bin_dir / "ffmpeg"
-    fake.write_text(f"""#!/bin/sh
-for a; do case "$a" in -/filter_complex|-filter_complex_script) echo "Unrecognized option '$a'." >&2; exit 8;; esac; done
-exec {shutil.which("ffmpeg")} "$@"
-""")
-    fake.chmod(0o755)
-    (bin_dir / "ffprobe").symlink_to(shutil.which("ffprobe"))
+    fake = _fake_ffmpeg(tmp_path, """case "$a" in -/filter_complex|-filter_complex_script)
+    echo "Unrecognized option '$a'." >&2; exit 8;; esac""")
     out = tmp_path / "out" / "dash.mp4"
     out.parent.mkdir()
     events, code, err = _spy_render(tmp_path, out, ffmpeg=fake)
@@ -269,15 +273,7 @@ exec {shutil.which("ffmpeg")} "$@"
 
 def test_ffmpeg_dying_before_its_graph_is_one_line(tmp_path):
     """The early-started ffmpeg exits before the layout is measured: its own complaint, exit 1, nothing left."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    fake = bin_dir / "ffmpeg"
-    fake.write_text(f"""#!/bin/sh
-for a; do [ "$a" = "pipe:0" ] && {{ echo "Unknown encoder 'libx264'" >&2; exit 1; }}; done
-exec {shutil.which("ffmpeg")} "$@"
-""")
-    fake.chmod(0o755)
-    (bin_dir / "ffprobe").symlink_to(shutil.which("ffprobe"))
+    fake = _fake_ffmpeg(tmp_path, """[ "$a" = "pipe:0" ] && { echo "Unknown encoder 'libx264'" >&2; exit 1; }""")
     out = tmp_path / "out" / "dash.mp4"
     out.parent.mkdir()
     events, code, err = _spy_render(tmp_path, out, ffmpeg=fake)
