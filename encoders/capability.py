@@ -167,10 +167,10 @@ def _run_check(argv: list[str], timeout: float) -> tuple[bool, str]:
     return False, reason
 
 
-def _attempt(argv: list[str], timeout: float) -> tuple[bool, str]:
+def _attempt(argv: list[str], timeout: float, pass_fds=()) -> tuple[bool, str]:
     """(True, "ok") if ffmpeg ran `argv` cleanly, else (False, its first error line)."""
     try:
-        done = run_tool(argv, timeout=timeout)
+        done = run_tool(argv, timeout=timeout, pass_fds=pass_fds)
     except subprocess.TimeoutExpired:
         return False, f"no answer within {timeout:g} s"
     if done.returncode == 0:
@@ -264,23 +264,14 @@ def _graph_script_check(ffmpeg: str, option: str, timeout: float = CHECK_TIMEOUT
     """Run a one-frame graph that ffmpeg reads through `option` from a pipe, as a render does."""
     read, write = os.pipe()
     try:
-        os.write(write, b"[0:v]null[v]")
-        os.close(write)
-        write = -1
+        with os.fdopen(write, "wb") as graph:
+            graph.write(b"[0:v]null[v]")
         argv = [resolve_tool(ffmpeg), "-hide_banner", "-loglevel", "error", "-nostats", "-nostdin",
                 "-f", "lavfi", "-i", "color=size=16x16:duration=0.04", option, f"pipe:{read}",
                 "-map", "[v]", "-frames:v", "1", "-f", "null", "-"]
-        try:
-            done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, pass_fds=(read,))
-        except subprocess.TimeoutExpired:
-            return False, f"no answer within {timeout:g} s"
-        except OSError as exc:
-            raise OverdashError(f"cannot run {ffmpeg}: {exc.strerror or exc}") from exc
-        return (True, "ok") if done.returncode == 0 else (False, first_error_line(done.stderr))
+        return _attempt(argv, timeout, pass_fds=(read,))
     finally:
         os.close(read)
-        if write >= 0:
-            os.close(write)
 
 
 def _one_frame_encode(ffmpeg: str, encoder: str, timeout: float) -> tuple[bool, str]:

@@ -26,7 +26,8 @@ def resolve_tool(name: str) -> str:
     return found
 
 
-def run_tool(argv: Sequence[str], *, timeout: float | None = 60.0) -> subprocess.CompletedProcess:
+def run_tool(argv: Sequence[str], *, timeout: float | None = 60.0,
+             pass_fds: Sequence[int] = ()) -> subprocess.CompletedProcess:
     """Run argv to completion with text output captured; a missing binary is an OverdashError.
 
     stdin is closed (DEVNULL) so that ffmpeg never waits for keyboard input.
@@ -35,7 +36,7 @@ def run_tool(argv: Sequence[str], *, timeout: float | None = 60.0) -> subprocess
     try:
         return subprocess.run(
             list(argv), stdin=subprocess.DEVNULL, capture_output=True,
-            text=True, errors="replace", timeout=timeout, check=False,
+            text=True, errors="replace", timeout=timeout, check=False, pass_fds=tuple(pass_fds),
         )
     except FileNotFoundError:
         raise OverdashError(f"{argv[0]}: not found; {INSTALL_HINT}") from None

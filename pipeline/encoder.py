@@ -84,7 +84,7 @@ class Encoder:
         return self.proc.pid
 
     def send_graph(self, graph: str) -> None:
-        """Write the filter graph ffmpeg waits for, and close that pipe. BrokenPipeError: ffmpeg is gone."""
+        """Write the filter graph ffmpeg waits for, and close that pipe."""
         fd, self._graph = self._graph, None
         if fd is None:
             raise ValueError("this ffmpeg was started with its graph in argv")
@@ -92,6 +92,8 @@ class Encoder:
             view = memoryview(graph.encode())
             while view:
                 view = view[os.write(fd, view):]
+        except BrokenPipeError:
+            raise RenderError(f"ffmpeg: {self.failure('exited before reading its filter graph')}") from None
         finally:
             os.close(fd)
 
@@ -117,6 +119,11 @@ class Encoder:
         if self.proc.poll() is None:
             kill_pid(self.proc.pid)
             self.proc.wait()
+
+    def abort(self) -> None:
+        """kill() and close(): a run that ends before it streamed anything."""
+        self.kill()
+        self.close()
 
     def close(self) -> None:
         """Pipes closed, log removed. After wait() or kill()."""

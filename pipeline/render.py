@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from overdash import InputError, RenderError
+from overdash import InputError
 from overlay.layout.units import UnitSettings
 from pipeline.dashboard import build_dashboard
 from pipeline.sources import is_ride_file, load_ride_only, load_source
@@ -130,7 +130,7 @@ def plan_render(config: RenderConfig, prefetch=None, *, start_ffmpeg: bool = Fal
         if encoder is not None:
             if tuple(argv) != encoder.argv:
                 raise AssertionError(f"ffmpeg was started with {encoder.argv}, the layout needs {argv}")
-            _send_graph(encoder, overlay_graph(choice.profile, video, overlay))
+            encoder.send_graph(overlay_graph(choice.profile, video, overlay))
         job = PipelineJob(count=count, width=atlas_w, height=atlas_h, argv=tuple(argv), partial=partial,
                           output=config.output, workers=config.workers,
                           places=tuple((r.atlas_x, r.atlas_y, r.width, r.height) for r in regions),
@@ -140,8 +140,7 @@ def plan_render(config: RenderConfig, prefetch=None, *, start_ffmpeg: bool = Fal
                           if container == "nut" else b"")
     except BaseException:
         if encoder is not None:
-            encoder.kill()
-            encoder.close()
+            encoder.abort()
         raise
     return Plan(job, dash.painter, overlay, fps, note, video, concat, size, video.duration,
                 len(video.parts) or 1, encoder)
@@ -162,13 +161,6 @@ def _start_before_layout(config: RenderConfig, command, fps: Fraction, env):
                           fps_den=fps.denominator, container="nut")
     encoder = Encoder.start_before_graph(lambda path: command(unknown, (option, path)), env)
     return encoder, (option, encoder.graph_path)
-
-
-def _send_graph(encoder, graph: str) -> None:
-    try:
-        encoder.send_graph(graph)
-    except BrokenPipeError:
-        raise RenderError(f"ffmpeg: {encoder.failure('exited before reading its filter graph')}") from None
 
 
 # Overlay-only profile for each output extension when a ride file is drawn with --profile auto.
@@ -290,8 +282,7 @@ def render(config: RenderConfig, prefetch=None) -> RunStats:
         return _run(config, plan, t0)
     finally:  # run_pipeline reaps an encoder it was given; one that never got there is killed
         if plan.encoder is not None and plan.encoder.proc.returncode is None:
-            plan.encoder.kill()
-            plan.encoder.close()
+            plan.encoder.abort()
 
 
 def _run(config: RenderConfig, plan: Plan, t0: float) -> RunStats:
