@@ -11,8 +11,8 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from pipeline.config import RenderConfig
-from pipeline.render import plan_render
+from pipeline.commands.config import RenderConfig
+from pipeline.commands.render import plan_render
 from pipeline.scheduler import run_pipeline
 
 
@@ -61,7 +61,7 @@ def render_seconds(clip: Path, workers: int, layout: str = "default", *, pix_fmt
         args += ["--gpx", str(RIDE), "--start", RIDE_START, "--merge", "replace"]
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     with tempfile.TemporaryDirectory(prefix="overdash-bench-") as tmp:
-        argv = [sys.executable, "-m", "pipeline.cli", *[str(Path(tmp) / "dash.mp4") if a == "OUT" else a for a in args]]
+        argv = [sys.executable, "-m", "pipeline.commands.cli", *[str(Path(tmp) / "dash.mp4") if a == "OUT" else a for a in args]]
         start = time.monotonic()
         subprocess.run(argv, check=True, stdin=subprocess.DEVNULL, env=env, cwd=Path(__file__).resolve().parents[1])
         return time.monotonic() - start

@@ -20,7 +20,7 @@ from PIL import Image
 from overlay.layout import UnitSettings, bundled_layouts
 from overlay.maps import MapOptions
 from overlay.telemetry.demo import demo_telemetry
-from pipeline.dashboard import build_dashboard
+from pipeline.commands.dashboard import build_dashboard
 
 FPS = Fraction(30)
 FRAMES = 300

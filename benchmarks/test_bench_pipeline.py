@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.measure import _config, null_sink, transcode_seconds
-from pipeline.render import plan_render, render
+from pipeline.commands.render import plan_render, render
 from pipeline.scheduler import run_pipeline
 
 WORKERS = [1, 2, 4]

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Sequence
 
 from overdash import OverdashError
+from overdash.files import atomic_write, cache_dir
 from encoders.command import GPU_OVERLAY, OverlaySpec, composite_graph
 from encoders.probe import VideoInfo
 from encoders.profiles import Profile, ProfileError, load_profile
@@ -44,8 +45,7 @@ class ProfileChoice:
 
 def default_cache_path() -> Path:
     """$XDG_CACHE_HOME/overdash/capabilities.json (default ~/.cache/...); read at call time."""
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "overdash" / "capabilities.json"
+    return cache_dir() / "capabilities.json"
 
 
 def ffmpeg_identity(ffmpeg: str = "ffmpeg") -> str:
@@ -301,10 +301,4 @@ def _valid_entry(entry) -> bool:
 
 def _write_cache(path: Path, data: dict) -> None:
     """Write atomically (temp file + rename); a read-only cache dir only costs re-checks."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError:
-        pass
+    atomic_write(path, json.dumps(data, indent=1, sort_keys=True), best_effort=True)

@@ -85,6 +85,7 @@ from pathlib import Path
 from typing import Sequence
 
 from overdash import InputError
+from overdash.files import config_dir
 
 SCHEMA_VERSION = 1
 CONTAINERS = ("mp4", "mov", "mkv")
@@ -149,8 +150,7 @@ def builtin_dir() -> Path:
 
 def user_dir() -> Path:
     """$XDG_CONFIG_HOME/overdash/profiles (default ~/.config/overdash/profiles)."""
-    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
-    return Path(base) / "overdash" / "profiles"
+    return config_dir() / "profiles"
 
 
 def gopro_profiles_file() -> Path:

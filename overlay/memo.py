@@ -13,11 +13,7 @@ import json
 import os
 from pathlib import Path
 
-
-def cache_dir() -> Path:
-    """$XDG_CACHE_HOME/overdash (default ~/.cache/overdash)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "overdash"
+from overdash.files import atomic_write, cache_dir  # noqa: F401 - cache_dir: the folder these facts live in
 
 
 def package_tag(*modules: str, missing: str = "none") -> str:
@@ -47,11 +43,4 @@ def load(path: Path) -> dict:
 
 def save(path: Path, data: dict) -> None:
     """Atomically, so two renders at once never read half a file."""
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}")
-        tmp.write_text(json.dumps(data, sort_keys=True))
-        os.replace(tmp, path)
-    except OSError:
-        pass
+    atomic_write(path, json.dumps(data, sort_keys=True), best_effort=True)

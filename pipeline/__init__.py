@@ -1,1 +1,1 @@
-"""How frames flow: scheduler, workers, ring buffers, writer, CLI."""
+"""The frame engine: scheduler, workers, ring, writer, the ffmpeg process; the commands are in pipeline.commands."""

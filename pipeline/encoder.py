@@ -18,6 +18,7 @@ from multiprocessing.connection import Connection
 from typing import Callable
 
 from overdash import RenderError
+from overdash.files import remove
 from pipeline.procs import die_with_parent, kill_pid, prepare_die_with_parent
 
 PIPE_BYTES = 1 << 20   # MEASURED.md: a 1 MiB pipe moves frames 3x faster than the 64 KiB default
@@ -71,7 +72,7 @@ class Encoder:
                 )
         except BaseException as exc:
             os.close(stdin_write)
-            _unlink(log.name)
+            remove(log.name)
             if isinstance(exc, OSError):
                 raise RenderError(f"cannot start {argv[0]}: {exc.strerror or exc}") from exc
             raise
@@ -131,7 +132,7 @@ class Encoder:
             os.close(self._graph)
             self._graph = None
         self.release_stdin()
-        _unlink(self.stderr_path)
+        remove(self.stderr_path)
 
 
 def _grow_pipe(fd: int) -> None:
@@ -142,12 +143,6 @@ def _grow_pipe(fd: int) -> None:
     except (ImportError, OSError):
         pass  # smaller pipe: slower, still correct
 
-
-def _unlink(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
 
 
 def stderr_tail(path: str, limit: int = STDERR_TAIL) -> str:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Callable
 
 from overdash import RenderError
+from overdash.files import remove
 from pipeline.channel import Channel
 from pipeline.encoder import Encoder
 from pipeline.messages import STOP, Draw, Failed, Finished, Stopped, Written
@@ -142,7 +143,7 @@ def run_pipeline(job: PipelineJob, painter: PainterFactory,
             _stop_all(state.procs)
             if state.encoder is not None:
                 state.encoder.kill()
-            _remove(job.partial)
+            remove(job.partial)
         if state.encoder is not None:
             state.encoder.close()
         if ring is not None:
@@ -229,12 +230,6 @@ def _stop_all(procs) -> None:
             p.kill()
             p.join(1.0)
 
-
-def _remove(path: Path) -> None:
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        pass
 
 
 def _peak_rss_mib() -> float:

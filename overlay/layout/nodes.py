@@ -101,11 +101,11 @@ class Layout:
     def resolve_units(self, unit_settings: UnitSettings = UnitSettings(), converter=None) -> "Layout":
         """Write unit labels into `metric_unit` components (main process: this uses pint).
 
-        `converter` is an overlay.units.UnitConverter (built when not given). Unknown
+        `converter` is an overlay.conversion.UnitConverter (built when not given). Unknown
         units fail here, naming the layout line, instead of in the middle of a render.
         """
         if converter is None:
-            from overlay.units import UnitConverter
+            from overlay.conversion import UnitConverter
             converter = UnitConverter()
 
         convert = pace_aware(converter.convert)

@@ -2,7 +2,7 @@
 
 Workers import this module (to find a widget's FrameTable column) and must
 stay free of pint; only `UnitLabels` (main process) touches pint, through
-overlay.units.UnitConverter, and only when asked.
+overlay.conversion.UnitConverter, and only when asked.
 """
 from __future__ import annotations
 

@@ -12,11 +12,10 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 import time
 from pathlib import Path
 
-from overlay import memo
+from overdash.files import atomic_write, cache_dir
 from overlay.maps.tiles import Tile
 
 DEFAULT_TTL = 7 * 24 * 3600  # seconds a tile is fresh when the server sends no caching headers
@@ -26,7 +25,7 @@ NOT_FOUND_TTL = 24 * 3600
 
 
 def default_cache_dir() -> Path:
-    return memo.cache_dir() / "tiles"
+    return cache_dir() / "tiles"
 
 
 class TileCache:
@@ -82,7 +81,7 @@ class TileCache:
             return
         path = self.missing_path(tile)
         path.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(path, json.dumps({"expires": time.time() + ttl}).encode())
+        atomic_write(path, json.dumps({"expires": time.time() + ttl}).encode())
 
     def read(self, tile: Tile) -> bytes | None:
         try:
@@ -94,7 +93,7 @@ class TileCache:
         """Write the tile and its metadata from the response `headers` (a mapping / HTTPMessage)."""
         path = self.path(tile)
         path.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(path, data)
+        atomic_write(path, data)
         self.touch(tile, headers)
         try:
             self.missing_path(tile).unlink()
@@ -113,7 +112,7 @@ class TileCache:
         }
         path = self.meta_path(tile)
         path.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(path, json.dumps(meta).encode())
+        atomic_write(path, json.dumps(meta).encode())
 
 
 def _get(headers, name: str) -> str | None:
@@ -147,17 +146,3 @@ def freshness(headers, default: float = DEFAULT_TTL) -> float:
             base = time.time()
         return max(0.0, when - base)
     return float(default)
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise

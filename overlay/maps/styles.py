@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from overdash import InputError
+from overdash.files import config_dir
 
 ENV_KEY = "OVERDASH_MAP_API_KEY"
 
@@ -73,8 +74,7 @@ _VARIANT = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
 def config_path() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "overdash" / "config.json"
+    return config_dir() / "config.json"
 
 
 def _config_keys(provider: str) -> str | None:

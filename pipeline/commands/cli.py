@@ -1,0 +1,169 @@
+"""The `overdash` command line: parse, resolve config once, run, report one line on failure."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from pathlib import Path
+
+from overdash import InputError, OverdashError, __version__
+
+# numpy's OpenBLAS starts a busy thread per core as it loads: ~60 ms of CPU taken from
+# ffmpeg at start-up, and overdash does no linear algebra. Before numpy is imported;
+# a user's own setting wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+EXIT_USER, EXIT_RENDER, EXIT_INTERRUPTED = 2, 1, 130
+
+
+class _Version(argparse.Action):
+    """--version, worked out only when asked: which Pillow draws, whether the C converter is built."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from overlay.yuva import native_available
+        from pipeline.commands.config import pil_flavour
+
+        converter = "native" if native_available() else "numpy only: overlays cross as rgba"
+        print(f"overdash {__version__} (drawing with {pil_flavour()}; yuva420p converter {converter})")
+        parser.exit()
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; for `command` "render", only that command (see main)."""
+    from pipeline.commands.config import default_workers
+
+    parser = argparse.ArgumentParser(
+        prog="overdash", description="Telemetry dashboards on action-camera video.")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and the drawing backends")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    r = sub.add_parser("render", help="draw the dashboard over a video",
+                       description="Draw a telemetry dashboard over a GoPro video and encode the result.")
+    r.add_argument("inputs", type=Path, nargs="+", metavar="IN",
+                   help="GoPro MP4 with a GPMF telemetry track (later chapters GX02… are found by name, or give "
+                        "every chapter in order), any video with --gpx/--fit, or a .gpx/.fit ride alone")
+    r.add_argument("output", type=Path, metavar="OUT", help="output video (.mp4, .mov, .mkv, .webm)")
+    r.add_argument("--workers", type=int, default=default_workers(),
+                   help="drawing processes (default: CPU count, %(default)s here)")
+    add_dashboard_options(r)
+    r.add_argument("--no-chapters", action="store_true", help="render only the given file(s), not later chapters")
+    r.add_argument("--gpmf", type=Path, metavar="FILE",
+                   help="take the telemetry from this GoPro MP4 or raw GPMF track (.raw, .gpmd) instead")
+    g = r.add_argument_group("ride files (GPX, FIT)")
+    g.add_argument("--gpx", metavar="FILE", help="GPX (.gpx, .gpx.gz) of the ride: hr, cadence, power, temperature, …")
+    g.add_argument("--fit", metavar="FILE", help="FIT file of the ride (Garmin, Wahoo, Karoo, …)")
+    g.add_argument("--merge", choices=("extend", "replace"), default="extend",
+                   help="extend: add what the camera lacks; replace: position and speed from the file "
+                        "(default: %(default)s)")
+    g.add_argument("--sync", choices=("off", "auto"), default="off",
+                   help="auto: find the file's clock offset by matching its speed and track to the camera's GPS")
+    g.add_argument("--offset", type=float, default=0.0, metavar="SECONDS",
+                   help="shift the file's data by this many seconds (added to what --sync finds)")
+    g.add_argument("--start", metavar="ISO8601",
+                   help="UTC time of the video's first frame, for cameras without GPS (default: the camera's "
+                        "GPS time, else the file's creation time)")
+    o = r.add_argument_group("a ride file without video (IN is a .gpx/.fit): the dashboard alone, with alpha")
+    o.add_argument("--size", metavar="WxH", help="picture size (default: 1920x1080)")
+    o.add_argument("--from", metavar="TIME", help="start: seconds into the ride or ISO 8601 (default: its start)")
+    o.add_argument("--to", metavar="TIME", help="end: seconds into the ride or ISO 8601 (default: its end)")
+    r.add_argument("--tz", metavar="ZONE",
+                   help="time zone for dates and times on the dashboard, e.g. Europe/Paris "
+                        "(default: where the ride happened)")
+    r.add_argument("--overlay-fps", metavar="FPS",
+                   help="dashboard frame rate, e.g. 10 or 30000/1001 (default: the video's)")
+    r.add_argument("--profile", default="auto", help="encoder profile name or JSON file (default: %(default)s)")
+    r.add_argument("--keep-gpmf", action="store_true",
+                   help="copy the GoPro telemetry track into the output, so other tools still find it")
+    r.add_argument("--ffmpeg", default="ffmpeg", help="ffmpeg executable (default: %(default)s)")
+    r.add_argument("--overlay-pix-fmt", choices=("auto", "rgba", "yuva420p"), default="auto",
+                   help="how overlay frames cross to ffmpeg: yuva420p is converted by the workers and "
+                        "blended as is; rgba is converted by ffmpeg (auto: yuva420p where the blend takes it)")
+    r.add_argument("--profile-widgets", action="store_true", help="print the drawing time of each widget first")
+    r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    r.add_argument("--debug", action="store_true", help="show tracebacks, including the failing child's")
+
+    if command == "render":
+        return parser
+    from pipeline.commands.export import add_export_parser
+    from pipeline.commands.info import add_info_parser
+    from pipeline.commands.preview import add_preview_parser
+    from pipeline.commands.profiles import add_profiles_parser
+
+    add_preview_parser(sub, add_dashboard_options)
+    add_info_parser(sub)
+    add_export_parser(sub)
+    add_profiles_parser(sub)
+    return parser
+
+
+def add_dashboard_options(p: argparse.ArgumentParser) -> None:
+    """What to draw and in which units: the same for render and preview."""
+    p.add_argument("--layout", default="default", help="bundled layout name or XML file (default: %(default)s)")
+    p.add_argument("--include", nargs="+", default=(), metavar="NAME", help="draw only these named layout parts")
+    p.add_argument("--exclude", nargs="+", default=(), metavar="NAME", help="leave out these named layout parts")
+    p.add_argument("--font", metavar="FILE", help="TrueType/OpenType font for all text (default: bundled DejaVu Sans)")
+    m = p.add_argument_group("maps")
+    m.add_argument("--map-style", metavar="NAME|URL",
+                   help="osm (default), cyclosm, opentopomap, thunderforest[-VARIANT], geoapify[-VARIANT], "
+                        "or a tile URL template with {z}/{x}/{y}")
+    m.add_argument("--map-api-key", metavar="KEY",
+                   help="key for Thunderforest/Geoapify (else $OVERDASH_MAP_API_KEY or the config file)")
+    m.add_argument("--offline", action="store_true", help="maps from the tile cache only, no network")
+    m.add_argument("--privacy", action="append", default=[], metavar="LAT,LON,RADIUS_M",
+                   help="hide the track, position and coordinates inside this circle (repeatable)")
+    p.add_argument("--units-speed", default="kph", help="kph, mph, knots, or any pint unit (default: %(default)s)")
+    p.add_argument("--units-altitude", default="metre", help="metre, feet, ... (default: %(default)s)")
+    p.add_argument("--units-distance", default="km", help="km, miles, nautical_miles, ... (default: %(default)s)")
+    p.add_argument("--units-temperature", default="degC", help="degC, degF, ... (default: %(default)s)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # `render` parses without the other commands, whose modules load numpy (~50 ms), so that
+    # ffprobe starts before the heavy imports and has the video's facts ready when they are needed.
+    args = build_parser("render" if argv[:1] == ["render"] else None).parse_args(argv)
+    debug = getattr(args, "debug", False)
+    try:
+        if args.command in ("info", "export", "preview", "profiles"):
+            return args.func(args)
+        if args.command == "render":
+            from pipeline.commands.sources import Prefetch
+
+            prefetch = Prefetch.start(args.inputs[0], args.ffmpeg)
+            from pipeline.commands.render import render, config_from_args
+
+            render(config_from_args(args), prefetch=prefetch)
+        return 0
+    except KeyboardInterrupt:
+        print("overdash: interrupted — nothing was written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `overdash info … | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except OverdashError as exc:
+        if debug:
+            traceback.print_exception(exc)
+        print(f"overdash: error: {exc}", file=sys.stderr)
+        return EXIT_USER if isinstance(exc, InputError) else EXIT_RENDER
+
+
+def entry() -> None:
+    """The `overdash` command: main(), then exit without the interpreter's teardown.
+
+    Freeing every module, table and array at exit takes ~40 ms (1% of rendering a
+    10 s clip) and does nothing useful by then: the output is renamed, children are
+    joined, shared memory is unlinked, and the kernel reclaims the rest.
+    """
+    code = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (BrokenPipeError, ValueError):
+        pass
+    os._exit(code)
+
+
+if __name__ == "__main__":
+    entry()

@@ -1,0 +1,60 @@
+"""Layout + telemetry + frame times + picture size → the painter workers run, and its regions.
+
+Shared by `render` (frames of a video) and `preview` (one frame, or demo data).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from overdash import InputError
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    painter: object              # overlay.renderer.LayoutPainter (picklable)
+    regions: tuple               # boxes (x0, y0, x1, y1) in picture pixels that the layout draws into
+    table: object                # overlay.frametable.FrameTable
+
+
+def build_dashboard(layout_ref: str, telemetry, count: int, fps: Fraction, size: tuple[int, int], units, *,
+                    include=(), exclude=(), font: str | None = None, zone=None,
+                    full_frame: bool = False, maps=None, privacy=()) -> Dashboard:
+    """`full_frame`: one region, the whole picture (overlay-only outputs), instead of the widgets' clusters.
+
+    `privacy` zones hide positions everywhere (text, maps, track); `maps` (overlay.maps.MapOptions)
+    fetches the tiles the layout's maps need now, so workers only ever read the cache.
+    """
+    from overlay.frametable import build_frame_table
+    from overlay.layout import load_layout, pace_aware
+    from overlay.renderer import EMPTY_BOUNDS, LayoutPainter, Renderer
+    from overlay.conversion import UnitConverter
+
+    layout = load_layout(layout_ref, include=include, exclude=exclude)
+    converter = UnitConverter()
+    layout = layout.resolve_units(units, converter)
+    table = build_frame_table(telemetry, count, fps, layout.unit_requests(units),
+                              convert=pace_aware(converter.convert), zone=zone)
+    if privacy or maps is not None:
+        from overlay.maps import MapOptions, mask_table, prepare_maps
+
+        table = mask_table(table, tuple(privacy))
+        layout = prepare_maps(layout, table, size, maps or MapOptions(privacy=tuple(privacy))).bind(layout)
+    renderer = Renderer(layout, table, size, units, font=font)
+    boxes = ((0, 0, size[0], size[1]),) if full_frame else renderer.regions()
+    if boxes == (EMPTY_BOUNDS,):
+        raise InputError(f"layout {layout_ref!r} draws nothing inside a {size[0]}x{size[1]} picture")
+    return Dashboard(LayoutPainter(layout, table, size, units, font, regions=boxes, prebuilt=renderer), boxes, table)
+
+
+def compose(dashboard: Dashboard, frame: int, background):
+    """Frame `frame` of the dashboard over `background` (an RGB or RGBA PIL image of the picture size)."""
+    from PIL import Image
+
+    canvas = background.convert("RGBA")
+    width = max(b[2] - b[0] for b in dashboard.regions)
+    views = tuple(Image.new("RGBA", (width, b[3] - b[1])) for b in dashboard.regions)
+    dashboard.painter()(frame, views)
+    for (x0, y0, x1, y1), view in zip(dashboard.regions, views):
+        canvas.alpha_composite(view.crop((0, 0, x1 - x0, y1 - y0)), (x0, y0))
+    return canvas

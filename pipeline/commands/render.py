@@ -1,0 +1,312 @@
+"""`overdash render`: resolve everything once in the main process, then run the pipeline.
+
+Order matters for the failure rules: every check a user can fix (paths, video,
+telemetry, encoder, then the layout) happens before any file is written. ffmpeg
+is the one process started earlier, once the video and the encoder are known:
+it waits for its filter graph, which only the measured layout can give, so a
+layout error still leaves nothing but a process to kill.
+"""
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from overdash import InputError
+from overlay.layout.units import UnitSettings
+from pipeline.commands.dashboard import build_dashboard
+from pipeline.commands.sources import is_ride_file, load_ride_only, load_source
+from pipeline.commands.config import RenderConfig, check_paths, parse_fps, parse_size, pil_flavour
+from pipeline.commands.progress import Progress
+from pipeline.scheduler import PipelineJob, RunStats, partial_path, run_pipeline
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything resolved for one render, before any process starts."""
+
+    job: PipelineJob
+    painter: object            # overlay.renderer.LayoutPainter
+    overlay: object            # encoders.command.OverlaySpec: where each region goes
+    fps: Fraction
+    profile_note: str
+    video: object | None       # encoders.probe.VideoInfo; None when drawing a ride file alone
+    concat: tuple[Path, str] | None = None  # chapters: (list file to write before ffmpeg starts, its text)
+    size: tuple[int, int] = (0, 0)           # picture size
+    duration: float = 0.0                    # seconds of output
+    chapters: int = 1
+    encoder: object | None = None            # pipeline.encoder.Encoder: ffmpeg started, graph sent
+
+
+def config_from_args(args) -> RenderConfig:
+    return RenderConfig(
+        input=args.inputs[0], more_inputs=tuple(args.inputs[1:]), chapters=not args.no_chapters, gpmf=args.gpmf,
+        output=args.output, workers=args.workers, layout=args.layout,
+        overlay_fps=parse_fps(args.overlay_fps), include=tuple(args.include), exclude=tuple(args.exclude),
+        units=UnitSettings(args.units_speed, args.units_altitude, args.units_distance, args.units_temperature),
+        profile=args.profile, ffmpeg=args.ffmpeg, debug=args.debug, quiet=args.quiet, font=args.font,
+        profile_widgets=args.profile_widgets, gpx=_file_arg(args.gpx, "--gpx"), fit=_file_arg(args.fit, "--fit"),
+        merge=args.merge, sync=args.sync, offset=args.offset, start=args.start, tz=args.tz,
+        keep_gpmf=args.keep_gpmf, size=parse_size(args.size) if args.size else None,
+        from_time=getattr(args, "from"), to_time=args.to, map_style=args.map_style, map_api_key=args.map_api_key,
+        offline=args.offline, privacy=tuple(args.privacy), overlay_pix_fmt=args.overlay_pix_fmt)
+
+
+def _file_arg(path, option):
+    return Path(path) if path else None
+
+
+def plan_render(config: RenderConfig, prefetch=None, *, start_ffmpeg: bool = False) -> Plan:
+    """`prefetch`: pipeline.commands.sources.Prefetch, ffprobe already running for the input.
+
+    `start_ffmpeg`: start ffmpeg as soon as the video and encoder are known, with its
+    graph to follow through a pipe once the layout is measured (Plan.encoder). It
+    loads its libraries meanwhile (~45 ms, 1.4% of rendering a 10 s clip). Nothing is
+    written before the graph arrives, and a failure after the start kills it.
+    """
+    from encoders.capability import choose_profile
+    from encoders.chapters import concat_list
+    from encoders.command import (FFMPEG_ENV, OverlaySpec, Region, build_command, overlay_frames_needed,
+                                  overlay_graph)
+    from encoders.nut import header as nut_header
+
+    try:
+        check_paths(config)
+    except BaseException:
+        if prefetch is not None:
+            prefetch.join()  # the run ends here: reap ffprobe
+        raise
+    say = (lambda text: None) if config.quiet else (lambda text: print(text, file=sys.stderr))
+    if is_ride_file(config.input):
+        return _plan_ride_only(config)
+    source = load_source(config, say=say, prefetch=prefetch)
+    video, telemetry = source.video, source.telemetry
+    video_fps = Fraction(video.fps_num, video.fps_den)
+    fps = config.overlay_fps or video_fps
+    # Enough frames to cover the video; ffmpeg takes exactly this many (see overlay_frames_needed).
+    count = video.frame_count if fps == video_fps else (video.frame_count - 1) * fps // video_fps + 1
+    size = (video.display_width, video.display_height)
+    choice = choose_profile(config.profile, ffmpeg=config.ffmpeg, video=video)
+    note = _profile_note(choice)
+    if choice.profile.overlay_only:  # the dashboard alone, with alpha, at the video's size
+        return _plan_full_frame(config, choice.profile, note, telemetry, source.zone, count, fps, size,
+                                video=video, duration=video.duration)
+    pix_fmt = overlay_pix_fmt(config.overlay_pix_fmt, choice.profile, video)
+    # yuva420p slots know which regions differ from the frame before: each region is a
+    # NUT stream of its own, and only the regions that changed cross the pipe.
+    container = "nut" if pix_fmt == "yuva420p" else "rawvideo"
+    partial = partial_path(config.output)
+    concat = (Path(tempfile.gettempdir()) / f"{partial.name}.ffconcat", concat_list(video)) if video.parts else None
+
+    def command(overlay, graph_via=None):
+        return build_command(choice.profile, video, overlay, partial, ffmpeg=config.ffmpeg,
+                             final_path=config.output, concat_path=concat[0] if concat else None,
+                             keep_gpmf=config.keep_gpmf, graph_via=graph_via)
+
+    encoder = graph_via = None
+    # Only a NUT overlay leaves the argv independent of the regions; chapters keep the late
+    # start (their concat list is written just before the run).
+    if start_ffmpeg and container == "nut" and concat is None:
+        encoder, graph_via = _start_before_layout(config, command, fps, env=FFMPEG_ENV)
+    try:
+        dash = build_dashboard(config.layout, telemetry, count, fps, size, config.units,
+                               include=config.include, exclude=config.exclude, font=config.font,
+                               zone=source.zone, **map_args(config))
+        if container == "nut":
+            regions = tuple(Region(x0, y0, x1 - x0, y1 - y0, 0) for x0, y0, x1, y1 in dash.regions)
+            atlas_w, atlas_h = max(r.width for r in regions), max(r.height for r in regions)
+        else:  # rgba: one frame a band of rows per region, drawn in place
+            regions, atlas_w, atlas_h = pack_regions(dash.regions, Region)
+        overlay = OverlaySpec(x=0, y=0, width=atlas_w, height=atlas_h, pix_fmt=pix_fmt,
+                              fps_num=fps.numerator, fps_den=fps.denominator, regions=regions, container=container)
+        if overlay_frames_needed(video, overlay) != count:
+            raise AssertionError(f"overlay frame count {count} != {overlay_frames_needed(video, overlay)}")
+        argv = command(overlay, graph_via)
+        if encoder is not None:
+            if tuple(argv) != encoder.argv:
+                raise AssertionError(f"ffmpeg was started with {encoder.argv}, the layout needs {argv}")
+            encoder.send_graph(overlay_graph(choice.profile, video, overlay))
+        job = PipelineJob(count=count, width=atlas_w, height=atlas_h, argv=tuple(argv), partial=partial,
+                          output=config.output, workers=config.workers,
+                          places=tuple((r.atlas_x, r.atlas_y, r.width, r.height) for r in regions),
+                          pix_fmt=pix_fmt, yuva=_yuva_format(video) if pix_fmt == "yuva420p" else None,
+                          env=FFMPEG_ENV, nut_header=nut_header([(r.width, r.height) for r in regions],
+                                                                fps.numerator, fps.denominator)
+                          if container == "nut" else b"")
+    except BaseException:
+        if encoder is not None:
+            encoder.abort()
+        raise
+    return Plan(job, dash.painter, overlay, fps, note, video, concat, size, video.duration,
+                len(video.parts) or 1, encoder)
+
+
+def _start_before_layout(config: RenderConfig, command, fps: Fraction, env):
+    """(Encoder, graph_via): ffmpeg started now, waiting for its graph; (None, None) if this
+    ffmpeg cannot read a graph from a pipe (the run starts it later, graph in argv)."""
+    from encoders.capability import graph_script_option
+    from encoders.command import OverlaySpec
+    from pipeline.encoder import Encoder
+
+    option = graph_script_option(config.ffmpeg)
+    if option is None:
+        return None, None
+    # The regions are not known yet; with NUT nothing but the graph depends on them.
+    unknown = OverlaySpec(x=0, y=0, width=2, height=2, pix_fmt="yuva420p", fps_num=fps.numerator,
+                          fps_den=fps.denominator, container="nut")
+    encoder = Encoder.start_before_graph(lambda path: command(unknown, (option, path)), env)
+    return encoder, (option, encoder.graph_path)
+
+
+# Overlay-only profile for each output extension when a ride file is drawn with --profile auto.
+RIDE_ONLY_PROFILES = {".mov": "prores-alpha", ".webm": "vp9-alpha", ".mkv": "vp9-alpha"}
+
+
+def _plan_ride_only(config: RenderConfig) -> Plan:
+    """A GPX/FIT ride with no video: the dashboard alone, with transparency, for a video editor."""
+    from encoders.capability import choose_profile
+
+    ride = load_ride_only(config)
+    name = config.profile
+    if name == "auto":
+        name = RIDE_ONLY_PROFILES.get(config.output.suffix.lower())
+        if name is None:
+            raise InputError(f"{config.output}: a dashboard without video needs an output with transparency: "
+                             f"{', '.join(RIDE_ONLY_PROFILES)} (or --profile png / qtrle)")
+    choice = choose_profile(name, ffmpeg=config.ffmpeg)
+    if not choice.profile.overlay_only:
+        raise InputError(f"profile '{choice.profile.name}' draws over a video, and {config.input.name} has none: "
+                         f"use prores-alpha (.mov), vp9-alpha (.webm), qtrle or png")
+    fps = config.overlay_fps or Fraction(30)
+    count = int(ride.duration * fps) + 1
+    return _plan_full_frame(config, choice.profile, _profile_note(choice), ride.telemetry, ride.zone, count, fps,
+                            config.size or (1920, 1080), video=None, duration=float(count / fps))
+
+
+def _plan_full_frame(config, profile, note, telemetry, zone, count, fps, size, *, video, duration) -> Plan:
+    from encoders.command import OverlaySpec, build_overlay_only_command
+
+    dash = build_dashboard(config.layout, telemetry, count, fps, size, config.units, include=config.include,
+                           exclude=config.exclude, font=config.font, zone=zone, full_frame=True, **map_args(config))
+    w, h = size
+    overlay = OverlaySpec(x=0, y=0, width=w, height=h, fps_num=fps.numerator, fps_den=fps.denominator)
+    partial = partial_path(config.output)
+    argv = build_overlay_only_command(profile, size, fps, partial, final_path=config.output, ffmpeg=config.ffmpeg)
+    job = PipelineJob(count=count, width=w, height=h, argv=tuple(argv), partial=partial, output=config.output,
+                      workers=config.workers, places=((0, 0, w, h),))
+    return Plan(job, dash.painter, overlay, fps, note, video, None, size, duration)
+
+
+def map_args(config: RenderConfig) -> dict:
+    """Map and privacy options for build_dashboard: tiles fetched now, with a progress line."""
+    from overlay.maps import MapOptions, parse_zone
+
+    zones = tuple(parse_zone(z) for z in config.privacy)
+    say = (lambda text: None) if config.quiet else (lambda text: print(f"overdash: {text}", file=sys.stderr))
+    progress = None if config.quiet else Progress(1, 1.0, label="map tiles", unit="tiles")
+    return {"privacy": zones, "maps": MapOptions(style=config.map_style, api_key=config.map_api_key,
+                                                 offline=config.offline, privacy=zones, warn=say,
+                                                 progress=progress.tiles if progress else None)}
+
+
+def _profile_note(choice) -> str:
+    return (f"encoder profile {choice.profile.name}" + (f" ({choice.reason})" if choice.reason else "")
+            + (f"; {choice.notice}" if choice.notice else ""))
+
+
+def print_widget_profile(plan: Plan, count: int, samples: int = 120) -> None:
+    """Time each widget over frames spread through the video, in this process, before rendering."""
+    from overlay.renderer import Renderer
+
+    p = plan.painter
+    renderer = Renderer(p.layout, p.table, p.video_size, p.unit_settings, font=p.font)
+    frames = sorted({int(i) for i in np.linspace(0, count - 1, min(samples, count))})
+    rows = renderer.profile(frames, p.regions)
+    total = sum(ms for _, ms in rows)
+    print(f"overdash: time per widget, mean over {len(frames)} frames (total {total:.2f} ms/frame):", file=sys.stderr)
+    for name, ms in rows:
+        print(f"  {ms:8.3f} ms  {name}", file=sys.stderr)
+
+
+def overlay_pix_fmt(asked: str, profile, video) -> str:
+    """How overlay frames cross the pipe: yuva420p where the blend takes it as is, else rgba.
+
+    yuva420p is converted in the workers (overlay.yuva), in parallel and only where
+    a region changed, instead of by ffmpeg serially on every frame; half the bytes
+    cross the pipe too. It needs the native converter (numpy alone is slower than
+    ffmpeg) and a compositor that blends yuva420p: the CPU one onto 8-bit 4:2:0
+    video, or overlay_cuda.
+    """
+    from encoders.blend import blends_yuva420p
+
+    if asked == "rgba":
+        return "rgba"
+    takes = blends_yuva420p(profile, video)
+    if asked == "yuva420p":
+        if not takes:
+            raise InputError(f"--overlay-pix-fmt yuva420p: profile '{profile.name}' cannot blend a yuva420p "
+                             f"overlay onto {video.pix_fmt} video; use rgba or auto")
+        return "yuva420p"
+    from overlay.yuva import native_available
+
+    return "yuva420p" if takes and native_available() else "rgba"
+
+
+def _yuva_format(video):
+    from overlay.yuva import YuvaFormat
+
+    return YuvaFormat(matrix=video.color_matrix, full_range=video.full_range)
+
+
+def pack_regions(boxes, region_type):
+    """Stack the regions into one RGBA overlay frame as full-width bands: (regions, width, height).
+
+    RGBA slots are drawn in place, a band of rows per region, and cross the pipe whole.
+    """
+    regions, y = [], 0
+    for x0, y0, x1, y1 in boxes:
+        regions.append(region_type(x0, y0, x1 - x0, y1 - y0, y))
+        y += y1 - y0
+    return tuple(regions), max(x1 - x0 for x0, _, x1, _ in boxes), y
+
+
+def render(config: RenderConfig, prefetch=None) -> RunStats:
+    t0 = time.monotonic()
+    plan = plan_render(config, prefetch, start_ffmpeg=True)
+    try:
+        return _run(config, plan, t0)
+    finally:  # run_pipeline reaps an encoder it was given; one that never got there is killed
+        if plan.encoder is not None and plan.encoder.proc.returncode is None:
+            plan.encoder.abort()
+
+
+def _run(config: RenderConfig, plan: Plan, t0: float) -> RunStats:
+    say = (lambda *a: None) if config.quiet else (lambda *a: print(*a, file=sys.stderr))
+    job = plan.job
+    area = sum(r.width * r.height for r in plan.overlay.placements())
+    source = str(config.input) if plan.chapters == 1 else f"{config.input} + {plan.chapters - 1} more chapter(s)"
+    say(f"overdash: {source} → {config.output}: {job.count} overlay frames at {float(plan.fps):.3f} fps, "
+        f"{len(plan.overlay.placements())} region(s) covering {area / (plan.size[0] * plan.size[1]):.0%} "
+        f"of the picture, {job.workers} workers, drawing with {pil_flavour()}; {plan.profile_note}")
+    if config.profile_widgets:
+        print_widget_profile(plan, job.count)
+    progress = Progress(job.count, float(plan.fps), enabled=not config.quiet)
+    try:
+        if plan.concat:
+            plan.concat[0].write_text(plan.concat[1])
+        stats = run_pipeline(job, plan.painter, progress, encoder=plan.encoder)
+    finally:
+        progress.close()
+        if plan.concat:
+            plan.concat[0].unlink(missing_ok=True)
+    duration = plan.duration or job.count / float(plan.fps)
+    total = time.monotonic() - t0
+    say(f"overdash: wrote {config.output} — {stats.frames} frames in {total:.1f} s "
+        f"({stats.frames / max(stats.seconds, 1e-9):.0f} fps, {duration / total:.2f}× real time), "
+        f"peak memory {stats.peak_rss_mib:.0f} MiB per process")
+    return stats

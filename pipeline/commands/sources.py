@@ -1,0 +1,249 @@
+"""Where the dashboard's data comes from: the video (chapters joined), its GoPro track, or a
+GPX/FIT file merged onto the video's timeline — resolved once, in the main process.
+
+    camera track ─┐
+                  ├─ align (start time + --offset [+ --sync auto]) ─ merge (extend | replace) ─▶ Telemetry
+    GPX / FIT  ───┘
+"""
+from __future__ import annotations
+
+import sys
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from encoders.probe import probe_video, start_probe
+from overdash import InputError
+from pipeline.commands.config import RenderConfig
+
+SYNC_WEAK = 0.1  # confidence below which --sync auto warns
+
+
+@dataclass(frozen=True)
+class Source:
+    video: object          # encoders.probe.VideoInfo
+    telemetry: object      # overlay.telemetry.timeseries.Telemetry, on the video timeline
+    zone: object | None    # zoneinfo.ZoneInfo for wall-clock display, None = UTC
+    notes: tuple[str, ...] = ()
+
+
+def load_source(config: RenderConfig, *, say=lambda text: print(text, file=sys.stderr),
+                prefetch: Prefetch | None = None) -> Source:
+    from encoders.chapters import probe_chapters
+    from overlay.telemetry.chapters import find_chapters
+    from overlay.telemetry.timezone import first_position, resolve_zone
+
+    paths = [config.input, *config.more_inputs]
+    if config.chapters and len(paths) == 1:
+        paths = find_chapters(config.input)
+    # ffprobe runs while this thread reads the GoPro track: most of its time is the
+    # child process, so the two overlap (its errors still come first: not a video).
+    # Leaving the `with` joins the thread: main has no thread of its own when children fork.
+    zone = None
+    with ThreadPoolExecutor(1, thread_name_prefix="overdash-probe") as pool:
+        probe = pool.submit(probe_chapters, paths, ffprobe=_sibling(config.ffmpeg, "ffprobe"),
+                            probe=prefetch.probe if prefetch else probe_video)
+        try:
+            camera = _camera_telemetry(config, paths, optional=bool(config.gpx or config.fit))
+            if not (config.gpx or config.fit) and "gps" in camera:
+                # the time zone lookup (~50 ms the first time) also overlaps ffprobe
+                zone = resolve_zone(config.tz, *(first_position(camera) or (None, None)))
+        except InputError:
+            probe.result()  # not a video outranks a telemetry problem: its error is raised first
+            raise
+        video = probe.result()
+    notes: list[str] = []
+    if config.gpx or config.fit:
+        telemetry = _with_file(config, video, camera, notes)
+    else:
+        telemetry = camera
+        if "gps" not in telemetry:
+            raise InputError(f"{config.input}: the GoPro telemetry has no GPS stream "
+                             f"(GPS off, or a camera without GPS) — add the ride with --gpx or --fit")
+    for note in notes:
+        say(f"overdash: {note}")
+    if zone is None:
+        zone = resolve_zone(config.tz, *(first_position(telemetry) or (None, None)))
+    return Source(video, telemetry, zone, tuple(notes))
+
+
+class Prefetch:
+    """ffprobe of the input, started before the imports the rest of planning needs (~0.1 s of
+    numpy, Pillow and widgets), so the video's facts are ready when the telemetry is.
+
+    Only a head start: `probe` answers from it for that one file, and probes anything else.
+    The process is started here, in the caller's thread; its output is read when asked for.
+    """
+
+    def __init__(self, path: Path, ffprobe: str):
+        self.path, self.ffprobe = path, ffprobe
+        self._finish = start_probe(path, ffprobe=ffprobe)
+        self._answer: Future = Future()  # ffprobe's answer once read: its facts, or what it raised
+
+    @classmethod
+    def start(cls, path, ffmpeg: str) -> "Prefetch | None":
+        """Started for a video input that exists; None for a ride file or a path that is not a file."""
+        path = Path(path)
+        if is_ride_file(path) or not path.is_file():
+            return None
+        return cls(path, _sibling(ffmpeg, "ffprobe"))
+
+    def probe(self, path, *, ffprobe: str):
+        if Path(path) != self.path or ffprobe != self.ffprobe:
+            return probe_video(path, ffprobe=ffprobe)
+        if not self._answer.done():
+            try:
+                self._answer.set_result(self._finish())
+            except Exception as exc:  # noqa: BLE001 - kept, raised to whoever asks
+                self._answer.set_exception(exc)
+        return self._answer.result()
+
+    def join(self) -> None:
+        """Reap ffprobe, whatever it found (the run is ending early)."""
+        try:
+            self.probe(self.path, ffprobe=self.ffprobe)
+        except Exception:  # noqa: BLE001 - the caller is already failing for its own reason
+            pass
+
+
+def _camera_telemetry(config: RenderConfig, paths: list[Path], optional: bool):
+    """The GoPro track (or --gpmf file); None when a GPX/FIT file can stand in for it."""
+    from overlay.telemetry.chapters import load_gopro_chapters
+    from overlay.telemetry.gopro import load_gopro
+
+    try:
+        if config.gpmf:
+            return load_gopro(config.gpmf)
+        return load_gopro(paths[0]) if len(paths) == 1 else load_gopro_chapters(paths)
+    except InputError:
+        if optional and not config.gpmf:
+            return None  # any camera: the file drives the whole dashboard
+        raise
+
+
+def _with_file(config: RenderConfig, video, camera, notes: list[str]):
+    from overlay.telemetry.merge import align, merge
+    from overlay.telemetry.sync import sync
+
+    path = config.gpx or config.fit
+    ride = read_ride(path, fit=bool(config.fit))
+    start, said = _start_time(config, video, camera)
+    notes.append(f"{path.name}: video starts at {said}")
+    offset = config.offset
+    if config.sync == "auto":
+        if camera is None or "gps" not in camera:
+            raise InputError(f"--sync auto needs the camera's own GPS to compare with {path.name}; "
+                             f"use --offset SECONDS instead")
+        found = sync(camera, align(ride, start, offset))
+        offset += found.offset
+        notes.append(f"--sync auto: {found.describe()}"
+                     + (" — weak match, check the result or give --offset" if found.confidence < SYNC_WEAK else ""))
+    aligned = align(ride, start, offset, duration=video.duration if camera is None else None)
+    return aligned if camera is None else merge(camera, aligned, config.merge)
+
+
+def _start_time(config: RenderConfig, video, camera) -> tuple[float, str]:
+    """UTC of the video's first frame: --start, else the camera's GPS clock, else creation_time."""
+    from overlay.telemetry.merge import camera_start_utc, to_posix
+
+    if config.start:
+        return to_posix(config.start), f"{config.start} (--start)"
+    if camera is not None:
+        utc = camera_start_utc(camera)
+        if utc is not None:
+            return utc, "the camera's GPS time"
+    if video.creation_time:
+        # Cameras without GPS write their own clock here, often local time marked UTC: --offset fixes that.
+        return to_posix(video.creation_time), f"{video.creation_time} (the file's creation time)"
+    raise InputError(f"{config.input}: no start time in the video (no GPS, no creation_time); "
+                     f"give it with --start 2024-05-01T09:30:00Z")
+
+
+def _sibling(ffmpeg: str, tool: str) -> str:
+    """ffprobe beside a given ffmpeg (--ffmpeg /opt/ff/ffmpeg → /opt/ff/ffprobe), else on PATH."""
+    path = Path(ffmpeg)
+    if path.parent != Path("."):
+        candidate = path.with_name(tool)
+        if candidate.exists():
+            return str(candidate)
+    return tool
+
+
+RIDE_SUFFIXES = (".gpx", ".fit", ".gpx.gz")
+
+
+def is_ride_file(path: Path) -> bool:
+    return path.name.lower().endswith(RIDE_SUFFIXES)
+
+
+def read_ride(path: Path, *, fit: bool | None = None):
+    """A GPX or FIT file's telemetry on its own clock (t = 0 at its first point is align's job).
+
+    `fit`: what the user said the file is (--gpx / --fit); by default its suffix decides.
+    """
+    from overlay.telemetry.fit import load_fit
+    from overlay.telemetry.gpx import load_gpx
+
+    if fit is None:
+        fit = path.name.lower().endswith(".fit")
+    return load_fit(path) if fit else load_gpx(path)
+
+
+def load_inputs(inputs: list[Path], chapters: bool = True, limits=None):
+    """Telemetry of `overdash info`/`export` inputs: one file plus its later chapters, the given
+    files in order, or a GPX/FIT ride (its time axis then starts at its first point)."""
+    from overlay.telemetry.chapters import find_chapters, load_gopro_chapters
+    from overlay.telemetry.merge import align, utc_span
+    from overlay.telemetry.quality import QualityLimits
+
+    for path in inputs:
+        if not path.is_file():
+            raise InputError(f"{path}: no such file")
+    if is_ride_file(inputs[0]):
+        if len(inputs) > 1:
+            raise InputError(f"{inputs[1]}: give one GPX/FIT file at a time")
+        ride = read_ride(inputs[0])
+        return align(ride, utc_span(ride)[0])
+    paths = find_chapters(inputs[0]) if chapters and len(inputs) == 1 else list(inputs)
+    return load_gopro_chapters(paths, limits or QualityLimits())
+
+
+@dataclass(frozen=True)
+class Ride:
+    """A GPX/FIT file rendered on its own (overlay-only output): its window and timeline."""
+
+    telemetry: object
+    start_utc: float
+    duration: float
+    zone: object | None
+
+
+def load_ride_only(config: RenderConfig) -> Ride:
+    """The ride file as the whole timeline: t = 0 at --from (default: the file's first point)."""
+    from overlay.telemetry.filedata import iso
+    from overlay.telemetry.merge import align, to_posix, utc_span
+    from overlay.telemetry.timezone import first_position, resolve_zone
+
+    path = config.input
+    ride = read_ride(path)
+    first, last = utc_span(ride)
+
+    def when(text: str | None, default: float, option: str) -> float:
+        if text is None:
+            return default
+        try:
+            return first + float(text)  # seconds into the ride
+        except ValueError:
+            pass
+        try:
+            return to_posix(text)
+        except (InputError, ValueError):
+            raise InputError(f"{option} {text!r}: give seconds into the ride or an ISO 8601 time") from None
+
+    start, end = when(config.from_time, first, "--from"), when(config.to_time, last, "--to")
+    if not first <= start < end <= last + 1e-6:
+        raise InputError(f"{path}: --from/--to ({iso(start)} to {iso(end)}) must lie inside the ride, "
+                         f"{iso(first)} to {iso(last)}, with --from before --to")
+    telemetry = align(ride, start, config.offset)
+    pos = first_position(telemetry)
+    return Ride(telemetry, start, end - start, resolve_zone(config.tz, *(pos or (None, None))))
