@@ -15,10 +15,10 @@ actually requested, not by a render whose layout has no tile map.
 """
 from __future__ import annotations
 
-import queue
 import sys
 import threading
 import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
@@ -71,11 +71,12 @@ class _Fetcher:
         self.errors: dict[str, int] = {}
         self.ok: list[Tile] = []
         self.abort = threading.Event()
-        self.finished = threading.Condition(self.lock)
 
     def one(self, tile: Tile) -> None:
         import urllib.error
 
+        if self.abort.is_set():  # given up on the server, or past the deadline: not counted as done
+            return
         outcome, why = "failed", ""
         try:
             outcome = self._fetch(tile)
@@ -143,7 +144,6 @@ class _Fetcher:
                     self.fetched += 1
                 else:
                     self.revalidated += 1
-            self.finished.notify_all()
 
 
 def prefetch(tiles: Iterable[Tile], style: TileStyle, cache: TileCache, *, offline: bool = False,
@@ -184,41 +184,24 @@ def prefetch(tiles: Iterable[Tile], style: TileStyle, cache: TileCache, *, offli
     import urllib.request  # noqa: F401  (once, here, before the threads that use it)
 
     f = _Fetcher(style, cache, timeout)
-    jobs: queue.Queue = queue.Queue()
-    for t in todo:
-        jobs.put(t)
-
-    def worker() -> None:
-        while not f.abort.is_set():
-            try:
-                tile = jobs.get_nowait()
-            except queue.Empty:
-                return
-            f.one(tile)
-
-    threads = [threading.Thread(target=worker, name=f"overdash-tiles-{i}", daemon=True)
-               for i in range(max(1, min(concurrency, len(todo))))]
-    for th in threads:
-        th.start()
+    total = len(todo)
     end = None if deadline is None else time.monotonic() + deadline
-    total, shown = len(todo), -1
-    with f.lock:
-        while f.done < total and not f.abort.is_set():
+    pool = ThreadPoolExecutor(max(1, min(concurrency, total)), thread_name_prefix="overdash-tiles")
+    pending = {pool.submit(f.one, t) for t in todo}
+    try:
+        while pending and not f.abort.is_set():
             if end is not None and time.monotonic() >= end:
                 f.abort.set()
                 break
-            if progress and f.done != shown:
-                shown = f.done
-                f.lock.release()
-                try:
-                    progress(shown, total)
-                finally:
-                    f.lock.acquire()
-            f.finished.wait(0.1)
-    f.abort.set()
-    # Threads stuck in a hung request are daemons; each ends by its own socket timeout.
-    for th in threads:
-        th.join(timeout=0.05)
+            before = len(pending)
+            _, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+            if progress and len(pending) != before:
+                progress(total - len(pending), total)
+    finally:
+        # Tiles not started are dropped; one in a hung request ends by its socket timeout
+        # (or at its next read: `abort` is set), without holding this thread.
+        f.abort.set()
+        pool.shutdown(wait=False, cancel_futures=True)
     with f.lock:
         gave_up = total - f.done
         if gave_up:

@@ -6,15 +6,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from overdash import InputError
+
+if TYPE_CHECKING:
+    from overlay.frametable import FrameTable
+    from overlay.renderer import LayoutPainter
+    from overlay.widgets.base import Box
 
 
 @dataclass(frozen=True)
 class Dashboard:
-    painter: object              # overlay.renderer.LayoutPainter (picklable)
-    regions: tuple               # boxes (x0, y0, x1, y1) in picture pixels that the layout draws into
-    table: object                # overlay.frametable.FrameTable
+    painter: LayoutPainter       # picklable: workers build their widgets from it
+    regions: tuple[Box, ...]     # boxes (x0, y0, x1, y1) in picture pixels that the layout draws into
+    table: FrameTable
 
 
 def build_dashboard(layout_ref: str, telemetry, count: int, fps: Fraction, size: tuple[int, int], units, *,
@@ -25,10 +31,10 @@ def build_dashboard(layout_ref: str, telemetry, count: int, fps: Fraction, size:
     `privacy` zones hide positions everywhere (text, maps, track); `maps` (overlay.maps.MapOptions)
     fetches the tiles the layout's maps need now, so workers only ever read the cache.
     """
+    from overlay.conversion import UnitConverter
     from overlay.frametable import build_frame_table
     from overlay.layout import load_layout, pace_aware
     from overlay.renderer import EMPTY_BOUNDS, LayoutPainter, Renderer
-    from overlay.conversion import UnitConverter
 
     layout = load_layout(layout_ref, include=include, exclude=exclude)
     converter = UnitConverter()

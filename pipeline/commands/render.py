@@ -14,16 +14,29 @@ import time
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from overdash import InputError
 from overlay.layout.units import UnitSettings
+from pipeline.commands.config import (
+    RenderConfig,
+    check_paths,
+    parse_fps,
+    parse_size,
+    pil_flavour,
+)
 from pipeline.commands.dashboard import build_dashboard
-from pipeline.commands.sources import is_ride_file, load_ride_only, load_source
-from pipeline.commands.config import RenderConfig, check_paths, parse_fps, parse_size, pil_flavour
 from pipeline.commands.progress import Progress
+from pipeline.commands.sources import is_ride_file, load_ride_only, load_source
 from pipeline.scheduler import PipelineJob, RunStats, partial_path, run_pipeline
+
+if TYPE_CHECKING:
+    from encoders.command import OverlaySpec
+    from encoders.probe import VideoInfo
+    from overlay.renderer import LayoutPainter
+    from pipeline.encoder import Encoder
 
 
 @dataclass(frozen=True)
@@ -31,16 +44,16 @@ class Plan:
     """Everything resolved for one render, before any process starts."""
 
     job: PipelineJob
-    painter: object            # overlay.renderer.LayoutPainter
-    overlay: object            # encoders.command.OverlaySpec: where each region goes
+    painter: LayoutPainter
+    overlay: OverlaySpec       # where each region goes
     fps: Fraction
     profile_note: str
-    video: object | None       # encoders.probe.VideoInfo; None when drawing a ride file alone
+    video: VideoInfo | None    # None when drawing a ride file alone
     concat: tuple[Path, str] | None = None  # chapters: (list file to write before ffmpeg starts, its text)
     size: tuple[int, int] = (0, 0)           # picture size
     duration: float = 0.0                    # seconds of output
     chapters: int = 1
-    encoder: object | None = None            # pipeline.encoder.Encoder: ffmpeg started, graph sent
+    encoder: Encoder | None = None           # ffmpeg started, graph sent
 
 
 def config_from_args(args) -> RenderConfig:
@@ -71,8 +84,14 @@ def plan_render(config: RenderConfig, prefetch=None, *, start_ffmpeg: bool = Fal
     """
     from encoders.capability import choose_profile
     from encoders.chapters import concat_list
-    from encoders.command import (FFMPEG_ENV, OverlaySpec, Region, build_command, overlay_frames_needed,
-                                  overlay_graph)
+    from encoders.command import (
+        FFMPEG_ENV,
+        OverlaySpec,
+        Region,
+        build_command,
+        overlay_frames_needed,
+        overlay_graph,
+    )
     from encoders.nut import header as nut_header
 
     try:

@@ -11,19 +11,25 @@ import sys
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from encoders.probe import probe_video, start_probe
+from encoders.probe import VideoInfo, probe_video, start_probe
 from overdash import InputError
 from pipeline.commands.config import RenderConfig
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from overlay.telemetry.timeseries import Telemetry
 
 SYNC_WEAK = 0.1  # confidence below which --sync auto warns
 
 
 @dataclass(frozen=True)
 class Source:
-    video: object          # encoders.probe.VideoInfo
-    telemetry: object      # overlay.telemetry.timeseries.Telemetry, on the video timeline
-    zone: object | None    # zoneinfo.ZoneInfo for wall-clock display, None = UTC
+    video: VideoInfo
+    telemetry: Telemetry   # on the video timeline
+    zone: ZoneInfo | None  # for wall-clock display, None = UTC
     notes: tuple[str, ...] = ()
 
 
@@ -212,10 +218,10 @@ def load_inputs(inputs: list[Path], chapters: bool = True, limits=None):
 class Ride:
     """A GPX/FIT file rendered on its own (overlay-only output): its window and timeline."""
 
-    telemetry: object
+    telemetry: Telemetry
     start_utc: float
     duration: float
-    zone: object | None
+    zone: ZoneInfo | None
 
 
 def load_ride_only(config: RenderConfig) -> Ride:
