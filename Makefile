@@ -13,7 +13,7 @@ APT_PACKAGES := ffmpeg build-essential python3-dev libjpeg-dev zlib1g-dev libfre
 # pillow-simd's build picks SSE4 by default; AVX2 when this CPU has it.
 SIMD_CC := $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && echo "cc -mavx2" || echo cc)
 
-.PHONY: setup apt render test bench perf-check clean sample
+.PHONY: setup apt render test bench perf-check clean sample docs
 
 setup: $(STAMP)
 
@@ -63,6 +63,9 @@ bench: setup
 
 perf-check: setup
 	$(PY) -m benchmarks.perf_check $(ARGS)
+
+docs: setup
+	$(PY) -m overlay.layout.vocabulary > docs/.layout-xml.md.partial && mv docs/.layout-xml.md.partial docs/layout-xml.md
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .benchmarks

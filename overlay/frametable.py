@@ -13,6 +13,8 @@ from typing import Iterable, Mapping
 import numpy as np
 
 from overdash import InputError
+from overlay.layout.metrics import BY_NAME as LAYOUT_METRICS
+from overlay.layout.metrics import STATS
 from overlay.telemetry.timeseries import BASE_UNITS, Telemetry, Timeseries
 
 # Vocabulary metrics (LAYOUT-XML.md) computed from telemetry columns of another name/unit.
@@ -20,8 +22,8 @@ _DERIVED = {
     "ori.roll": ("cori.roll", np.radians), "ori.pitch": ("cori.pitch", np.radians),
     "ori.yaw": ("cori.yaw", np.radians), "dist": ("codo", None), "odo": ("codo", None),
 }
-# Running statistics of any metric: "speed.max", "hr.avg", "alt.min" (since the first frame).
-STATS = ("min", "max", "avg")
+# Running statistics of any metric: "speed.max", "hr.avg", "alt.min" (since the first frame);
+# STATS, the suffixes, come from overlay.layout.metrics.
 # Columns that come from a GPS fix: samples the quality check did not trust (no 3D fix, DOP
 # too high, an impossible jump: the 'gps-ok' column) are left out, so the dashboard shows '-'
 # rather than a frozen or wandering value. Time, lock state and DOP are kept as recorded.
@@ -267,15 +269,21 @@ def utc_offsets(timestamps: np.ndarray, zone) -> np.ndarray:
 
 
 def base_unit(metric: str) -> str | None:
-    """The unit a FrameTable column is in before conversion ('speed.max' is in speed's); None if unknown."""
+    """The unit a FrameTable column is in before conversion ('speed.max' is in speed's); None if unknown.
+
+    Layout metrics take theirs from overlay.layout.metrics; other telemetry columns (gyro.x,
+    cori.roll, odo...) from BASE_UNITS.
+    """
+    if metric in LAYOUT_METRICS:
+        return LAYOUT_METRICS[metric].unit
     if metric in BASE_UNITS:
         return BASE_UNITS[metric]
     base, _, stat = metric.rpartition(".")
     if stat in STATS and base in BASE_UNITS:
         return BASE_UNITS[base]
-    if metric.startswith("ori."):
+    if metric.startswith("ori."):  # ori.roll.max: the running statistics of ori.* are in radians too
         return "radian"
-    return {"dist": "meter", "odo": "meter"}.get(metric)
+    return None
 
 
 def running(values: np.ndarray, stat: str) -> np.ndarray:

@@ -7,28 +7,22 @@ any rendering starts. Parsers raise ValueError with a short reason.
 """
 from __future__ import annotations
 
+import inspect
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable
+
+from overlay.layout.metrics import ALIASES, NAMES, STATS
 
 Colour = tuple[int, int, int, int]
 
 WHITE: Colour = (255, 255, 255, 255)
 BLACK: Colour = (0, 0, 0, 255)
 
-# Metric names of the layout vocabulary (LAYOUT-XML.md), plus our own speed3d.
-METRICS = (
-    "hr", "cadence", "power", "speed", "cspeed", "speed3d", "accel", "temp", "cgrad", "alt",
-    "codo", "dist", "azi", "cog", "gps-dop", "gps-lock", "timestamp", "lat", "lon",
-    "accl.x", "accl.y", "accl.z", "grav.x", "grav.y", "grav.z",
-    "ori.pitch", "ori.roll", "ori.yaw",
-    "lean", "vspeed",  # our own: lean angle (degrees, from gravity/orientation), vertical speed
-    # our own, in seconds (lap: a number): elapsed and moving time, lap number, time into the
-    # current lap, the previous lap's time (rules: overlay.frametable.TIME_METRICS)
-    "elapsed", "moving", "lap", "lap.time", "lap.last",
-)
-METRIC_ALIASES = {"gradient": "cgrad", "odo": "codo"}
+# Metric names of the layout vocabulary: the table in overlay.layout.metrics is the source.
+METRICS: tuple[str, ...] = NAMES
+METRIC_ALIASES: dict[str, str] = dict(ALIASES)
 
 ALIGNMENTS = {"left": "la", "right": "ra", "centre": "ma", "center": "ma"}
 _ANCHOR = re.compile(r"^[lmrs][atmsbd]$")
@@ -36,12 +30,13 @@ _ANCHOR = re.compile(r"^[lmrs][atmsbd]$")
 
 @dataclass(frozen=True)
 class Attr:
-    """One attribute of an element: how to parse it, its default, whether it must be given."""
+    """One attribute of an element: how to parse it, its default, whether it must be given, what it means."""
 
     name: str
     parse: Callable[[str], Any]
     default: Any = None
     required: bool = False
+    doc: str = ""  # what it means here; empty: overlay.widgets.attrdocs has it (shared or per component)
 
 
 def canonical(name: str) -> str:
@@ -49,6 +44,44 @@ def canonical(name: str) -> str:
     return name.strip().replace("-", "_")
 
 
+# --- readable types ------------------------------------------------------------------------------
+# Every parser says, in a few words, what values it takes: docs/layout-xml.md shows it as the
+# attribute's type. A parser nobody described makes describe() fail, and with it the docs test,
+# so a new parser cannot slip into the vocabulary undocumented. A "{}" in a kind stands for the
+# kind of the parser it wraps (positive(parse_number) -> "number > 0").
+
+def kind(text: str) -> Callable[[Callable], Callable]:
+    """Decorator: mark a parser with the readable type of the values it takes."""
+    def mark(parse: Callable) -> Callable:
+        parse.kind = text
+        return parse
+    return mark
+
+
+# Parsers defined in widget modules, described here by function name (they can carry @kind
+# themselves instead; a mark on the function wins over this table).
+KINDS_ELSEWHERE = {
+    "parse_zoom": "integer 1–19",  # overlay.widgets.maps
+    "parse_icon_file": "icon name or image file",  # overlay.widgets.icon
+    "parse_nonzero": "{}, not 0",  # overlay.widgets.gauges.nonzero
+}
+
+
+def describe(parse: Callable) -> str:
+    """The readable type of a parser's values ('integer', 'colour r,g,b[,a]', 'one of ltr|ttb')."""
+    text = getattr(parse, "kind", None) or KINDS_ELSEWHERE.get(getattr(parse, "__name__", ""))
+    if not text:
+        raise LookupError(f"parser {getattr(parse, '__qualname__', parse)!r} has no readable type: "
+                          f"mark it with @kind(...) or add it to KINDS_ELSEWHERE in overlay/widgets/attrs.py")
+    if "{}" in text:
+        inner = getattr(parse, "wraps", None) or inspect.getclosurevars(parse).nonlocals.get("parse")
+        if inner is None:
+            raise LookupError(f"parser {parse.__qualname__!r}: kind {text!r} wraps a parser it does not name")
+        text = text.format(describe(inner))
+    return text
+
+
+@kind("integer")
 def parse_int(text: str) -> int:
     try:
         return int(text)
@@ -62,6 +95,7 @@ def parse_int(text: str) -> int:
         return int(value)
 
 
+@kind("number")
 def parse_number(text: str) -> float:
     try:
         value = float(text)
@@ -78,6 +112,7 @@ def non_negative(parse: Callable[[str], Any]) -> Callable[[str], Any]:
         if value < 0:
             raise ValueError("must not be negative")
         return value
+    parse_non_negative.kind, parse_non_negative.wraps = "{} ≥ 0", parse
     return parse_non_negative
 
 
@@ -87,9 +122,11 @@ def positive(parse: Callable[[str], Any]) -> Callable[[str], Any]:
         if value <= 0:
             raise ValueError("must be above 0")
         return value
+    parse_positive.kind, parse_positive.wraps = "{} > 0", parse
     return parse_positive
 
 
+@kind("number 0–1")
 def parse_fraction(text: str) -> float:
     value = parse_number(text)
     if not 0 <= value <= 1:
@@ -97,6 +134,7 @@ def parse_fraction(text: str) -> float:
     return value
 
 
+@kind("true or false")
 def parse_bool(text: str) -> bool:
     low = text.strip().lower()
     if low in ("true", "yes", "1", "on"):
@@ -106,6 +144,7 @@ def parse_bool(text: str) -> bool:
     raise ValueError("must be true or false")
 
 
+@kind("colour r,g,b[,a]")
 def parse_colour(text: str) -> Colour:
     """'r,g,b' or 'r,g,b,a', each 0-255; returned with alpha always present."""
     parts = [p.strip() for p in text.split(",")]
@@ -118,6 +157,7 @@ def parse_colour(text: str) -> Colour:
     return tuple(values + [255] * (4 - len(values)))  # type: ignore[return-value]
 
 
+@kind("colour r,g,b[,a] or none")
 def parse_optional_colour(text: str) -> Colour | None:
     """A colour, or 'none' for nothing drawn."""
     if text.strip().lower() in ("none", ""):
@@ -125,6 +165,7 @@ def parse_optional_colour(text: str) -> Colour | None:
     return parse_colour(text)
 
 
+@kind("left, right, centre or an anchor")
 def parse_align(text: str) -> str:
     """left / right / centre, or a Pillow anchor like 'ls' (left, baseline); returns the anchor."""
     low = text.strip().lower()
@@ -135,9 +176,10 @@ def parse_align(text: str) -> str:
     raise ValueError(f"must be one of {', '.join(ALIGNMENTS)} or a Pillow anchor like 'la', 'rs', 'mm'")
 
 
-STATS = ("min", "max", "avg")  # running statistics: metric="speed.max"
+# STATS (running statistics: metric="speed.max") come from overlay.layout.metrics.
 
 
+@kind("metric name")
 def parse_metric(text: str) -> str:
     name = text.strip()
     name = METRIC_ALIASES.get(name, name)
@@ -151,6 +193,7 @@ def parse_metric(text: str) -> str:
                      f"or any of them with .min, .max or .avg")
 
 
+@kind("text")
 def parse_text(text: str) -> str:
     return text
 
@@ -159,6 +202,7 @@ def parse_text(text: str) -> str:
 DURATION_FORMATS = ("pace", "time", "mm:ss")
 
 
+@kind("number format")
 def parse_format_spec(text: str) -> str:
     """A Python format spec ('.1f', '03.0f'), 'pace' (m:ss), 'time' (h:mm:ss) or 'mm:ss'; checked now,
     not mid-render."""
@@ -175,6 +219,7 @@ def parse_format_spec(text: str) -> str:
     return spec
 
 
+@kind("strftime format")
 def parse_strftime(text: str) -> str:
     try:
         datetime(2024, 1, 1, tzinfo=timezone.utc).strftime(text)
@@ -189,6 +234,7 @@ def choice(*options: str) -> Callable[[str], str]:
         if low not in options:
             raise ValueError(f"must be one of {', '.join(options)}")
         return low
+    parse_choice.kind = "one of " + "|".join(options)
     return parse_choice
 
 

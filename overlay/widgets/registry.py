@@ -2,8 +2,11 @@
 
 Adding a component is one class decorated with `@component("name", attrs)`;
 the layout parser validates against the spec and the renderer builds the
-class. Names treat '-' and '_' alike. Vocabulary types we do not draw yet are
-listed in PLANNED so users get "not supported yet" rather than "unknown".
+class. docs/layout-xml.md is generated from the same specs (overlay.layout.
+vocabulary; the meanings are in overlay.widgets.attrdocs, and a test fails
+until a new component or attribute has one). Names treat '-' and '_' alike.
+Vocabulary types we do not draw yet are listed in PLANNED so users get
+"not supported yet" rather than "unknown".
 """
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ class ComponentType:
     attrs: tuple[Attr, ...]
     widget: type
     body: bool = False  # whether the element's text (body) is meaningful
+    spelling: str = ""  # the name as registered ('compass-arrow'; `name` is canonical): for docs
 
     def attr(self, name: str) -> Attr | None:
         for a in self.attrs:
@@ -42,7 +46,7 @@ def component(name: str, attrs: tuple[Attr, ...], *, body: bool = False):
         names = [a.name for a in attrs]
         if len(set(names)) != len(names):
             raise RuntimeError(f"component type {name!r}: duplicate attribute names")
-        _TYPES[key] = ComponentType(key, tuple(attrs), cls, body)
+        _TYPES[key] = ComponentType(key, tuple(attrs), cls, body, name.strip())
         cls.TYPE = key
         return cls
     return register
