@@ -13,7 +13,7 @@ APT_PACKAGES := ffmpeg build-essential python3-dev libjpeg-dev zlib1g-dev libfre
 # pillow-simd's build picks SSE4 by default; AVX2 when this CPU has it.
 SIMD_CC := $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && echo "cc -mavx2" || echo cc)
 
-.PHONY: setup apt render test bench perf-check clean sample docs
+.PHONY: setup apt render demo test bench perf-check clean sample docs
 
 setup: $(STAMP)
 
@@ -51,6 +51,9 @@ apt:
 render: setup
 	@[ -n "$(IN)" ] && [ -n "$(OUT)" ] || { echo "usage: make render IN=video.mp4 OUT=out.mp4 [ARGS='...']"; exit 2; }
 	$(VENV)/bin/overdash render "$(IN)" "$(OUT)" $(ARGS)
+
+demo: setup
+	$(VENV)/bin/overdash demo $(ARGS)
 
 test: setup
 	$(PY) -m pytest tests $(ARGS)

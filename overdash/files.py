@@ -14,6 +14,16 @@ from typing import Iterable, Union
 Content = Union[bytes, str, Iterable[str]]
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+# mkstemp makes files only their owner can read; what we write is the user's, like any file they make.
+_MODE = 0o666 & ~_umask()
+
+
 def atomic_write(path: Path | str, content: Content, *, best_effort: bool = False) -> bool:
     """Write `content` (bytes, text, or text chunks) to `path` through a temporary file beside it.
 
@@ -28,6 +38,7 @@ def atomic_write(path: Path | str, content: Content, *, best_effort: bool = Fals
         if best_effort:
             path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+        os.fchmod(fd, _MODE)
         binary = isinstance(content, (bytes, bytearray, memoryview))
         with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8", "newline": ""})) as fh:
             if binary or isinstance(content, str):

@@ -86,6 +86,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     if command == "render":
         return parser
+    from pipeline.commands.demo import add_demo_parser
     from pipeline.commands.export import add_export_parser
     from pipeline.commands.info import add_info_parser
     from pipeline.commands.preview import add_preview_parser
@@ -95,6 +96,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     add_info_parser(sub)
     add_export_parser(sub)
     add_profiles_parser(sub)
+    add_demo_parser(sub)
     return parser
 
 
@@ -126,13 +128,13 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser("render" if argv[:1] == ["render"] else None).parse_args(argv)
     debug = getattr(args, "debug", False)
     try:
-        if args.command in ("info", "export", "preview", "profiles"):
+        if args.command in ("info", "export", "preview", "profiles", "demo"):
             return args.func(args)
         if args.command == "render":
             from pipeline.commands.sources import Prefetch
 
             prefetch = Prefetch.start(args.inputs[0], args.ffmpeg)
-            from pipeline.commands.render import render, config_from_args
+            from pipeline.commands.render import config_from_args, render
 
             render(config_from_args(args), prefetch=prefetch)
         return 0
