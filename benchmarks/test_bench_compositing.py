@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.measure import render_seconds, transcode_seconds
+from benchmarks.measure import RIDE, render_seconds, transcode_seconds
 
 ROUNDS = 3
 
@@ -28,6 +28,8 @@ def _transcode(benchmark, clip, group):
 
 
 def _render(benchmark, clip, group, pix_fmt, ride=False):
+    if ride and not RIDE.exists():
+        pytest.skip(f"device file missing: {RIDE}")
     benchmark.group = group
     benchmark.extra_info.update(workers=2, label=f"render, overlay as {pix_fmt}")
     benchmark.pedantic(lambda: render_seconds(clip, 2, pix_fmt=pix_fmt, ride=ride), rounds=ROUNDS, iterations=1)
