@@ -80,9 +80,6 @@ class FrameTable:
     def times(self) -> np.ndarray:
         return np.arange(self.count, dtype=np.float64) * self.fps_den / self.fps_num
 
-    def has(self, key: str) -> bool:
-        return key in self.columns
-
     def value(self, key: str, frame: int) -> float:
         """The value at `frame`, NaN when missing (unknown metric, gap, out of range)."""
         col = self.columns.get(key)

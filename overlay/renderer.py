@@ -16,7 +16,7 @@ from overlay.frametable import FrameTable, base_unit, column_key
 from overlay.layout.nodes import Component, Frame, Group, Layout
 from overlay.layout.units import UnitSettings, fallback_label, resolve_unit
 from overlay.widgets import lookup
-from overlay.widgets.base import Box, Context, Drawable, Place, ceil_even, floor_even, union
+from overlay.widgets.base import Box, Context, Drawable, Scaling, ceil_even, floor_even, union
 from overlay.widgets.layers import Panel, merge_static, panel_parts
 from overlay.widgets.textcache import FontBook
 
@@ -28,9 +28,9 @@ class Renderer:
                  unit_settings: UnitSettings = UnitSettings(), *, font: str | None = None):
         self.layout = layout
         self.video_size = (int(video_size[0]), int(video_size[1]))
-        self.place = Place.fit((layout.width, layout.height), self.video_size)
+        self.scaling = Scaling.fit((layout.width, layout.height), self.video_size)
         self.settings = unit_settings
-        self.ctx = Context(table, self.place, FontBook(font), self._column_key, self._unit_label)
+        self.ctx = Context(table, self.scaling, FontBook(font), self._column_key, self._unit_label)
         self.ops: list[Drawable] = self._visible(merge_static(self._compile(layout.children, (0.0, 0.0))))
         self._bounds = self._measure()
         self._region_plan: dict[tuple[Box, ...], list[list[Drawable]]] = {}
@@ -47,7 +47,7 @@ class Renderer:
 
     def _compile(self, nodes, offset: tuple[float, float]) -> list[Drawable]:
         parts: list[Drawable] = []
-        place = self.place
+        scaling = self.scaling
         for node in nodes:
             if isinstance(node, Component):
                 parts += lookup(node.type).widget(node, offset, self.ctx).parts()
@@ -55,10 +55,10 @@ class Renderer:
                 parts += self._compile(node.children, (offset[0] + node.x, offset[1] + node.y))
             elif isinstance(node, Frame):
                 o = (offset[0] + node.x, offset[1] + node.y)
-                box = place.xy(*o) + place.xy(o[0] + node.width, o[1] + node.height)
+                box = scaling.xy(*o) + scaling.xy(o[0] + node.width, o[1] + node.height)
                 if box[2] <= box[0] or box[3] <= box[1]:
                     continue
-                panel = Panel(box, node.bg, node.outline, place.length(node.cr), place.length(1), node.opacity)
+                panel = Panel(box, node.bg, node.outline, scaling.length(node.cr), scaling.length(1), node.opacity)
                 parts += panel_parts(panel, self._compile(node.children, o))
         return parts
 

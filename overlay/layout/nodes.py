@@ -11,11 +11,11 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Union
 
-from overdash import InputError
 import numpy as np
 
-from overlay.layout.units import UnitSettings, format_label, pace_aware, resolve_unit
+from overdash import InputError
 from overlay.frametable import base_unit
+from overlay.layout.units import UnitSettings, format_label, pace_aware, resolve_unit
 
 DESIGN_SIZE = (1920, 1080)
 

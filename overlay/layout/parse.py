@@ -16,8 +16,15 @@ from defusedxml.ElementTree import DefusedXMLParser, ParseError
 from overdash import InputError
 from overlay.layout.nodes import DESIGN_SIZE, Component, Frame, Group, Layout, Node
 from overlay.widgets import registry
-from overlay.widgets.attrs import (Attr, canonical, non_negative, parse_fraction, parse_number,
-                                   parse_optional_colour, positive)
+from overlay.widgets.attrs import (
+    Attr,
+    canonical,
+    non_negative,
+    parse_fraction,
+    parse_number,
+    parse_optional_colour,
+    positive,
+)
 
 BUNDLED_DIR = Path(__file__).resolve().parent.parent / "layouts"
 
@@ -153,9 +160,6 @@ def _component(el: _Element, source: str, where: str, name: str | None) -> Compo
     ctype = registry.lookup(type_name)
     desc = f'<component type="{type_name}">'
     if ctype is None:
-        if canonical(type_name) in registry.PLANNED:
-            raise InputError(f"{where}: {desc}: component type {type_name!r} is not supported yet; "
-                             f"supported now: {', '.join(registry.known_types())}")
         raise InputError(f"{where}: {desc}: unknown component type {type_name!r}; "
                          f"valid choices: {', '.join(registry.known_types())}")
     if el.children:

@@ -11,15 +11,16 @@ here touches the network.
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 
 import numpy as np
 from PIL import Image, ImageDraw
 
+from overdash.lru import LRU
 from overlay.maps.cache import TileCache
 from overlay.maps.geometry import MapGeometry
 from overlay.maps.styles import TileStyle
 from overlay.maps.tiles import TILE, metres_per_pixel
+
 SUPERSAMPLE = 4  # anti-aliasing of the track line (drawn 4x, shrunk)
 
 CHUNK = 256
@@ -39,9 +40,8 @@ class Mosaic:
         self.width = max(1, line_width)
         self.casing = self.width + max(2, round(self.width * 0.8))
         self.holes = holes
-        self.chunks: OrderedDict[tuple[int, int], Image.Image] = OrderedDict()
-        self.tiles: OrderedDict[tuple[int, int, int], Image.Image | None] = OrderedDict()
-        self.tiles_seen = self.tiles_missing = 0
+        self.chunks: LRU[Image.Image] = LRU(MAX_CHUNKS)  # by (i, j)
+        self.tiles: LRU[Image.Image | None] = LRU(MAX_TILES)  # by (z, x, y); None: missing or unreadable
         # Segments (x0, y0, x1, y1) of all lines with their bounding boxes, for per-chunk selection.
         segs = []
         for line in lines:
@@ -63,24 +63,17 @@ class Mosaic:
         if not 0 <= y < n:
             return None
         key = (z, x % n, y)
-        if key in self.tiles:
-            self.tiles.move_to_end(key)
-            return self.tiles[key]
-        im = None
-        self.tiles_seen += 1
-        path = self.cache.path(key)
+        return self.tiles.get(key, lambda: self._read_tile(key))
+
+    def _read_tile(self, key: tuple[int, int, int]) -> Image.Image | None:
         try:
-            with Image.open(path) as f:
+            with Image.open(self.cache.path(key)) as f:
                 im = f.convert("RGB")
             if im.size != (TILE, TILE):
                 im = im.resize((TILE, TILE), Image.Resampling.BILINEAR)
+            return im
         except Exception:  # missing, half-written by another program, not an image: plain background
-            im = None
-            self.tiles_missing += 1
-        self.tiles[key] = im
-        if len(self.tiles) > MAX_TILES:
-            self.tiles.popitem(last=False)
-        return im
+            return None
 
     def _tile_area(self, x0: int, y0: int, x1: int, y1: int) -> Image.Image:
         """Global pixels [x0, x1) x [y0, y1) at the tile zoom, background where tiles are missing."""
@@ -95,16 +88,7 @@ class Mosaic:
 
     # -- chunks ----------------------------------------------------------------------------
     def chunk(self, i: int, j: int) -> Image.Image:
-        key = (i, j)
-        im = self.chunks.get(key)
-        if im is not None:
-            self.chunks.move_to_end(key)
-            return im
-        im = self._build(i, j)
-        self.chunks[key] = im
-        if len(self.chunks) > MAX_CHUNKS:
-            self.chunks.popitem(last=False)
-        return im
+        return self.chunks.get((i, j), lambda: self._build(i, j))
 
     def _build(self, i: int, j: int) -> Image.Image:
         s = self.g.scale

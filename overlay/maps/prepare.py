@@ -74,23 +74,23 @@ def map_components(layout):
     return [c for c in layout.components() if c.type in MAP_TYPES]
 
 
-def _offset_free_size(c, place) -> int:
-    return place.length(c.attrs.get("size", 256.0))
+def _offset_free_size(c, scaling) -> int:
+    return scaling.length(c.attrs.get("size", 256.0))
 
 
 def layout_tiles(layout, table, video_size, style: TileStyle, zones=()) -> set[Tile]:
     """Every tile the layout's map widgets show over the render (same geometry the workers use)."""
-    from overlay.widgets.base import Place
+    from overlay.widgets.base import Scaling
 
-    place = Place.fit((layout.width, layout.height), (int(video_size[0]), int(video_size[1])))
+    scaling = Scaling.fit((layout.width, layout.height), (int(video_size[0]), int(video_size[1])))
     lat, lon = positions(table.columns.get("lat"), table.columns.get("lon"), zones)
     track = mask_track(table.track, zones)
     wanted: set[Tile] = set()
     for c in map_components(layout):
-        size = _offset_free_size(c, place)
+        size = _offset_free_size(c, scaling)
         if size <= 0:
             continue
-        g = plan(c.type, c.attrs, place.scale, size, style, track, lat, lon)
+        g = plan(c.type, c.attrs, scaling.scale, size, style, track, lat, lon)
         if g is not None:
             wanted |= needed_tiles(g, lat, lon, track)
     return wanted

@@ -24,10 +24,6 @@ class Tile(NamedTuple):
     y: int
 
 
-def world_px(z: int) -> int:
-    return TILE << z
-
-
 def to_global(lat, lon, z: float):
     """Global pixel (x, y) of lat/lon (degrees, scalars or arrays) at zoom z; NaN stays NaN."""
     lat = np.clip(np.asarray(lat, dtype=np.float64), -MAX_LAT, MAX_LAT)

@@ -50,7 +50,7 @@ import numpy as np
 
 from overdash import InputError
 from overlay.telemetry.filedata import build_telemetry
-from overlay.telemetry.fitfile import RECORD, TIMESTAMP, FILE_ID, FitHeaderError, Scan, gather, scan
+from overlay.telemetry.fitfile import FILE_ID, RECORD, TIMESTAMP, FitHeaderError, Scan, gather, scan
 from overlay.telemetry.timeseries import Telemetry, sorted_unique
 
 FIT_EPOCH = 631065600.0  # 1989-12-31T00:00:00Z

@@ -21,10 +21,10 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from overdash import InputError
+from overlay.telemetry.derived import add_derived
 from overlay.telemetry.gpmf import Decoder, GPMFWarning, Payload, split_raw
 from overlay.telemetry.hilights import hilight_laps, movie_hilights
 from overlay.telemetry.mp4 import Movie, Track, read_mp4
-from overlay.telemetry.derived import add_derived
 from overlay.telemetry.quality import QualityLimits
 from overlay.telemetry.streams import DECODED, Timing, assemble
 from overlay.telemetry.timeseries import Telemetry, median

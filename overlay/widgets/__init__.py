@@ -2,10 +2,21 @@
 
 Importing this package registers every component type (see registry.py).
 """
-from overlay.widgets import circuit_map, text  # noqa: F401  (registers the component types)
-from overlay.widgets import cairo_circuit_map, cairo_gauges, speed_dials  # noqa: F401  (gauges)
-from overlay.widgets import bar, chart, compass, compass_arrow, gps_lock_icon, icon, zone_bar  # noqa: F401  (registers the component types)
-from overlay.widgets import maps  # noqa: F401  (moving_map, journey_map, moving_journey_map)
-from overlay.widgets.registry import PLANNED, ComponentType, component, known_types, lookup
+from overlay.widgets import (  # noqa: F401  (importing a module registers its component types)
+    bar,
+    cairo_circuit_map,
+    cairo_gauges,
+    chart,
+    circuit_map,
+    compass,
+    compass_arrow,
+    gps_lock_icon,
+    icon,
+    maps,  # moving_map, journey_map, moving_journey_map
+    speed_dials,
+    text,
+    zone_bar,
+)
+from overlay.widgets.registry import ComponentType, component, known_types, lookup
 
-__all__ = ["PLANNED", "ComponentType", "component", "known_types", "lookup"]
+__all__ = ["ComponentType", "component", "known_types", "lookup"]

@@ -11,11 +11,21 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from overdash import InputError
-from overlay.widgets.attrs import (WHITE, Attr, non_negative, parse_colour, parse_metric, parse_number,
-                                   parse_optional_colour, parse_text, positive)
-from overlay.widgets.base import Box, Drawable, Widget, paste_over, supersampled
+from overdash.lru import LRU
+from overlay.widgets.attrs import (
+    WHITE,
+    Attr,
+    non_negative,
+    parse_colour,
+    parse_metric,
+    parse_number,
+    parse_optional_colour,
+    parse_text,
+    positive,
+)
+from overlay.widgets.base import Box, Drawable, StaticImage, Widget
+from overlay.widgets.imaging import gradient, masked, paste_over, rounded_mask, supersampled
 from overlay.widgets.registry import component
-from overlay.widgets.sprites import LRU, Sprite, gradient, masked, rounded_mask
 
 TRACK_FILL = (0, 0, 0, 110)
 TRACK_OUTLINE = (255, 255, 255, 170)
@@ -29,16 +39,16 @@ class BarTrack:
     """Geometry shared by bar and zone-bar: outer box, outline, inner (bar) box, value -> pixel."""
 
     def __init__(self, widget: Widget):
-        a, place = widget.a, widget.ctx.place
+        a, scaling = widget.a, widget.ctx.scaling
         if not a["max"] > a["min"]:
             raise InputError(f"{widget.node.where}: <component type=\"{widget.TYPE.replace('_', '-')}\">: "
                              f"max ({a['max']:g}) must be above min ({a['min']:g})")
         self.widget = widget
-        self.x, self.y = widget.at()
-        self.w, self.h = place.length(a["width"]), place.length(a["height"])
-        self.ow = place.length(a["outline_width"]) if visible(a["outline"]) else 0
+        self.x, self.y = widget.x, widget.y
+        self.w, self.h = scaling.length(a["width"]), scaling.length(a["height"])
+        self.ow = scaling.length(a["outline_width"]) if visible(a["outline"]) else 0
         self.ow = min(self.ow, (min(self.w, self.h) - 1) // 2)
-        self.r = min(place.length(a["cr"]), min(self.w, self.h) // 2)
+        self.r = min(scaling.length(a["cr"]), min(self.w, self.h) // 2)
         self.ix, self.iy = self.x + self.ow, self.y + self.ow
         self.iw, self.ih = max(0, self.w - 2 * self.ow), max(0, self.h - 2 * self.ow)
         self.ir = max(0, self.r - self.ow)
@@ -52,7 +62,7 @@ class BarTrack:
         v = np.clip(np.asarray(v, dtype=np.float64), self.lo, self.hi)
         return (v - self.lo) / (self.hi - self.lo) * self.iw
 
-    def background(self, fill, outline) -> Sprite | None:
+    def background(self, fill, outline) -> StaticImage | None:
         if not visible(fill) and not self.ow:
             return None
         w, h, r, ow = self.w, self.h, self.r, self.ow
@@ -61,12 +71,12 @@ class BarTrack:
             ImageDraw.Draw(big).rounded_rectangle((0, 0, w * k - 1, h * k - 1), r * k,
                                                   fill=fill if visible(fill) else None,
                                                   outline=outline if ow else None, width=ow * k)
-        return Sprite(supersampled((w, h), paint), self.x, self.y)
+        return StaticImage(supersampled((w, h), paint), self.x, self.y)
 
     def rounded(self, layer: Image.Image) -> Image.Image:
         return masked(layer, rounded_mask(self.iw, self.ih, self.ir))
 
-    def marker(self, at_px: float, width: float, colour) -> Sprite | None:
+    def marker(self, at_px: float, width: float, colour) -> StaticImage | None:
         """A vertical line across the inner box at `at_px`, anti-aliased, clipped to the rounded shape."""
         if not visible(colour) or self.iw <= 0 or self.ih <= 0:
             return None
@@ -79,7 +89,7 @@ class BarTrack:
         box = line.getbbox()
         if box is None:
             return None
-        return Sprite(line.crop(box), self.ix + box[0], self.iy + box[1])
+        return StaticImage(line.crop(box), self.ix + box[0], self.iy + box[1])
 
 
 class BarFill(Drawable):
@@ -135,22 +145,26 @@ BAR_ATTRS = (
 )
 
 
-@component("bar", BAR_ATTRS + (
-    Attr("zero", parse_optional_colour, WHITE),
-    Attr("bar", parse_colour, (255, 255, 255, 220)),
-    Attr("h_neg", parse_colour, (255, 96, 80, 255)),
-    Attr("h_pos", parse_colour, (96, 225, 130, 255)),
-    Attr("max", parse_number, 20.0),
-    Attr("min", parse_number, -20.0),
-))
-class Bar(Widget):
-    @classmethod
-    def requests(cls, attrs):
-        return {(attrs["metric"], attrs["units"])}
+class BarWidget(Widget):
+    """What bar and zone-bar share: the track, and their parts - the background, the fill (a
+    gradient layer cropped per frame to the metric's value) and the marker lines over it."""
+
+    metric_attrs = ("metric",)
 
     def __init__(self, node, offset, ctx):
         super().__init__(node, offset, ctx)
         self.track = BarTrack(self)
+
+    def bbox(self) -> Box:
+        return self.track.box()
+
+    def fill_layer(self) -> tuple[Image.Image, int]:
+        """The gradient across the inner box (before rounding), and the pixel the fill starts from."""
+        raise NotImplementedError
+
+    def markers(self) -> list[StaticImage | None]:
+        """The lines drawn over the fill (None: a line that shows nothing)."""
+        raise NotImplementedError
 
     def parts(self) -> list[Drawable]:
         a, t = self.a, self.track
@@ -160,6 +174,23 @@ class Bar(Widget):
             parts.append(bg)
         if t.iw <= 0 or t.ih <= 0:
             return parts
+        layer, anchor = self.fill_layer()
+        px = pixel_ends(t, self.ctx.values(a["metric"], a["units"]))
+        parts.append(BarFill(t, t.rounded(layer), anchor, px))
+        return parts + [m for m in self.markers() if m is not None]
+
+
+@component("bar", BAR_ATTRS + (
+    Attr("zero", parse_optional_colour, WHITE),
+    Attr("bar", parse_colour, (255, 255, 255, 220)),
+    Attr("h_neg", parse_colour, (255, 96, 80, 255)),
+    Attr("h_pos", parse_colour, (96, 225, 130, 255)),
+    Attr("max", parse_number, 20.0),
+    Attr("min", parse_number, -20.0),
+))
+class Bar(BarWidget):
+    def fill_layer(self) -> tuple[Image.Image, int]:
+        a, t = self.a, self.track
         zero = float(t.to_px(0.0))
         anchor = int(round(zero))
         stops = [(0.0, a["h_neg"]), (zero, a["bar"]), (float(t.iw), a["h_pos"])]
@@ -167,18 +198,10 @@ class Bar(Widget):
             stops = stops[1:]
         elif anchor >= t.iw:
             stops = stops[:2]
-        layer = t.rounded(gradient(t.iw, t.ih, stops))
-        col = self.ctx.column(a["metric"], a["units"])
-        px = pixel_ends(t, col if col is not None else np.zeros(0))
-        parts.append(BarFill(t, layer, anchor, px))
-        if t.lo < 0 < t.hi:
-            mark = t.marker(zero, max(1, self.ctx.place.length(2)), a["zero"])
-            if mark is not None:
-                parts.append(mark)
-        return parts
+        return gradient(t.iw, t.ih, stops), anchor
 
-    def bbox(self) -> Box:
-        return self.track.box()
-
-    def draw(self, frame, image, origin):  # drawing happens in parts()
-        raise NotImplementedError
+    def markers(self) -> list[StaticImage | None]:
+        t = self.track
+        if not t.lo < 0 < t.hi:
+            return []
+        return [t.marker(float(t.to_px(0.0)), max(1, self.ctx.scaling.length(2)), self.a["zero"])]

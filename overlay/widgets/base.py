@@ -1,23 +1,34 @@
-"""What every widget shares: placement (design canvas -> video pixels), the
-drawing context, the Drawable contract and clipped compositing.
+"""The contract between the renderer and the widgets: Scaling (design canvas -> video
+pixels), the drawing Context, Drawable, and the Widget base classes with the defaults
+most widgets share (what they read, where they sit, their square).
 
 A Drawable is either static (drawn once into a cached layer) or dynamic
 (drawn every frame). All drawing goes INTO the image it is given - that
-image is a view of shared memory - via alpha_composite / ImageDraw.
+image is a view of shared memory - via alpha_composite / ImageDraw (the
+pixel helpers are in imaging.py).
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from PIL import Image, ImageDraw
+import numpy as np
+from PIL import Image
+
+from overlay.widgets.attrs import Attr, parse_number, positive
+from overlay.widgets.imaging import paste_over
+
+if TYPE_CHECKING:
+    from overlay.frametable import FrameTable
+    from overlay.layout.nodes import Component
+    from overlay.widgets.textcache import FontBook
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in video pixels, x1/y1 exclusive
 
 
 @dataclass(frozen=True)
-class Place:
+class Scaling:
     """Maps design-canvas coordinates to video pixels: uniform scale, canvas centred."""
 
     scale: float
@@ -25,7 +36,7 @@ class Place:
     dy: float = 0.0
 
     @classmethod
-    def fit(cls, design: tuple[int, int], video: tuple[int, int]) -> "Place":
+    def fit(cls, design: tuple[int, int], video: tuple[int, int]) -> Scaling:
         s = min(video[0] / design[0], video[1] / design[1])
         return cls(s, (video[0] - design[0] * s) / 2, (video[1] - design[1] * s) / 2)
 
@@ -40,17 +51,24 @@ class Place:
 class Context:
     """Per-worker drawing context handed to widget constructors."""
 
-    def __init__(self, table, place: Place, fonts, column_key: Callable[[str, str | None], str],
+    def __init__(self, table: FrameTable, scaling: Scaling, fonts: FontBook,
+                 column_key: Callable[[str, str | None], str],
                  unit_label: Callable[[str | None, str | None], str] = lambda metric, units: units or ""):
         self.table = table
-        self.place = place
+        self.scaling = scaling
         self.fonts = fonts
         self.column_key = column_key
         self.unit_label = unit_label  # pint-free fallback when the layout has no resolved label
 
-    def column(self, metric: str, units: str | None = None):
+    def column(self, metric: str, units: str | None = None) -> np.ndarray | None:
         """The FrameTable column (numpy array) for metric/units, or None when absent."""
         return self.table.columns.get(self.column_key(metric, units))
+
+    def values(self, metric: str | None, units: str | None = None) -> np.ndarray:
+        """The column for metric/units as float64; empty when the table lacks it (or no metric is
+        given), so a widget just finds no value at any frame and shows its '-' or nothing."""
+        col = self.column(metric, units) if metric else None
+        return np.zeros(0) if col is None else np.asarray(col, dtype=np.float64)
 
 
 class Drawable:
@@ -85,46 +103,86 @@ class Drawable:
 
 
 class StaticImage(Drawable):
-    """A picture made once (a track outline, a map, a credit line) pasted at (x, y) every frame."""
+    """A picture made once (a track outline, a map, a dial face) pasted at (x, y) every frame.
+
+    `trim`: its box is only the part that is not transparent (None when none is), so
+    a dial face or a track does not claim its empty corners as a region to send.
+    """
 
     static = True
     clips = True
 
-    def __init__(self, image: Image.Image, x: int, y: int):
+    def __init__(self, image: Image.Image, x: int, y: int, *, trim: bool = False):
         self.image, self.x, self.y = image, x, y
+        self.box = image.getbbox() if trim else (0, 0, image.width, image.height)
 
-    def bbox(self) -> Box:
-        return (self.x, self.y, self.x + self.image.width, self.y + self.image.height)
+    def bbox(self) -> Box | None:
+        if self.box is None:
+            return None
+        return (self.x + self.box[0], self.y + self.box[1], self.x + self.box[2], self.y + self.box[3])
 
     def draw(self, frame, image, origin):
-        paste_over(image, self.image, self.x - origin[0], self.y - origin[1])
+        if self.box is not None:
+            paste_over(image, self.image, self.x - origin[0], self.y - origin[1])
 
 
 class Widget(Drawable):
-    """A component built from its layout node. Subclasses register with @component."""
+    """A component built from its layout node. Subclasses register with @component.
+
+    What it reads is declared, not computed: `reads` names columns taken as they
+    are, `metric_attrs` the attributes naming a metric read in the `units`
+    attribute's unit. A widget draws through parts(); one that is not among its own
+    parts needs no draw().
+    """
 
     TYPE = ""
+    reads: tuple[str, ...] = ()  # e.g. ("lat", "lon")
+    metric_attrs: tuple[str, ...] = ()  # e.g. ("metric",)
 
-    def __init__(self, node, offset: tuple[float, float], ctx: Context):
+    def __init__(self, node: Component, offset: tuple[float, float], ctx: Context):
         self.node = node
         self.a: dict[str, Any] = node.attrs
         self.offset = offset
         self.ctx = ctx
+        self.x, self.y = self.at()
 
     @classmethod
     def requests(cls, attrs: dict[str, Any]) -> set[tuple[str, str | None]]:
         """(metric, layout units) pairs this component reads; units resolved by the layout."""
-        return set()
+        wanted = {(name, None) for name in cls.reads}
+        wanted |= {(attrs[key], attrs["units"]) for key in cls.metric_attrs if attrs.get(key)}
+        return wanted
 
     def parts(self) -> list[Drawable]:
         """The drawables this widget contributes; split static and dynamic parts here."""
         return [self]
 
-    def at(self, x: float = None, y: float = None) -> tuple[int, int]:
+    def at(self, x: float | None = None, y: float | None = None) -> tuple[int, int]:
         """The widget's (x, y) attribute in video pixels."""
         x = self.a.get("x", 0.0) if x is None else x
         y = self.a.get("y", 0.0) if y is None else y
-        return self.ctx.place.xy(self.offset[0] + x, self.offset[1] + y)
+        return self.ctx.scaling.xy(self.offset[0] + x, self.offset[1] + y)
+
+
+def square_attrs(size: float = 256.0) -> tuple[Attr, ...]:
+    """The attributes of a SquareWidget: its top-left corner and its side."""
+    return (Attr("x", parse_number, 0.0), Attr("y", parse_number, 0.0), Attr("size", positive(parse_number), size))
+
+
+class SquareWidget(Widget):
+    """A widget filling the size x size square (its `size`, scaled) at (x, y): dials, maps, compasses."""
+
+    def __init__(self, node: Component, offset: tuple[float, float], ctx: Context):
+        super().__init__(node, offset, ctx)
+        self.size = ctx.scaling.length(self.a["size"])
+
+    def bbox(self) -> Box:
+        return (self.x, self.y, self.x + self.size, self.y + self.size)
+
+
+def value_at(values, frame: int) -> float:
+    """A column's value at `frame` as a float; NaN past its end (and where it is missing)."""
+    return float(values[frame]) if 0 <= frame < len(values) else math.nan
 
 
 def union(boxes) -> Box | None:
@@ -133,65 +191,6 @@ def union(boxes) -> Box | None:
         return None
     return (min(b[0] for b in boxes), min(b[1] for b in boxes),
             max(b[2] for b in boxes), max(b[3] for b in boxes))
-
-
-def paste_over(image: Image.Image, src: Image.Image, x: int, y: int) -> None:
-    """alpha_composite `src` onto `image` at (x, y), clipped to the image (Pillow refuses x<0)."""
-    sx, sy = max(0, -x), max(0, -y)
-    w = min(src.width, image.width - x) - sx
-    h = min(src.height, image.height - y) - sy
-    if w <= 0 or h <= 0:
-        return
-    if sx or sy or w != src.width or h != src.height:
-        image.alpha_composite(src, dest=(x + sx, y + sy), source=(sx, sy, sx + w, sy + h))
-    else:
-        image.alpha_composite(src, dest=(x, y))
-
-
-SUPERSAMPLE = 4
-
-
-def supersampled(size: tuple[int, int], paint: Callable[[Image.Image, int], None]) -> Image.Image:
-    """Draw shapes at SUPERSAMPLE x and shrink: Pillow's shapes have no anti-aliasing."""
-    k = SUPERSAMPLE
-    big = Image.new("RGBA", (max(1, size[0] * k), max(1, size[1] * k)), (0, 0, 0, 0))
-    paint(big, k)
-    return big.resize(size, Image.Resampling.BOX)  # Pillow premultiplies RGBA for resizing
-
-
-def rounded_rect(size: tuple[int, int], radius: int, fill, outline=None, outline_width: int = 0) -> Image.Image:
-    """An anti-aliased rounded rectangle filling `size` (see supersampled).
-
-    Only a small one with the same corners is supersampled and then stretched (nine-slice):
-    every row and column between the corners and outline bands is the same, so this is the
-    picture a full-size supersample gives (tests compare them), at a fraction of the cost
-    (a 780x244 panel: 0.35 ms instead of ~4 ms for 3 Mpx at 4x).
-    """
-    def paint(w: int, h: int):
-        def draw(big, k):
-            ImageDraw.Draw(big).rounded_rectangle((0, 0, w * k - 1, h * k - 1), radius * k, fill=fill,
-                                                  outline=outline, width=outline_width * k)
-        return supersampled((w, h), draw)
-
-    w, h = size
-    c = max(radius, outline_width) + 1  # first column (and row) past every corner and outline band
-    m = 2 * c + 1
-    if w <= m or h <= m:
-        return paint(w, h)
-    mini = paint(m, m)
-    out = Image.new(mini.mode, size)
-
-    def spans(n: int):
-        """(source span, destination span) along an axis n long: head as is, middle line stretched, tail as is."""
-        return (((0, c), (0, c)), ((c, c + 1), (c, n - c)), ((c + 1, m), (n - c, n)))
-
-    for (sx0, sx1), (dx0, dx1) in spans(w):
-        for (sy0, sy1), (dy0, dy1) in spans(h):
-            piece = mini.crop((sx0, sy0, sx1, sy1))
-            if piece.size != (dx1 - dx0, dy1 - dy0):
-                piece = piece.resize((dx1 - dx0, dy1 - dy0), Image.Resampling.NEAREST)
-            out.paste(piece, (dx0, dy0))
-    return out
 
 
 def ceil_even(v: float) -> int:

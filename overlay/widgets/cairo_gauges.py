@@ -1,7 +1,7 @@
 """The `cairo-gauge-*` family: marker, round-annotated, arc-annotated, donut.
 
 The names come from the layout vocabulary (gopro-dashboard-overlay drew them
-with Cairo); here they are drawn with Pillow + numpy through gauges.py:
+with Cairo); here they are drawn with Pillow + numpy through gauges.py and overlay.widgets.dial:
 static face layer, analytic anti-aliased needle, angle-masked arcs.
 `start` is degrees clockwise from 3 o'clock, `length` the sweep (negative:
 anticlockwise), `sectors` the number of major divisions.
@@ -14,16 +14,29 @@ import numpy as np
 from PIL import Image
 
 from overlay.widgets.attrs import Attr, choice, parse_metric, parse_number
-from overlay.widgets.base import Drawable
-from overlay.widgets.gauges import (ACCENT, FACE_BG, MARK, MARK_DIM, PLACE, SHADOW, ArcFill, ArcMask, Dial,
-                                    DialWidget, Dot, Labels, Layer, Needle, NeedleShape, Painter, colour,
-                                    gauge_requests, input_error, label, minor_divisions, paint_face,
-                                    radial_gradient, scale_attrs)
+from overlay.widgets.base import Drawable, StaticImage, square_attrs
+from overlay.widgets.dial.arcs import ArcFill, ArcMask
+from overlay.widgets.dial.face import (
+    ACCENT,
+    FACE_BG,
+    MARK,
+    MARK_DIM,
+    SHADOW,
+    FaceDraw,
+    Labels,
+    paint_face,
+    radial_gradient,
+)
+from overlay.widgets.dial.needle import Dot, Needle, NeedleShape
+from overlay.widgets.dial.scale import Dial, label, minor_divisions
+from overlay.widgets.gauges import DialWidget, colour, input_error, scale_attrs
 from overlay.widgets.registry import component
 
 
 class ScaleWidget(DialWidget):
     """A cairo-style dial: min/max/start/length/sectors, checked once."""
+
+    metric_attrs = ("metric", "arc_metric_upper", "arc_metric_lower")
 
     def __init__(self, node, offset, ctx):
         super().__init__(node, offset, ctx)
@@ -32,14 +45,10 @@ class ScaleWidget(DialWidget):
             raise input_error(node, f"min={a['min']:g} must be below max={a['max']:g}")
         self.dial = Dial(self.R, self.R, a["start"], max(-360.0, min(360.0, a["length"])), a["min"], a["max"])
 
-    @classmethod
-    def requests(cls, attrs):
-        return gauge_requests(attrs, "arc_metric_upper", "arc_metric_lower")
-
 
 # --- cairo-gauge-marker -------------------------------------------------------------------------------
 
-@component("cairo-gauge-marker", PLACE + scale_attrs(start=0.0, length=270.0, sectors=6) + (
+@component("cairo-gauge-marker", square_attrs() + scale_attrs(start=0.0, length=270.0, sectors=6) + (
     colour("tick_rgb", MARK_DIM),
     colour("background_rgb", (96, 100, 110, 150)),
     colour("gauge_rgb", ACCENT),
@@ -59,21 +68,21 @@ class GaugeMarker(ScaleWidget):
         a0, a1 = d.span()
         cap = a["cap"]
 
-        def track(p: Painter):
+        def track(p: FaceDraw):
             p.band(d.cx, d.cy, r_out, width, a0, a1, a["background_rgb"], cap)
             for f in d.ticks(a["sectors"]):
                 p.tick(d.cx, d.cy, d.angle(d.lo + f * (d.hi - d.lo)), r_out - width * 0.9, r_out - width * 0.1,
                        max(1.0, R * 0.018), a["tick_rgb"])
 
-        def lit(p: Painter):
+        def lit(p: FaceDraw):
             p.band(d.cx, d.cy, r_out, width, a0, a1, a["gauge_rgb"], cap)
 
-        def dot(p: Painter):
+        def dot(p: FaceDraw):
             c = dot_r + 1
             p.disc(c, c, dot_r, a["dot_outer_rgb"])
             p.disc(c, c, dot_r * 0.55, a["dot_inner_rgb"])
 
-        parts: list[Drawable] = [Layer(self.face(track), self.x, self.y)]
+        parts: list[Drawable] = [StaticImage(self.face(track), self.x, self.y, trim=True)]
         parts.append(ArcFill(ArcMask(d, paint_face(self.size, lit)), self.values, self.x, self.y))
         n = math.ceil(2 * dot_r + 2)
         parts.append(Dot(d, self.values, paint_face(n, dot), r_mid, self.x, self.y, self.size))
@@ -82,7 +91,7 @@ class GaugeMarker(ScaleWidget):
 
 # --- annotated dials -----------------------------------------------------------------------------------
 
-ANNOTATED = PLACE + scale_attrs() + (
+ANNOTATED = square_attrs() + scale_attrs() + (
     colour("background_rgb", FACE_BG),
     colour("major_ann_rgb", MARK),
     colour("minor_ann_rgb", MARK_DIM),
@@ -108,7 +117,7 @@ class Annotated(ScaleWidget):
     number_at = None  # radius of the numbers (fraction of R); None: just inside the major ticks
     needle = dict(tip=0.86, tail=0.16, base_half=0.038, tip_half=0.01, hub=0.075)
 
-    def scale_marks(self, p: Painter, labels: Labels):
+    def scale_marks(self, p: FaceDraw, labels: Labels):
         a, d, R = self.a, self.dial, self.R
         n = a["sectors"]
         r1 = R * self.tick_out
@@ -151,8 +160,8 @@ class Annotated(ScaleWidget):
         if a.get("arc_metric_upper") is None and a.get("arc_value_upper") is None:
             return [], None
         mask = ArcMask(d, paint_face(self.size, lit_paint))
-        upper = self.column(a["arc_metric_upper"], a["units"]) if a["arc_metric_upper"] else None
-        lower = self.column(a["arc_metric_lower"], a["units"]) if a["arc_metric_lower"] else None
+        upper = self.ctx.values(a["arc_metric_upper"], a["units"]) if a["arc_metric_upper"] else None
+        lower = self.ctx.values(a["arc_metric_lower"], a["units"]) if a["arc_metric_lower"] else None
         lo_fixed = a["arc_value_lower"] if a["arc_value_lower"] is not None else d.lo
         if upper is None and lower is None:  # fixed range: part of the face
             f0, f1 = sorted((d.frac(lo_fixed), d.frac(a["arc_value_upper"])))
@@ -172,16 +181,16 @@ def _shadow(fill) -> tuple:
 class GaugeRoundAnnotated(Annotated):
     """A car speedometer: disc, ticks, numbers, needle."""
 
-    def background(self, p: Painter):
+    def background(self, p: FaceDraw):
         p.disc(self.R, self.R, self.R - 0.5, self.a["background_rgb"])
 
     def parts(self) -> list[Drawable]:
         labels = Labels()
 
-        def paint(p: Painter):
+        def paint(p: FaceDraw):
             self.background(p)
             self.scale_marks(p, labels)
-        return [Layer(self.face(paint, labels), self.x, self.y), self.needle_part()]
+        return [StaticImage(self.face(paint, labels), self.x, self.y, trim=True), self.needle_part()]
 
 
 @component("cairo-gauge-arc-annotated", ANNOTATED + ARC)
@@ -194,22 +203,22 @@ class GaugeArcAnnotated(Annotated):
         a, d, R = self.a, self.dial, self.R
         a0, a1 = d.span()
 
-        def lit(p: Painter):
+        def lit(p: FaceDraw):
             p.band(d.cx, d.cy, R * 0.965, R * 0.075, a0, a1, a["arc_outer_rgb"])
             p.band(d.cx, d.cy, R * 0.89, R * 0.89 - R * 0.24, a0, a1, a["arc_inner_rgb"])
 
         dynamic, fixed = self.range_arc(lit)
         labels = Labels()
 
-        def bg(p: Painter):
+        def bg(p: FaceDraw):
             p.disc(R, R, R - 0.5, a["background_rgb"])
 
-        def marks(p: Painter):
+        def marks(p: FaceDraw):
             self.scale_marks(p, labels)
 
         if dynamic:  # background, moving arc, then the marks over it
-            back = Layer(self.face(bg), self.x, self.y)
-            front = Layer(self.face(marks, labels), self.x, self.y)
+            back = StaticImage(self.face(bg), self.x, self.y, trim=True)
+            front = StaticImage(self.face(marks, labels), self.x, self.y, trim=True)
             return [back, *dynamic, front, self.needle_part()]
         if fixed is None:
             face = self.face(lambda p: (bg(p), marks(p)), labels)
@@ -217,7 +226,7 @@ class GaugeArcAnnotated(Annotated):
             face = self.face(bg)
             face.alpha_composite(fixed)
             face.alpha_composite(self.face(marks, labels))
-        return [Layer(face, self.x, self.y), self.needle_part()]
+        return [StaticImage(face, self.x, self.y, trim=True), self.needle_part()]
 
 
 @component("cairo-gauge-donut", ANNOTATED + ARC + (
@@ -240,13 +249,13 @@ class GaugeDonut(Annotated):
         if a["background_rgb"] != FACE_BG and inner == (10, 12, 16, 210) and outer == (60, 64, 74, 210):
             inner = outer = a["background_rgb"]  # a layout that sets only background-rgb
 
-        def ring(p: Painter):
+        def ring(p: FaceDraw):
             p.band(d.cx, d.cy, r_out, r_out - r_in, a0 - pad, a1 + pad, (255, 255, 255, 255))
 
         shape = paint_face(self.size, ring).getchannel("A")
         ring_img = radial_gradient(self.size, d.cx, d.cy, r_in, r_out, inner, outer, shape)
 
-        def lit(p: Painter):
+        def lit(p: FaceDraw):
             p.band(d.cx, d.cy, r_out, r_out - r_in, a0, a1, a["arc_inner_rgb"])
             p.band(d.cx, d.cy, r_in - R * 0.02, R * 0.05, a0, a1, a["arc_outer_rgb"])
 
@@ -258,9 +267,10 @@ class GaugeDonut(Annotated):
                             outline=_shadow(a["needle_rgb"]), outline_width=max(1.0, R * 0.014))
         needle = Needle(d, self.values, shape, self.x, self.y, self.size)
         if dynamic:
-            return [Layer(ring_img, self.x, self.y), *dynamic, Layer(marks, self.x, self.y), needle]
+            return [StaticImage(ring_img, self.x, self.y, trim=True), *dynamic,
+                    StaticImage(marks, self.x, self.y, trim=True), needle]
         face = ring_img.copy()
         if fixed is not None:
             face.alpha_composite(fixed)
         face.alpha_composite(marks)
-        return [Layer(face, self.x, self.y), needle]
+        return [StaticImage(face, self.x, self.y, trim=True), needle]

@@ -14,11 +14,21 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw
 
-from overlay.widgets.attrs import (Attr, parse_bool, parse_colour, parse_int, parse_metric, parse_number,
-                                   parse_optional_colour, parse_text, positive)
-from overlay.widgets.base import SUPERSAMPLE, Box, Widget, paste_over, supersampled
+from overdash.lru import LRU
+from overlay.widgets.attrs import (
+    Attr,
+    parse_bool,
+    parse_colour,
+    parse_int,
+    parse_metric,
+    parse_number,
+    parse_optional_colour,
+    parse_text,
+    positive,
+)
+from overlay.widgets.base import Box, Widget
+from overlay.widgets.imaging import SUPERSAMPLE, paste_over, solid, supersampled
 from overlay.widgets.registry import component
-from overlay.widgets.sprites import LRU, solid
 
 
 def resample(values: np.ndarray, frame_seconds: float, step: float, first: int, count: int) -> np.ndarray:
@@ -66,19 +76,16 @@ CHART_ATTRS = (
 
 @component("chart", CHART_ATTRS)
 class Chart(Widget):
-    @classmethod
-    def requests(cls, attrs):
-        return {(attrs["metric"], attrs["units"])}
+    metric_attrs = ("metric",)
 
     def __init__(self, node, offset, ctx):
         super().__init__(node, offset, ctx)
-        a, place = self.a, ctx.place
-        self.x, self.y = self.at()
+        a, scaling = self.a, ctx.scaling
         self.samples = max(2, int(a["samples"]))
-        self.w, self.h = place.length(self.samples), place.length(a["height"])
-        self.pad = max(1, place.length(3))
-        self.line_w = max(1, place.length(2)) if a["line"] else 0
-        self.radius = place.length(6)
+        self.w, self.h = scaling.length(self.samples), scaling.length(a["height"])
+        self.pad = max(1, scaling.length(3))
+        self.line_w = max(1, scaling.length(2)) if a["line"] else 0
+        self.radius = scaling.length(6)
         table = ctx.table
         frame_seconds = table.fps_den / table.fps_num
         step = float(a["seconds"]) / self.samples
@@ -88,12 +95,10 @@ class Chart(Widget):
         self.first = now - half
         lo = int(self.first.min()) if len(self.first) else 0
         hi = int(self.first.max()) + self.samples if len(self.first) else self.samples
-        col = ctx.column(a["metric"], a["units"])
-        values = np.zeros(0) if col is None else np.asarray(col, dtype=np.float64)
         self.grid_lo = lo
-        self.grid = resample(values, frame_seconds, step, lo, hi - lo)
-        self.raster = ctx.fonts.raster(place.length(a["textsize"]), a["text"], (0, 0, 0, 160),
-                                       max(1, place.length(1.5)), "la") if a["values"] else None
+        self.grid = resample(ctx.values(a["metric"], a["units"]), frame_seconds, step, lo, hi - lo)
+        self.raster = ctx.fonts.raster(scaling.length(a["textsize"]), a["text"], (0, 0, 0, 160),
+                                       max(1, scaling.length(1.5)), "la") if a["values"] else None
         self.cache = LRU(8)
         self.background = self._background()
         self.dot = self._dot()
@@ -181,13 +186,10 @@ class Chart(Widget):
             im.alpha_composite(self.dot, (round(cx) - self.dot.width // 2,
                                           round(bottom - (now - lo) / (hi - lo) * (bottom - top)) - self.dot.height // 2))
         if self.raster is not None and len(finite):
-            gap = pad + max(1, self.place_len(2))
+            gap = pad + max(1, self.ctx.scaling.length(2))
             self.raster_at(im, label(vmax, span), gap, gap, "top")
             self.raster_at(im, label(vmin, span), gap, h - gap, "bottom")
         return im
-
-    def place_len(self, v: float) -> int:
-        return self.ctx.place.length(v)
 
     def raster_at(self, im: Image.Image, text: str, x: int, y: int, edge: str) -> None:
         l, t, r, b = self.raster.bbox(text)

@@ -1,18 +1,21 @@
 """circuit_map: the ride's whole track as an outline, with a dot at the current position.
 
-The track is projected once (equirectangular, longitudes shrunk by cos(lat)
-so shapes are not stretched), drawn anti-aliased into a cached static layer;
-only the marker is drawn per frame.
+The track is projected once (projector: equirectangular, longitudes shrunk by
+cos(lat) so shapes are not stretched), drawn anti-aliased into a cached static
+layer; only the marker is drawn per frame. TrackWidget is what this and
+cairo-circuit-map share.
 """
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-from overlay.widgets.attrs import WHITE, Attr, non_negative, parse_colour, parse_number, parse_optional_colour, positive
-from overlay.widgets.base import Box, Drawable, StaticImage, Widget, paste_over, supersampled
+from overlay.widgets.attrs import WHITE, Attr, non_negative, parse_colour, parse_number, parse_optional_colour
+from overlay.widgets.base import Box, Drawable, SquareWidget, StaticImage, square_attrs
+from overlay.widgets.imaging import paste_over, supersampled
 from overlay.widgets.registry import component
 
 
@@ -35,8 +38,8 @@ def track_runs(track) -> tuple[np.ndarray, list[np.ndarray]]:
 def marker(ctx, to_px, at: tuple[int, int], draw_dot) -> list[Drawable]:
     """The moving dot at each frame's position (to_px: lat/lon → widget pixels, `at` the
     widget's corner); none when the table has no position. draw_dot() makes its picture."""
-    lat, lon = ctx.column("lat"), ctx.column("lon")
-    if lat is None or lon is None:
+    lat, lon = ctx.values("lat"), ctx.values("lon")
+    if len(lat) != len(lon):  # one of them missing: no position
         return []
     px, py = to_px(lat, lon)
     px, py = px + at[0], py + at[1]
@@ -50,23 +53,35 @@ def marker(ctx, to_px, at: tuple[int, int], draw_dot) -> list[Drawable]:
     return [_Marker(dot, px, py, box)]
 
 
-def project(track: np.ndarray, size: int, pad: float) -> tuple[np.ndarray, callable]:
-    """Pixel coordinates of `track` (n, 2 lat/lon) fitted into a size x size square, and the projector."""
+Projector = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+def projector(track: np.ndarray, size: int, pad: float, rotate: float = 0.0) -> Projector:
+    """lat/lon -> pixels that fit `track` (n, 2 lat/lon) into a size x size square, `pad` px from
+    its edges, turned `rotate` degrees clockwise.
+
+    Equirectangular: longitudes shrunk by cos(mean lat), so shapes are not stretched.
+    """
     lat0 = math.radians(float(np.mean(track[:, 0])))
     k = max(math.cos(lat0), 1e-6)
-    x, y = track[:, 1] * k, -track[:, 0]
+    t = math.radians(rotate)
+    c, s = math.cos(t), math.sin(t)
+
+    def turned(lat, lon):
+        x, y = np.asarray(lon, np.float64) * k, -np.asarray(lat, np.float64)
+        return x * c - y * s, x * s + y * c  # clockwise on screen (y down)
+
+    x, y = turned(track[:, 0], track[:, 1])
     x0, x1, y0, y1 = x.min(), x.max(), y.min(), y.max()
     span = max(x1 - x0, y1 - y0)
-    inner = max(size - 2 * pad, 1.0)
-    s = inner / span if span > 0 else 0.0
-    ox = (size - (x1 - x0) * s) / 2
-    oy = (size - (y1 - y0) * s) / 2
+    scale = max(size - 2 * pad, 1.0) / span if span > 0 else 0.0
+    ox, oy = (size - (x1 - x0) * scale) / 2, (size - (y1 - y0) * scale) / 2
 
     def to_px(lat, lon):
-        return (np.asarray(lon) * k - x0) * s + ox, (-np.asarray(lat) - y0) * s + oy
+        tx, ty = turned(lat, lon)
+        return (tx - x0) * scale + ox, (ty - y0) * scale + oy
 
-    px, py = to_px(track[:, 0], track[:, 1])
-    return np.column_stack([px, py]), to_px
+    return to_px
 
 
 class _Marker(Drawable):
@@ -99,10 +114,41 @@ class _Marker(Drawable):
             paste_over(image, self.dot, at[0] - self.r - origin[0], at[1] - self.r - origin[1])
 
 
-@component("circuit_map", (
-    Attr("x", parse_number, 0.0),
-    Attr("y", parse_number, 0.0),
-    Attr("size", positive(parse_number), 256.0),
+class TrackWidget(SquareWidget):
+    """What circuit_map and cairo-circuit-map share: the whole track fitted into the square as a
+    static picture (track_parts()), and a dot (dot()) moving along it."""
+
+    reads = ("lat", "lon")
+    rotation = 0.0  # degrees clockwise
+    loc = 0.0  # the dot's diameter in px (0: no dot)
+
+    def __init__(self, node, offset, ctx):
+        super().__init__(node, offset, ctx)
+        self.track, self.runs = track_runs(ctx.table.track)
+
+    def pad(self) -> float:
+        """How far the track's extremes stay from the square's edges (px), so lines and dot fit."""
+        raise NotImplementedError
+
+    def track_parts(self, runs: list[np.ndarray]) -> list[Drawable]:
+        """The static parts drawing `runs`, the track's known stretches in widget pixels."""
+        raise NotImplementedError
+
+    def dot(self) -> Image.Image:
+        raise NotImplementedError
+
+    def parts(self) -> list[Drawable]:
+        if len(self.track) == 0 or self.size <= 0:
+            return []
+        to_px = projector(self.track, self.size, self.pad(), self.rotation)
+        runs = [np.column_stack(to_px(run[:, 0], run[:, 1])) for run in self.runs]
+        parts = self.track_parts(runs)
+        if self.loc > 0:
+            parts += marker(self.ctx, to_px, (self.x, self.y), self.dot)
+        return parts
+
+
+@component("circuit_map", square_attrs() + (
     Attr("fill", parse_colour, WHITE),
     Attr("outline", parse_optional_colour, (0, 0, 0, 160)),
     Attr("fill_width", non_negative(parse_number), 4.0),
@@ -111,31 +157,19 @@ class _Marker(Drawable):
     Attr("loc_outline", parse_optional_colour, WHITE),
     Attr("loc_size", non_negative(parse_number), 16.0),
 ))
-class CircuitMap(Widget):
-    @classmethod
-    def requests(cls, attrs):
-        return {("lat", None), ("lon", None)}
-
+class CircuitMap(TrackWidget):
     def __init__(self, node, offset, ctx):
         super().__init__(node, offset, ctx)
-        a, place = self.a, ctx.place
-        self.x, self.y = self.at()
-        self.size = place.length(a["size"])
-        self.fill_w = place.length(a["fill_width"])
-        self.outline_w = place.length(a["outline_width"]) if a["outline"] else 0
-        self.loc = place.length(a["loc_size"])
-        self.track, self.runs = track_runs(ctx.table.track)
+        a, scaling = self.a, ctx.scaling
+        self.fill_w = scaling.length(a["fill_width"])
+        self.outline_w = scaling.length(a["outline_width"]) if a["outline"] else 0
+        self.loc = scaling.length(a["loc_size"])
 
-    def parts(self) -> list[Drawable]:
-        if len(self.track) == 0 or self.size <= 0:
-            return []
-        pad = max(self.fill_w, self.outline_w, self.loc) / 2 + 1
-        _, to_px = project(self.track, self.size, pad)
-        runs = [np.column_stack(to_px(run[:, 0], run[:, 1])) for run in self.runs]
-        parts: list[Drawable] = [StaticImage(self._draw_track(runs), self.x, self.y)]
-        if self.loc > 0:
-            parts += marker(self.ctx, to_px, (self.x, self.y), self._draw_dot)
-        return parts
+    def pad(self) -> float:
+        return max(self.fill_w, self.outline_w, self.loc) / 2 + 1
+
+    def track_parts(self, runs: list[np.ndarray]) -> list[Drawable]:
+        return [StaticImage(self._draw_track(runs), self.x, self.y)]
 
     def _draw_track(self, runs: list[np.ndarray]) -> Image.Image:
         """Each run of the track as its own line (outlines first, so a fill is never covered)."""
@@ -156,7 +190,7 @@ class CircuitMap(Widget):
                         d.line(xy, fill=colour, width=width * k, joint="curve")
         return supersampled((self.size, self.size), paint)
 
-    def _draw_dot(self) -> Image.Image:
+    def dot(self) -> Image.Image:
         a, n = self.a, self.loc + 2
         ring = max(1, round(self.loc / 6)) if a["loc_outline"] else 0
 
@@ -169,9 +203,3 @@ class CircuitMap(Widget):
                 r -= ring * k
             d.ellipse((c - r, c - r, c + r, c + r), fill=a["loc_fill"])
         return supersampled((n, n), paint)
-
-    def bbox(self) -> Box:
-        return (self.x, self.y, self.x + self.size, self.y + self.size)
-
-    def draw(self, frame, image, origin):  # drawing happens in parts()
-        raise NotImplementedError

@@ -15,10 +15,11 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw
 
+from overdash.lru import LRU
 from overlay.widgets.attrs import WHITE, Attr, parse_colour, parse_number, parse_optional_colour, positive
-from overlay.widgets.base import SUPERSAMPLE, Box, Drawable, Widget, paste_over, supersampled
+from overlay.widgets.base import Drawable, SquareWidget, StaticImage, square_attrs, value_at
+from overlay.widgets.imaging import SUPERSAMPLE, cache_size, faded, paste_over, solid, supersampled
 from overlay.widgets.registry import component
-from overlay.widgets.sprites import LRU, Sprite, cache_size, faded, quantise_heading, solid
 
 CARDINALS = (("N", 0.0), ("E", 90.0), ("S", 180.0), ("W", 270.0))
 TEXT_OUTLINE = (0, 0, 0, 150)
@@ -26,12 +27,15 @@ TEXT_OUTLINE = (0, 0, 0, 150)
 
 def headings(ctx) -> np.ndarray:
     """Course over ground per frame, quantised to 0.5 degrees; NaN where missing."""
-    col = ctx.column("cog")
-    v = np.zeros(0) if col is None else np.asarray(col, dtype=np.float64)
+    v = ctx.values("cog")
     out = np.full(len(v), np.nan)
     ok = np.isfinite(v)
     out[ok] = np.round(np.mod(v[ok], 360.0) * 2) / 2 % 360.0
     return out
+
+
+def quantise_heading(deg: float, step: float = 0.5) -> float:
+    return (round(deg / step) * step) % 360.0
 
 
 def disc(size: int, fill, outline=None, width: int = 0) -> Image.Image:
@@ -47,34 +51,45 @@ def polar(c: float, r: float, bearing: float) -> tuple[float, float]:
     return c + r * math.sin(t), c - r * math.cos(t)
 
 
-@component("compass", (
-    Attr("x", parse_number, 0.0),
-    Attr("y", parse_number, 0.0),
-    Attr("size", positive(parse_number), 256.0),
-    Attr("textsize", positive(parse_number), 16.0),
+# What compass and compass-arrow both start with; `text` colours the N/E/S/W letters.
+COMPASS_ATTRS = square_attrs() + (Attr("textsize", positive(parse_number), 16.0),)
+
+
+class CompassWidget(SquareWidget):
+    """What compass and compass-arrow share: a ring of `stroke` px at `radius`, upright letters,
+    and the course per frame."""
+
+    reads = ("cog",)
+
+    def __init__(self, node, offset, ctx):
+        super().__init__(node, offset, ctx)
+        s = self.size
+        self.stroke = max(1, round(s / 96))
+        self.radius = s / 2 - self.stroke / 2 - 1
+        self.text_px = ctx.scaling.length(self.a["textsize"])
+        self.text_outline = max(1, round(self.text_px / 12))
+        self.letters = ctx.fonts.raster(self.text_px, self.a["text"], TEXT_OUTLINE, self.text_outline, "mm")
+        self.headings = headings(ctx)
+
+    def heading(self, frame: int) -> float | None:
+        """The course at `frame` as drawn (0.5 degree steps); None where it is not known."""
+        h = value_at(self.headings, frame)
+        return None if h != h else quantise_heading(h)
+
+
+@component("compass", COMPASS_ATTRS + (
     Attr("fg", parse_colour, WHITE),
     Attr("bg", parse_optional_colour, (0, 0, 0, 0)),
     Attr("text", parse_colour, WHITE),
 ))
-class Compass(Widget):
-    @classmethod
-    def requests(cls, attrs):
-        return {("cog", None)}
-
+class Compass(CompassWidget):
     def __init__(self, node, offset, ctx):
         super().__init__(node, offset, ctx)
-        a, place = self.a, ctx.place
-        self.x, self.y = self.at()
-        self.size = s = place.length(a["size"])
-        self.stroke = max(1, round(s / 96))
-        self.radius = s / 2 - self.stroke / 2 - 1
-        text_px = place.length(a["textsize"])
-        outline_w = max(1, round(text_px / 12))
-        self.letters = ctx.fonts.raster(text_px, a["text"], TEXT_OUTLINE, outline_w, "mm")
-        self.reading = ctx.fonts.raster(max(1, round(text_px * 1.25)), a["text"], TEXT_OUTLINE, outline_w, "mm")
+        s, text_px = self.size, self.text_px
+        self.reading = ctx.fonts.raster(max(1, round(text_px * 1.25)), self.a["text"], TEXT_OUTLINE,
+                                        self.text_outline, "mm")
         self.letter_r = self.radius - s * 0.09 - text_px * 0.75
         self.rings: dict[float, Image.Image] = {}  # heading mod 30 (0.5 steps) -> turned ring
-        self.headings = headings(ctx)
         self.cache = LRU(cache_size(s * s, 16 << 20, 64))
 
     def _ring(self, turn: float) -> Image.Image:
@@ -117,9 +132,9 @@ class Compass(Widget):
         a, s = self.a, self.size
         parts: list[Drawable] = []
         if a["bg"] and a["bg"][3] > 0:
-            parts.append(Sprite(disc(s, a["bg"]), self.x, self.y))
+            parts.append(StaticImage(disc(s, a["bg"]), self.x, self.y))
         parts.append(self)
-        parts.append(Sprite(self._index(), self.x, self.y))
+        parts.append(StaticImage(self._index(), self.x, self.y))
         return parts
 
     def _index(self) -> Image.Image:
@@ -133,11 +148,7 @@ class Compass(Widget):
                                         fill=(255, 90, 60, 255), outline=fg)
         return supersampled((s, s), paint)
 
-    def bbox(self) -> Box:
-        return (self.x, self.y, self.x + self.size, self.y + self.size)
-
     def draw(self, frame, image, origin):
-        h = float(self.headings[frame]) if 0 <= frame < len(self.headings) else math.nan
-        key = None if h != h else quantise_heading(h)
+        key = self.heading(frame)
         im = self.cache.get(key, lambda: self.dial(key))
         paste_over(image, im, self.x - origin[0], self.y - origin[1])

@@ -11,38 +11,25 @@ import math
 
 from PIL import Image, ImageDraw
 
-from overlay.widgets.attrs import WHITE, Attr, parse_colour, parse_number, parse_optional_colour, positive
-from overlay.widgets.base import SUPERSAMPLE, Box, Drawable, Widget, paste_over, supersampled
-from overlay.widgets.compass import CARDINALS, TEXT_OUTLINE, headings, polar
+from overdash.lru import LRU
+from overlay.widgets.attrs import WHITE, Attr, parse_colour, parse_optional_colour
+from overlay.widgets.base import Box, Drawable, StaticImage
+from overlay.widgets.compass import CARDINALS, COMPASS_ATTRS, CompassWidget, polar
+from overlay.widgets.imaging import SUPERSAMPLE, cache_size, paste_over, supersampled
 from overlay.widgets.registry import component
-from overlay.widgets.sprites import LRU, Sprite, cache_size, quantise_heading
 
 
-@component("compass-arrow", (
-    Attr("x", parse_number, 0.0),
-    Attr("y", parse_number, 0.0),
-    Attr("size", positive(parse_number), 256.0),
-    Attr("textsize", positive(parse_number), 16.0),
+@component("compass-arrow", COMPASS_ATTRS + (
     Attr("arrow", parse_colour, (255, 255, 255, 255)),
     Attr("bg", parse_optional_colour, (0, 0, 0, 0)),
     Attr("text", parse_colour, WHITE),
     Attr("outline", parse_optional_colour, (255, 255, 255, 200)),
     Attr("arrow_outline", parse_optional_colour, (0, 0, 0, 200)),
 ))
-class CompassArrow(Widget):
-    @classmethod
-    def requests(cls, attrs):
-        return {("cog", None)}
-
+class CompassArrow(CompassWidget):
     def __init__(self, node, offset, ctx):
         super().__init__(node, offset, ctx)
-        a, place = self.a, ctx.place
-        self.x, self.y = self.at()
-        self.size = s = place.length(a["size"])
-        self.stroke = max(1, round(s / 96))
-        self.radius = s / 2 - self.stroke / 2 - 1
-        text_px = place.length(a["textsize"])
-        self.letters = ctx.fonts.raster(text_px, a["text"], TEXT_OUTLINE, max(1, round(text_px / 12)), "mm")
+        a, s, text_px = self.a, self.size, self.text_px
         self.letter_r = self.radius - s * 0.07 - text_px * 0.7
         # the arrow fits inside the letters
         self.arrow_len = max(2.0, self.letter_r - text_px * 0.75)
@@ -51,7 +38,6 @@ class CompassArrow(Widget):
         self.shapes = self._shapes()
         # a darker left half gives the arrow some relief
         self.shade = tuple(round(v * 0.72) for v in a["arrow"][:3]) + (a["arrow"][3],)
-        self.headings = headings(ctx)
         self.cache = LRU(cache_size(self.side * self.side, 24 << 20, 720))
 
     def _dial(self) -> Image.Image:
@@ -107,7 +93,7 @@ class CompassArrow(Widget):
         return big.resize((x1 - x0, y1 - y0), Image.Resampling.BOX), x0, y0
 
     def parts(self) -> list[Drawable]:
-        return [Sprite(self._dial(), self.x, self.y), self]
+        return [StaticImage(self._dial(), self.x, self.y), self]
 
     def bbox(self) -> Box:
         c = self.size // 2
@@ -115,10 +101,9 @@ class CompassArrow(Widget):
         return (x0, y0, x0 + self.side, y0 + self.side)
 
     def draw(self, frame, image, origin):
-        h = float(self.headings[frame]) if 0 <= frame < len(self.headings) else math.nan
-        if h != h:
+        key = self.heading(frame)
+        if key is None:
             return
-        key = quantise_heading(h)
         im, dx, dy = self.cache.get(key, lambda: self.arrow_at(key))
         c = self.size // 2
         paste_over(image, im, self.x + c + dx - origin[0], self.y + c + dy - origin[1])

@@ -10,9 +10,10 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from overlay.widgets.attrs import Attr, parse_number, positive
-from overlay.widgets.base import Box, Widget, paste_over
+from overlay.widgets.attrs import Attr
+from overlay.widgets.base import SquareWidget, square_attrs
 from overlay.widgets.icon import bundled, is_bundled, load_icon, parse_icon_file
+from overlay.widgets.imaging import paste_over
 from overlay.widgets.registry import component
 
 STATES = ("lock_unknown", "lock_none", "lock_2d", "lock_3d")  # index = state code below
@@ -41,38 +42,25 @@ def tinted(icon: Image.Image, colour) -> Image.Image:
     return out
 
 
-@component("gps-lock-icon", (
-    Attr("x", parse_number, 0.0),
-    Attr("y", parse_number, 0.0),
-    Attr("size", positive(parse_number), 64.0),
+@component("gps-lock-icon", square_attrs(64.0) + (
     Attr("lock_none", parse_icon_file, bundled("gps_lock_none.png")),
     Attr("lock_unknown", parse_icon_file, bundled("gps_lock_unknown.png")),
     Attr("lock_2d", parse_icon_file, bundled("gps_lock_2d.png")),
     Attr("lock_3d", parse_icon_file, bundled("gps_lock_3d.png")),
 ))
-class GpsLockIcon(Widget):
-    @classmethod
-    def requests(cls, attrs):
-        return {("gps-lock", None)}
+class GpsLockIcon(SquareWidget):
+    reads = ("gps-lock",)
 
     def __init__(self, node, offset, ctx):
         super().__init__(node, offset, ctx)
-        a = self.a
-        self.x, self.y = self.at()
-        size = ctx.place.length(a["size"])
         self.images = []
         for state in STATES:
-            path = a[state]
+            path = self.a[state]
             if is_bundled(path):
-                self.images.append(tinted(load_icon(path, size, False), TINTS[state]))
+                self.images.append(tinted(load_icon(path, self.size, False), TINTS[state]))
             else:
-                self.images.append(load_icon(path, size, False))
-        col = ctx.column("gps-lock")
-        self.states = lock_states(col if col is not None else np.zeros(0))
-        self.size = size
-
-    def bbox(self) -> Box:
-        return (self.x, self.y, self.x + self.size, self.y + self.size)
+                self.images.append(load_icon(path, self.size, False))
+        self.states = lock_states(ctx.values("gps-lock"))
 
     def draw(self, frame, image, origin):
         state = int(self.states[frame]) if 0 <= frame < len(self.states) else 0

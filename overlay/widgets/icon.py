@@ -12,9 +12,8 @@ from pathlib import Path
 from PIL import Image, ImageChops, UnidentifiedImageError
 
 from overlay.widgets.attrs import Attr, non_negative, parse_bool, parse_number
-from overlay.widgets.base import Box, Widget
+from overlay.widgets.base import StaticImage, Widget
 from overlay.widgets.registry import component
-from overlay.widgets.sprites import Sprite
 
 ICONS_DIR = Path(__file__).resolve().parent.parent / "icons"
 
@@ -71,26 +70,17 @@ def load_icon(path: str, size: int, invert: bool) -> Image.Image:
     Attr("invert", parse_bool, True),
 ))
 class Icon(Widget):
-    static = True
-
     def __init__(self, node, offset, ctx):
         super().__init__(node, offset, ctx)
-        a, place = self.a, ctx.place
-        self.x, self.y = self.at()
+        a, scaling = self.a, ctx.scaling
         if a["size"] > 0:
-            size = place.length(a["size"])
+            size = scaling.length(a["size"])
             self.image = load_icon(a["file"], size, a["invert"])
         else:
             own = load_icon(a["file"], 0, a["invert"])
-            w, h = place.length(own.width), place.length(own.height)
+            w, h = scaling.length(own.width), scaling.length(own.height)
             self.image = own if (w, h) == own.size else (
                 own.convert("RGBa").resize((w, h), Image.Resampling.LANCZOS).convert("RGBA"))
 
     def parts(self):
-        return [Sprite(self.image, self.x, self.y)]
-
-    def bbox(self) -> Box:
-        return (self.x, self.y, self.x + self.image.width, self.y + self.image.height)
-
-    def draw(self, frame, image, origin):
-        Sprite(self.image, self.x, self.y).draw(frame, image, origin)
+        return [StaticImage(self.image, self.x, self.y)]

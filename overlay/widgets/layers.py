@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from PIL import Image, ImageChops
 
-from overlay.widgets.base import Box, Drawable, paste_over, rounded_rect, union
+from overlay.widgets.base import Box, Drawable, union
+from overlay.widgets.imaging import paste_over, rounded_rect
 
 
 class CachedLayer(Drawable):

@@ -23,8 +23,9 @@ from overlay.maps.heading import smooth_heading
 from overlay.maps.mosaic import Mosaic, holes_for
 from overlay.maps.prepare import MapAssets
 from overlay.maps.privacy import mask_points, mask_track
-from overlay.widgets.attrs import Attr, non_negative, parse_bool, parse_fraction, parse_int, parse_number, positive
-from overlay.widgets.base import Box, Drawable, StaticImage, Widget, paste_over, supersampled
+from overlay.widgets.attrs import Attr, non_negative, parse_bool, parse_fraction, parse_int, parse_number
+from overlay.widgets.base import Box, Drawable, SquareWidget, StaticImage, square_attrs
+from overlay.widgets.imaging import paste_over, supersampled
 from overlay.widgets.registry import component
 
 MARKER_FILL = (255, 72, 40, 255)
@@ -38,7 +39,6 @@ def parse_zoom(text: str) -> int:
     return z
 
 
-_PLACE = (Attr("x", parse_number, 0.0), Attr("y", parse_number, 0.0), Attr("size", positive(parse_number), 256.0))
 _LOOK = (Attr("corner_radius", non_negative(parse_number), 0.0), Attr("opacity", parse_fraction, 0.7))
 
 
@@ -88,26 +88,22 @@ def _path(x: np.ndarray, y: np.ndarray, min_step: float = 1.0) -> np.ndarray:
     return pts[keep]
 
 
-class _MapWidget(Widget):
-    @classmethod
-    def requests(cls, attrs):
-        return {("lat", None), ("lon", None), ("cog", None), ("speed", None)}
+class _MapWidget(SquareWidget):
+    reads = ("lat", "lon", "cog", "speed")
 
     def __init__(self, node, offset, ctx):
         super().__init__(node, offset, ctx)
-        a, place = self.a, ctx.place
-        self.assets: MapAssets = (getattr(node, "derived", {}) or {}).get("maps") or getattr(ctx, "maps", None) \
-            or MapAssets.default()
+        a, scaling = self.a, ctx.scaling
+        self.assets: MapAssets = node.derived.get("maps") or MapAssets.default()
         zones = self.assets.zones
-        self.x, self.y = self.at()
-        self.size = place.length(a["size"])
-        self.radius = place.length(a.get("corner_radius", 0.0))
+        self.radius = scaling.length(a.get("corner_radius", 0.0))
         self.opacity = a.get("opacity", 0.7)
-        self.lat, self.lon = mask_points(*self._columns(), zones) if self._columns()[0] is not None else (None, None)
+        lat, lon = self._columns()
+        self.lat, self.lon = mask_points(lat, lon, zones) if lat is not None else (None, None)
         self.track = mask_track(ctx.table.track, zones)
         self.g = None
         if self.size > 0:
-            self.g = plan(self.TYPE, a, place.scale, self.size, self.assets.style, self.track, self.lat, self.lon)
+            self.g = plan(self.TYPE, a, scaling.scale, self.size, self.assets.style, self.track, self.lat, self.lon)
 
     def _columns(self):
         lat, lon = self.ctx.column("lat"), self.ctx.column("lon")
@@ -124,12 +120,6 @@ class _MapWidget(Widget):
     def _marker_size(self) -> int:
         return max(6, round(self.size * 0.055))
 
-    def bbox(self) -> Box:
-        return (self.x, self.y, self.x + self.size, self.y + self.size)
-
-    def draw(self, frame, image, origin):  # drawing happens in parts()
-        raise NotImplementedError
-
     def credit(self) -> list[Drawable]:
         """The tile provider's attribution, small, inside the map's lower right corner.
 
@@ -138,8 +128,6 @@ class _MapWidget(Widget):
         text = self.assets.style.attribution
         if not text or self.assets.report.missing >= self.assets.report.needed or self.size < 96:
             return []  # no tile of theirs shows: nothing to credit
-        from PIL import ImageDraw
-
         font = self.ctx.fonts.font(max(7, round(self.size / 30)))
         left, top, right, bottom = font.getbbox(text)
         pad = max(1, round(self.size / 160))
@@ -169,7 +157,7 @@ class _Marker(Drawable):
         paste_over(image, self.dot, round(x - self.half) - origin[0], round(y - self.half) - origin[1])
 
 
-@component("journey_map", _PLACE + _LOOK)
+@component("journey_map", square_attrs() + _LOOK)
 class JourneyMap(_MapWidget):
     """The whole ride, zoomed to fit, with the current position."""
 
@@ -277,7 +265,7 @@ class _MovingBase(_MapWidget):
         return [self._track_line()]
 
 
-@component("moving_map", _PLACE + (Attr("zoom", parse_zoom, 16),) + _LOOK + (Attr("rotate", parse_bool, True),))
+@component("moving_map", square_attrs() + (Attr("zoom", parse_zoom, 16),) + _LOOK + (Attr("rotate", parse_bool, True),))
 class MovingMap(_MovingBase):
     """The map around the current position; with rotate=true the direction of travel is up."""
 
@@ -286,6 +274,6 @@ class MovingMap(_MovingBase):
         return [path] if np.isfinite(path).all(axis=1).sum() >= 2 else [self._track_line()]
 
 
-@component("moving_journey_map", _PLACE + (Attr("zoom", parse_zoom, 16),) + _LOOK)
+@component("moving_journey_map", square_attrs() + (Attr("zoom", parse_zoom, 16),) + _LOOK)
 class MovingJourneyMap(_MovingBase):
     """The whole ride at `zoom`, a window of it following the position (stopping at the ride's edges)."""

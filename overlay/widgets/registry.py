@@ -5,18 +5,12 @@ the layout parser validates against the spec and the renderer builds the
 class. docs/layout-xml.md is generated from the same specs (overlay.layout.
 vocabulary; the meanings are in overlay.widgets.attrdocs, and a test fails
 until a new component or attribute has one). Names treat '-' and '_' alike.
-Vocabulary types we do not draw yet are listed in PLANNED so users get
-"not supported yet" rather than "unknown".
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from overlay.widgets.attrs import Attr, canonical
-
-# The rest of the layout vocabulary (LAYOUT-XML.md), canonical spelling.
-PLANNED = frozenset(canonical(n) for n in (
-))
 
 # Filled by @component at import of overlay.widgets; read-only afterwards.
 _TYPES: dict[str, "ComponentType"] = {}

@@ -3,19 +3,28 @@
 All three read `metric` (speed) in `units` (knots) and sit in a size x size
 square at (x, y); `rotate` turns the whole dial clockwise (numbers stay
 upright). Faces are static layers; the needle, lit zones and the digital
-readout are the only per-frame work (see gauges.py).
+readout are the only per-frame work (see gauges.py and overlay.widgets.dial).
 """
 from __future__ import annotations
 
-
 import numpy as np
 
-from overlay.widgets.attrs import Attr, non_negative, parse_bool, parse_metric, parse_number, parse_optional_colour, \
-    parse_text, positive
-from overlay.widgets.base import Drawable, union
-from overlay.widgets.gauges import (ACCENT, GREEN, MARK, MARK_DIM, PLACE, RED, SHADOW, YELLOW, ArcFill, ArcMask, Dial,
-                                    DialWidget, Labels, Layer, Needle, NeedleShape, Painter, ValueText, input_error,
-                                    label, nice_ceil, nice_step, paint_face)
+from overlay.widgets.attrs import (
+    Attr,
+    non_negative,
+    parse_bool,
+    parse_metric,
+    parse_number,
+    parse_optional_colour,
+    parse_text,
+    positive,
+)
+from overlay.widgets.base import Drawable, StaticImage, square_attrs, union
+from overlay.widgets.dial.arcs import ArcFill, ArcMask
+from overlay.widgets.dial.face import ACCENT, GREEN, MARK, MARK_DIM, RED, SHADOW, YELLOW, FaceDraw, Labels, paint_face
+from overlay.widgets.dial.needle import Needle, NeedleShape
+from overlay.widgets.dial.scale import Dial, label, nice_ceil, nice_step
+from overlay.widgets.gauges import DialWidget, ValueText, input_error
 from overlay.widgets.registry import component
 
 DIAL_BG = (18, 20, 24, 220)
@@ -24,7 +33,7 @@ WHITE_ARC = (245, 245, 245, 255)
 
 
 def speed_attrs():
-    return PLACE + (
+    return square_attrs() + (
         Attr("metric", parse_metric, "speed"),
         Attr("units", parse_text, "knots"),
         Attr("textsize", positive(parse_number), 16.0),
@@ -37,16 +46,12 @@ def unit_caption(text: str) -> str:
 
 
 class SpeedDial(DialWidget):
-    @classmethod
-    def requests(cls, attrs):
-        return {(attrs["metric"], attrs["units"])}
-
     def __init__(self, node, offset, ctx):
         super().__init__(node, offset, ctx)
         self.text_px = self.k * self.a["textsize"]
         self.caption = unit_caption(ctx.unit_label(self.a["metric"], self.a["units"]))
 
-    def scale(self, p: Painter, labels: Labels, d: Dial, step: float, *, r_out: float, numbers: bool = True,
+    def scale(self, p: FaceDraw, labels: Labels, d: Dial, step: float, *, r_out: float, numbers: bool = True,
               minor: int = 2):
         """Ticks every step/minor (majors every step) inward from r_out, numbers inside them."""
         R = self.R
@@ -110,7 +115,7 @@ class AirSpeedIndicator(SpeedDial):
             v0, v1 = sorted((v0, v1))
             return d.span(d.frac(v0), d.frac(v1))
 
-        def paint(p: Painter):
+        def paint(p: FaceDraw):
             p.disc(R, R, R - 0.5, DIAL_BG)
             p.ring(R, R, R - 0.5, R * 0.045, BEZEL)
             r_arc = R * 0.90
@@ -123,7 +128,8 @@ class AirSpeedIndicator(SpeedDial):
         small = self.raster(self.text_px * 0.62, MARK_DIM)
         labels.add(small, "AIRSPEED", R, R - R * 0.32)
         labels.add(self.raster(self.text_px * 0.75), self.caption, R, R + R * 0.34)
-        return [Layer(self.face(paint, labels), self.x, self.y), self.needle(d, fill=(246, 246, 246, 255))]
+        face = StaticImage(self.face(paint, labels), self.x, self.y, trim=True)
+        return [face, self.needle(d, fill=(246, 246, 246, 255))]
 
 
 # --- msi, msi2 --------------------------------------------------------------------------------------------
@@ -149,7 +155,7 @@ class MotorSpeed(SpeedDial):
             raise input_error(node, f"green={a['green']:g} and yellow={a['yellow']:g} must not exceed end={a['end']:g}")
         self.dial = Dial(self.R, self.R, 90 + (360 - self.sweep) / 2 + a["rotate"], self.sweep, 0.0, a["end"])
 
-    def zones(self, p: Painter, r_out: float, width: float, alpha: float = 1.0, gap: float = 0.0, segments: int = 0):
+    def zones(self, p: FaceDraw, r_out: float, width: float, alpha: float = 1.0, gap: float = 0.0, segments: int = 0):
         a, d = self.a, self.dial
         g = min(a["green"], a["end"])
         y = min(max(a["yellow"], g), a["end"])
@@ -167,7 +173,7 @@ class MotorSpeed(SpeedDial):
                     a0, a1 = d.span(f0, f1)
                     p.band(d.cx, d.cy, r_out, width, a0 + gap / 2, a1 - gap / 2, c)
 
-    def rim(self, p: Painter):
+    def rim(self, p: FaceDraw):
         R = self.R
         p.disc(R, R, R - 0.5, DIAL_BG)
         if self.a["outline"] is not None:
@@ -187,13 +193,13 @@ class MotorSpeedIndicator(MotorSpeed):
         band_w = R * (0.06 if needle else 0.11)
         r_band = R * 0.93
 
-        def paint(p: Painter):
+        def paint(p: FaceDraw):
             self.rim(p)
             self.zones(p, r_band, band_w, 1.0 if needle else 0.28)
             self.scale(p, labels, d, step, r_out=r_band - band_w - R * 0.02, minor=2)
 
         labels.add(self.raster(self.text_px * 0.7, MARK_DIM), self.caption, R, R + R * (0.72 if needle else 0.36))
-        face = Layer(self.face(paint, labels), self.x, self.y)
+        face = StaticImage(self.face(paint, labels), self.x, self.y, trim=True)
         if needle:
             return [face, self.readout(self.text_px * 1.5, R, R + R * 0.5), self.needle(d)]
         lit = ArcMask(d, paint_face(self.size, lambda p: self.zones(p, r_band, band_w)))
@@ -211,7 +217,7 @@ class MotorSpeedIndicator2(MotorSpeed):
         r_band, band_w, gap = R * 0.92, R * 0.17, 2.2
         labels = Labels()
 
-        def paint(p: Painter):
+        def paint(p: FaceDraw):
             self.rim(p)
             self.zones(p, r_band, band_w, 0.22, gap, self.segments)
 
@@ -221,4 +227,5 @@ class MotorSpeedIndicator2(MotorSpeed):
         labels.add(self.raster(self.text_px * 0.75, MARK_DIM), self.caption, R, R + R * 0.42)
         lit = ArcMask(d, paint_face(self.size, lambda p: self.zones(p, r_band, band_w, 1.0, gap, self.segments)))
         fill = ArcFill(lit, self.values, self.x, self.y, quantum=1 / self.segments)
-        return [Layer(self.face(paint, labels), self.x, self.y), fill, self.readout(self.text_px * 2.8, R, R)]
+        face = StaticImage(self.face(paint, labels), self.x, self.y, trim=True)
+        return [face, fill, self.readout(self.text_px * 2.8, R, R)]

@@ -14,9 +14,18 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-from overlay.widgets.attrs import (TEXT_STYLE, Attr, choice, non_negative, parse_format_spec, parse_int,
-                                   parse_metric, parse_strftime, parse_text)
-from overlay.widgets.base import Box, Widget, union
+from overlay.widgets.attrs import (
+    TEXT_STYLE,
+    Attr,
+    choice,
+    non_negative,
+    parse_format_spec,
+    parse_int,
+    parse_metric,
+    parse_strftime,
+    parse_text,
+)
+from overlay.widgets.base import Box, Widget, union, value_at
 from overlay.widgets.registry import component
 
 DIGITS = "0123456789"
@@ -24,16 +33,15 @@ _DIGIT = re.compile(r"\d")
 
 
 class TextWidget(Widget):
-    """Shared style handling: font size, colours and outline scaled to the video."""
+    """One string per frame in one style: font size, colours and outline scaled to the video."""
 
     clips = True  # a cached raster, pasted with paste_over
 
     def __init__(self, node, offset, ctx):
         super().__init__(node, offset, ctx)
-        a, place = self.a, ctx.place
-        self.x, self.y = self.at()
-        self.raster = ctx.fonts.raster(place.length(a["size"]), a["rgb"], a["outline"],
-                                       place.length(a["outline_width"]) if a["outline"] else 0, a["align"])
+        a, scaling = self.a, ctx.scaling
+        self.raster = ctx.fonts.raster(scaling.length(a["size"]), a["rgb"], a["outline"],
+                                       scaling.length(a["outline_width"]) if a["outline"] else 0, a["align"])
 
     def box_of(self, texts) -> Box | None:
         boxes = []
@@ -64,21 +72,62 @@ class TextWidget(Widget):
             return None
         return (self.x + dx, self.y + dy, self.x + dx + im.width, self.y + dy + im.height)
 
+    def text(self, frame: int) -> str:
+        """The string shown at `frame`."""
+        raise NotImplementedError
+
+    def draw(self, frame, image, origin):
+        self.raster.draw(image, self.text(frame), self.x - origin[0], self.y - origin[1])
+
+
+class FixedText(TextWidget):
+    """The same string on every frame (set `string`): drawn once, into a static layer."""
+
+    static = True
+    string = ""
+
+    def text(self, frame: int) -> str:
+        return self.string
+
+    def bbox(self) -> Box | None:
+        return self.box_of([self.string])
+
+
+class LiveText(TextWidget):
+    """A column's value per frame (set `values`) as text, '-' where it is missing.
+
+    The string is the key (it is all that changes) and its cached raster the extent,
+    so a worker repaints only when, and only where, the text changes.
+    """
+
+    values: np.ndarray
+
+    def show(self, v: float) -> str:
+        """The text of a known value."""
+        raise NotImplementedError
+
+    def text(self, frame: int) -> str:
+        v = value_at(self.values, frame)
+        return self.show(v) if math.isfinite(v) else "-"
+
+    def key(self, frame: int):
+        return self.text(frame)
+
+    def extent(self, frame: int) -> Box | None:
+        return self.raster_box(self.text(frame))
+
+    def extremes(self) -> list[float]:
+        """The column's least and greatest known values ([] when none is known): bbox measures these."""
+        finite = self.values[np.isfinite(self.values)]
+        return [float(finite.min()), float(finite.max())] if len(finite) else []
+
 
 @component("text", TEXT_STYLE + (Attr("direction", choice("ltr", "ttb"), "ltr"),), body=True)
-class Text(TextWidget):
-    static = True
-
+class Text(FixedText):
     def __init__(self, node, offset, ctx):
         super().__init__(node, offset, ctx)
         text = node.text
-        self.text = "\n".join(text) if self.a["direction"] == "ttb" else text
-
-    def bbox(self) -> Box | None:
-        return self.box_of([self.text])
-
-    def draw(self, frame, image, origin):
-        self.raster.draw(image, self.text, self.x - origin[0], self.y - origin[1])
+        self.string = "\n".join(text) if self.a["direction"] == "ttb" else text
 
 
 @component("metric", TEXT_STYLE + (
@@ -87,41 +136,23 @@ class Text(TextWidget):
     Attr("dp", non_negative(parse_int), 2),
     Attr("format", parse_format_spec, None),
 ))
-class Metric(TextWidget):
+class Metric(LiveText):
     """A number from the FrameTable; '-' when missing."""
 
-    @classmethod
-    def requests(cls, attrs):
-        return {(attrs["metric"], attrs["units"])}
+    metric_attrs = ("metric",)
 
     def __init__(self, node, offset, ctx):
         super().__init__(node, offset, ctx)
-        col = ctx.column(self.a["metric"], self.a["units"])
-        self.values = np.zeros(0) if col is None else np.asarray(col, dtype=np.float64)
+        self.values = ctx.values(self.a["metric"], self.a["units"])
         spec, dp = self.a["format"], self.a["dp"]
         self.format = DURATIONS.get(spec) or (lambda v: format_number(v, spec, dp))
 
-    def key(self, frame: int):
-        return self.text(frame)  # the string shown is all that changes
-
-    def text(self, frame: int) -> str:
-        if not 0 <= frame < len(self.values):
-            return "-"
-        v = float(self.values[frame])
-        return self.format(v) if math.isfinite(v) else "-"
+    def show(self, v: float) -> str:
+        return self.format(v)
 
     def bbox(self) -> Box | None:
-        shown = {"-"}
-        finite = self.values[np.isfinite(self.values)]
-        if len(finite):
-            shown |= {self.format(float(finite.min())), self.format(float(finite.max())), self.format(0.0)}
-        return self.widened(shown)
-
-    def extent(self, frame: int) -> Box | None:
-        return self.raster_box(self.text(frame))
-
-    def draw(self, frame, image, origin):
-        self.raster.draw(image, self.text(frame), self.x - origin[0], self.y - origin[1])
+        extremes = self.extremes()
+        return self.widened({"-"} | {self.show(v) for v in extremes + ([0.0] if extremes else [])})
 
 
 def format_number(v: float, spec: str | None, dp: int) -> str:
@@ -170,20 +201,12 @@ DURATIONS = {"pace": format_pace, "time": format_time, "mm:ss": format_minutes}
     Attr("metric", parse_metric, None),
     Attr("units", parse_text, None),
 ), body=True)
-class MetricUnit(TextWidget):
+class MetricUnit(FixedText):
     """The unit symbol; its label is resolved in the main process (pint) into the layout tree."""
-
-    static = True
 
     def __init__(self, node, offset, ctx):
         super().__init__(node, offset, ctx)
-        self.text = node.derived.get("label") or ctx.unit_label(self.a["metric"], self.a["units"])
-
-    def bbox(self) -> Box | None:
-        return self.box_of([self.text])
-
-    def draw(self, frame, image, origin):
-        self.raster.draw(image, self.text, self.x - origin[0], self.y - origin[1])
+        self.string = node.derived.get("label") or ctx.unit_label(self.a["metric"], self.a["units"])
 
 
 # Dates that exercise the widest month and weekday names for bounding boxes.
@@ -195,46 +218,26 @@ _SAMPLE_TIMES = [datetime(2000 + (m % 3), m, 20 + m % 7, 23, 59, 59, 999999, tzi
     Attr("format", parse_strftime, required=True),
     Attr("truncate", non_negative(parse_int), 0),
 ))
-class DateTime(TextWidget):
+class DateTime(LiveText):
     """strftime of the frame's time: wall-clock where the ride happened (FrameTable 'utc-offset'), else UTC."""
 
-    @classmethod
-    def requests(cls, attrs):
-        return {("timestamp", None)}
+    reads = ("timestamp",)
 
     def __init__(self, node, offset, ctx):
         super().__init__(node, offset, ctx)
-        col = ctx.column("timestamp")
-        self.values = np.zeros(0) if col is None else np.asarray(col, dtype=np.float64)
-        shift = ctx.column("utc-offset")
-        if shift is not None and len(shift) == len(self.values):
-            self.values = self.values + np.nan_to_num(np.asarray(shift, dtype=np.float64))
+        self.values = ctx.values("timestamp")
+        shift = ctx.values("utc-offset")
+        if len(shift) == len(self.values):
+            self.values = self.values + np.nan_to_num(shift)
         self.fmt, self.truncate = self.a["format"], self.a["truncate"]
 
-    def show(self, when: datetime) -> str:
+    def strftime(self, when: datetime) -> str:
         s = when.strftime(self.fmt)
         return s[:-self.truncate] if self.truncate else s
 
-    def key(self, frame: int):
-        return self.text(frame)  # the string shown is all that changes
-
-    def text(self, frame: int) -> str:
-        if not 0 <= frame < len(self.values):
-            return "-"
-        v = float(self.values[frame])
-        if not math.isfinite(v):
-            return "-"
-        return self.show(datetime.fromtimestamp(v, timezone.utc))
+    def show(self, v: float) -> str:
+        return self.strftime(datetime.fromtimestamp(v, timezone.utc))
 
     def bbox(self) -> Box | None:
-        shown = {"-"} | {self.show(t) for t in _SAMPLE_TIMES}
-        finite = self.values[np.isfinite(self.values)]
-        if len(finite):
-            shown |= {self.show(datetime.fromtimestamp(float(v), timezone.utc)) for v in (finite.min(), finite.max())}
+        shown = {"-"} | {self.strftime(t) for t in _SAMPLE_TIMES} | {self.show(v) for v in self.extremes()}
         return self.widened(shown)
-
-    def extent(self, frame: int) -> Box | None:
-        return self.raster_box(self.text(frame))
-
-    def draw(self, frame, image, origin):
-        self.raster.draw(image, self.text(frame), self.x - origin[0], self.y - origin[1])

@@ -6,12 +6,13 @@ premultiplied) alpha, so anti-aliased edges composite cleanly over video.
 """
 from __future__ import annotations
 
-from collections import OrderedDict
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from overlay.widgets.base import Box, paste_over
+from overdash.lru import LRU
+from overlay.widgets.base import Box
+from overlay.widgets.imaging import paste_over
 
 FONTS_DIR = Path(__file__).resolve().parent.parent / "fonts"
 DEFAULT_FONT = FONTS_DIR / "DejaVuSans-Bold.ttf"
@@ -51,8 +52,7 @@ class TextRaster:
         self.stroke_width = stroke_width if self.stroke else 0
         self.multiline_anchor = anchor[0] + "a"  # Pillow: multiline text has no vertical anchors
         self.anchor = anchor
-        self.maxsize = maxsize
-        self._cache: OrderedDict[str, tuple[Image.Image | None, int, int]] = OrderedDict()
+        self._cache: LRU[tuple[Image.Image | None, int, int]] = LRU(maxsize)  # by text
 
     def _anchor(self, text: str) -> str:
         return self.multiline_anchor if "\n" in text else self.anchor
@@ -68,15 +68,7 @@ class TextRaster:
 
     def render(self, text: str) -> tuple[Image.Image | None, int, int]:
         """(raster, dx, dy): paste the raster at anchor + (dx, dy); None for empty text."""
-        hit = self._cache.get(text)
-        if hit is not None:
-            self._cache.move_to_end(text)
-            return hit
-        hit = self._rasterise(text)
-        self._cache[text] = hit
-        if len(self._cache) > self.maxsize:
-            self._cache.popitem(last=False)
-        return hit
+        return self._cache.get(text, lambda: self._rasterise(text))
 
     def draw(self, image: Image.Image, text: str, x: int, y: int) -> None:
         im, dx, dy = self.render(text)

@@ -7,13 +7,13 @@ length and cached.
 """
 from __future__ import annotations
 
-import numpy as np
+from PIL import Image
 
 from overlay.widgets.attrs import Attr, parse_colour, parse_number, parse_optional_colour
-from overlay.widgets.bar import BAR_ATTRS, BarFill, BarTrack, pixel_ends
-from overlay.widgets.base import Box, Drawable, Widget
+from overlay.widgets.bar import BAR_ATTRS, BarWidget
+from overlay.widgets.base import StaticImage
+from overlay.widgets.imaging import gradient
 from overlay.widgets.registry import component
-from overlay.widgets.sprites import gradient
 
 ZONE_COLOURS = ((70, 150, 255, 255), (90, 215, 120, 255), (255, 190, 60, 255), (240, 70, 60, 255))
 
@@ -35,44 +35,21 @@ def _colour_attrs():
     Attr("z2", parse_number, 200.0),
     Attr("z3", parse_number, 300.0),
 ) + _colour_attrs())
-class ZoneBar(Widget):
-    @classmethod
-    def requests(cls, attrs):
-        return {(attrs["metric"], attrs["units"])}
-
-    def __init__(self, node, offset, ctx):
-        super().__init__(node, offset, ctx)
-        self.track = BarTrack(self)
-
+class ZoneBar(BarWidget):
     def colours(self):
         a = self.a
         return [a[f"z{i}_col"] or a[f"z{i}_rgb"] for i in range(4)]
 
-    def parts(self) -> list[Drawable]:
+    def fill_layer(self) -> tuple[Image.Image, int]:
         a, t = self.a, self.track
-        parts: list[Drawable] = []
-        bg = t.background(a["fill"], a["outline"])
-        if bg is not None:
-            parts.append(bg)
-        if t.iw <= 0 or t.ih <= 0:
-            return parts
         bounds = [t.lo, a["z1"], a["z2"], a["z3"], t.hi]
         edges = [float(t.to_px(v)) for v in bounds]
         mids = [(edges[i] + edges[i + 1]) / 2 for i in range(4)]
         stops = sorted(zip(mids, self.colours()), key=lambda s: s[0])
-        layer = t.rounded(gradient(t.iw, t.ih, stops))
-        col = self.ctx.column(a["metric"], a["units"])
-        parts.append(BarFill(t, layer, 0, pixel_ends(t, col if col is not None else np.zeros(0))))
-        width = max(1, self.ctx.place.length(2))
-        for z in (a["z1"], a["z2"], a["z3"]):
-            if t.lo < z < t.hi:
-                mark = t.marker(float(t.to_px(z)), width, a["zone_divider"])
-                if mark is not None:
-                    parts.append(mark)
-        return parts
+        return gradient(t.iw, t.ih, stops), 0
 
-    def bbox(self) -> Box:
-        return self.track.box()
-
-    def draw(self, frame, image, origin):  # drawing happens in parts()
-        raise NotImplementedError
+    def markers(self) -> list[StaticImage | None]:
+        a, t = self.a, self.track
+        width = max(1, self.ctx.scaling.length(2))
+        return [t.marker(float(t.to_px(z)), width, a["zone_divider"]) for z in (a["z1"], a["z2"], a["z3"])
+                if t.lo < z < t.hi]

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 from overdash import InputError
+from overlay.conversion import UnitConverter
 from overlay.frametable import build_frame_table, running
 from overlay.layout import parse_layout
 from overlay.telemetry.timeseries import Telemetry, Timeseries
-from overlay.conversion import UnitConverter
-from tests.support.paths import SHARED_DATA
+from tests.support.paths import device_file
 
 
 def telemetry() -> Telemetry:
@@ -58,9 +58,9 @@ def test_untrusted_gps_samples_show_as_missing():
 
     from overlay.telemetry.gopro import load_gopro
 
-    data = SHARED_DATA / "gopro"
-    unlocked = build_frame_table(load_gopro(data / "hero9-rotation.gpmd"), count=300, fps=Fraction(30))
+    unlocked = build_frame_table(load_gopro(device_file("gopro/hero9-rotation.gpmd")), count=300, fps=Fraction(30))
     assert np.isnan(unlocked.columns["speed"]).all() and np.isnan(unlocked.columns["lat"]).all()
     assert np.isfinite(unlocked.columns["timestamp"]).any()  # the clock is still known
-    locked = build_frame_table(load_gopro(data / "max-heromode.mp4"), count=300, fps=Fraction(30000, 1001))
+    locked = build_frame_table(load_gopro(device_file("gopro/max-heromode.mp4")), count=300,
+                               fps=Fraction(30000, 1001))
     assert np.isfinite(locked.columns["speed"]).all()

@@ -22,10 +22,10 @@ from overlay.widgets.attrs import METRICS, parse_format_spec, parse_metric
 from overlay.widgets.text import format_minutes, format_time
 from tests.overlay.telemetry.test_fit_fast import FILE_ID, data, definition, write
 from tests.overlay.widgets.test_widgets import same_as_text
-from tests.support.paths import SHARED_DATA
+from tests.support.paths import SHARED_DATA, needs_device_file
 
 FIT = SHARED_DATA / "fit" / "ride-2021-09-24-karoo.fit"
-needs_ride = pytest.mark.skipif(not FIT.exists(), reason="shared test data not present")
+needs_ride = needs_device_file("fit/ride-2021-09-24-karoo.fit")
 FPS = Fraction(10)
 
 

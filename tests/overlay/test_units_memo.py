@@ -17,9 +17,9 @@ import pint
 import pytest
 
 from overdash import InputError
+from overlay.conversion import UnitConverter
 from overlay.layout import NAMED_UNITS, pace_aware
 from overlay.telemetry.timeseries import BASE_UNITS
-from overlay.conversion import UnitConverter
 from tests.support.paths import ROOT
 
 REPO = ROOT

@@ -8,10 +8,19 @@ import numpy as np
 import pytest
 
 from overdash import InputError
-from overlay.layout import (Component, Frame, Group, UnitSettings, bundled_layouts, load_layout,
-                            pace_aware, parse_layout, resolve_unit)
 from overlay.conversion import UnitConverter
-from overlay.widgets import PLANNED, known_types
+from overlay.layout import (
+    Component,
+    Frame,
+    Group,
+    UnitSettings,
+    bundled_layouts,
+    load_layout,
+    pace_aware,
+    parse_layout,
+    resolve_unit,
+)
+from overlay.widgets import known_types, lookup
 
 
 def write(tmp_path, body: str, head: str = "<layout>") -> str:
@@ -80,14 +89,14 @@ def test_bundled_layouts_load():
     assert load_layout("default.xml").source.endswith("default.xml")
 
 
-def test_every_component_type_is_registered_or_planned():
+def test_every_component_type_of_the_vocabulary_is_registered():
     vocabulary = {"text", "metric", "metric_unit", "datetime", "circuit_map", "icon", "moving_map", "journey_map",
                   "chart", "compass", "compass_arrow", "bar", "zone_bar", "asi", "msi", "msi2", "gps_lock_icon",
                   "cairo_circuit_map", "cairo_gauge_marker", "cairo_gauge_round_annotated",
                   "cairo_gauge_arc_annotated", "cairo_gauge_donut", "moving_journey_map", "gradient_chart"}
     assert {"text", "metric", "metric_unit", "datetime", "circuit_map"} <= set(known_types())
-    assert vocabulary <= set(known_types()) | PLANNED
-    assert not set(known_types()) & PLANNED
+    assert vocabulary <= set(known_types())
+    assert all(lookup(name).name == name for name in vocabulary)
 
 
 # --- errors name file, line, element and the valid choices ----------------------------------------------
@@ -97,13 +106,6 @@ def test_unknown_component_type(tmp_path):
     assert re.match(r".*my-layout\.xml:3: <component type=\"speedo\">: unknown component type 'speedo'; "
                     r"valid choices: " + re.escape(", ".join(known_types())) + "$", msg), msg
     assert "circuit_map, " in msg and ", text" in msg
-
-
-def test_planned_component_type_is_not_supported_yet(tmp_path, monkeypatch):
-    from overlay.widgets import registry
-    monkeypatch.setattr(registry, "PLANNED", registry.PLANNED | {"hud_horizon"})  # any vocabulary not drawn yet
-    msg = error_of(tmp_path, '<component type="hud-horizon" size="256"/>')
-    assert "my-layout.xml:2:" in msg and "component type 'hud-horizon' is not supported yet" in msg
 
 
 def test_unknown_attribute(tmp_path):

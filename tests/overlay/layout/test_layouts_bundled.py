@@ -15,12 +15,12 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFilter
 
+from overlay.conversion import UnitConverter
 from overlay.frametable import build_frame_table
 from overlay.layout import Component, Frame, Group, UnitSettings, bundled_layouts, load_layout, pace_aware
 from overlay.layout.parse import BUNDLED_DIR
 from overlay.renderer import Renderer
 from overlay.telemetry.demo import demo_telemetry
-from overlay.conversion import UnitConverter
 from overlay.widgets import lookup
 from overlay.widgets.base import union
 from tests.support.paths import TEST_DATA
@@ -30,10 +30,8 @@ FPS = Fraction(30)
 DESIGNED = ("default", "minimal", "cycling", "motor", "vertical")
 
 
-@pytest.fixture(autouse=True)
-def _no_user_tiles(tmp_path, monkeypatch):
-    """Map widgets read only an empty tile cache: the same pictures on every machine."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+# Map widgets must read only an empty tile cache: the same pictures on every machine.
+pytestmark = pytest.mark.usefixtures("fresh_cache")
 
 
 @pytest.fixture(scope="module")

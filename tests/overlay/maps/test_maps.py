@@ -13,14 +13,25 @@ from PIL import Image
 from overdash import InputError
 from overlay.frametable import FrameTable
 from overlay.layout import parse_layout
-from overlay.maps import (MapOptions, PrivacyZone, Tile, TileCache, mask_table, parse_zone,
-                          prefetch, prepare_maps, resolve_style, to_global, to_latlon)
+from overlay.maps import (
+    MapOptions,
+    PrivacyZone,
+    Tile,
+    TileCache,
+    mask_table,
+    parse_zone,
+    prefetch,
+    prepare_maps,
+    resolve_style,
+    to_global,
+    to_latlon,
+)
 from overlay.maps.cache import freshness
 from overlay.maps.heading import smooth_heading
 from overlay.maps.tiles import fit_zoom, tiles_for_windows, tiles_in_box
 from overlay.renderer import LayoutPainter, Renderer
-from overlay.widgets import PLANNED
-from tests.overlay.maps.test_maps_server import TileServer, tile_code
+from overlay.widgets import lookup
+from tests.support.tile_server import TileServer, tile_code
 
 W, H = 640, 480
 LAT0, LON0 = 46.5, 7.0
@@ -274,7 +285,6 @@ def test_journey_map_marker_lands_on_the_mercator_pixel(server, cache_dir):
     ys, xs = np.nonzero(np.abs(with_marker - without).sum(axis=2) > 30)
     # expected: the zoom that fits the track with the widget's padding, track bbox centred
     pad = max(8.0, 256 * 0.06)
-    x0, y0 = to_global(lat.min(), lon.max(), 0)[0], to_global(lat.max(), lon.min(), 0)[1]
     span_x = to_global(0, lon.max(), 0)[0] - to_global(0, lon.min(), 0)[0]
     span_y = to_global(lat.min(), 0, 0)[1] - to_global(lat.max(), 0, 0)[1]
     z = max(k for k in range(1, 18) if span_x * 2 ** k <= 256 - 2 * pad and span_y * 2 ** k <= 256 - 2 * pad)
@@ -384,7 +394,7 @@ def test_assets_are_picklable_and_reach_workers_through_the_layout(server, cache
 
 
 def test_map_types_are_registered_and_layouts_without_maps_cost_nothing(cache_dir):
-    assert not {"moving_map", "journey_map", "moving_journey_map"} & set(PLANNED)
+    assert all(lookup(name) is not None for name in ("moving_map", "journey_map", "moving_journey_map"))
     layout = layout_of('<component type="text" x="1" y="1">hi</component>')
     assets = prepare_maps(layout, ride(), (W, H), MapOptions(style="thunderforest", cache_dir=str(cache_dir)))
     assert assets.tiles == frozenset() and not cache_dir.exists()

@@ -9,12 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.support import gpmf_reference as ref
 from overlay.telemetry.chapters import chapter_name, find_chapters, load_gopro_chapters
-from tests.support.paths import SHARED_DATA
+from tests.support import gpmf_reference as ref
+from tests.support.paths import device_file
 
-DATA = SHARED_DATA / "gopro"
-MAX = DATA / "max-heromode.mp4"
 needs_ffmpeg = pytest.mark.skipif(not shutil.which("ffprobe") or not shutil.which("ffmpeg"), reason="no ffmpeg")
 
 
@@ -42,10 +40,11 @@ def cut(tmp_path_factory):
     cut into 4 s chapters GX010123.MP4, GX020123.MP4, GX030123.MP4 without re-encoding."""
     if not shutil.which("ffmpeg"):
         pytest.skip("no ffmpeg")
+    sample = device_file("gopro/max-heromode.mp4")
     d = tmp_path_factory.mktemp("chapters")
     whole = d / "whole.mp4"
     subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=30000/1001",
-                    "-i", str(MAX), "-map", "0:v", "-map", "1:3", "-t", "10.5", "-c:v", "libx264", "-g", "30",
+                    "-i", str(sample), "-map", "0:v", "-map", "1:3", "-t", "10.5", "-c:v", "libx264", "-g", "30",
                     "-bf", "0", "-pix_fmt", "yuv420p", "-c:d", "copy", "-copy_unknown", "-tag:d", "gpmd",
                     str(whole)], check=True)
     subprocess.run(["ffmpeg", "-v", "error", "-i", str(whole), "-map", "0", "-c", "copy", "-copy_unknown",

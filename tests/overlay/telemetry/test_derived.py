@@ -10,15 +10,14 @@ import math
 import numpy as np
 import pytest
 
-from tests.support import gpmf_reference as ref
 from overlay.telemetry.derived import add_gps_metrics, bearing, haversine, lean_from_gravity, running
 from overlay.telemetry.gopro import load_gopro
 from overlay.telemetry.quality import DOP, JUMP, NO_FIX, QualityLimits, counts, mark_gps
 from overlay.telemetry.timeseries import Timeseries
 from overlay.telemetry.timing import Pieces, camera_map, sample_times
-from tests.support.paths import SHARED_DATA
+from tests.support import gpmf_reference as ref
+from tests.support.paths import device_file
 
-DATA = SHARED_DATA / "gopro"
 M_PER_DEG = 6371008.8 * math.pi / 180  # metres per degree of latitude (great circle)
 
 
@@ -59,12 +58,12 @@ def test_quality_marks_each_reason():
 
 def test_quality_on_real_files():
     # hero6: GPSF 0, GPSP 9999 (DOP 99.99) in its only payload -> every sample both reasons
-    gps = load_gopro(DATA / "hero6.raw")["gps"]
+    gps = load_gopro(device_file("gopro/hero6.raw"))["gps"]
     assert counts(gps) == {"total": 17, "ok": 0, "no 3D fix": 17, "DOP too high": 17, "impossible jump": 0}
     # hero11: every GPS9 sample has fix 3 and DOP <= 2.74 (max of the dop column by hand)
-    rows = [r for p in ref.raw_payloads(DATA / "hero11.raw") for r in ref.gps9_raw(p)[0]]
+    rows = [r for p in ref.raw_payloads(device_file("gopro/hero11.raw")) for r in ref.gps9_raw(p)[0]]
     assert all(r[8] == 3 and r[7] / 100 <= 5.0 for r in rows)
-    assert counts(load_gopro(DATA / "hero11.raw")["gps"])["ok"] == len(rows)
+    assert counts(load_gopro(device_file("gopro/hero11.raw"))["gps"])["ok"] == len(rows)
 
 
 def test_derived_gps_metrics_on_straight_climb():

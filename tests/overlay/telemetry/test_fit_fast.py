@@ -19,11 +19,10 @@ import pytest
 from benchmarks.test_bench_fit import fit_file, make_big_fit
 from overdash import InputError
 from overlay.telemetry.fit import FIT_EPOCH, NATIVE, RENAME, _device, _sanitise, load_fit, read_records
-from tests.support.paths import SHARED_DATA
+from tests.support.paths import SHARED_DATA, needs_device_file
 
-DATA = SHARED_DATA
-FIT = DATA / "fit" / "ride-2021-09-24-karoo.fit"
-needs_ride = pytest.mark.skipif(not FIT.exists(), reason="shared test data not present")
+FIT = SHARED_DATA / "fit" / "ride-2021-09-24-karoo.fit"
+needs_ride = needs_device_file("fit/ride-2021-09-24-karoo.fit")
 
 
 def reference(path: Path):
@@ -185,7 +184,7 @@ def test_a_corrupt_header_byte_stops_there(tmp_path):
 
 @needs_ride
 def test_the_benchmark_file_is_valid_and_reads_the_same(tmp_path):
-    path = make_big_fit(tmp_path / "big.fit", records=20_000)
+    path = make_big_fit(tmp_path / "big.fit", records=20_000, source=FIT)
     with fitdecode.FitReader(str(path), check_crc=fitdecode.CrcCheck.RAISE) as reader:
         for _ in reader:
             pass

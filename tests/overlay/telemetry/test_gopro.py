@@ -7,8 +7,8 @@ none from overlay.telemetry itself.
 from __future__ import annotations
 
 import json
-import statistics
 import shutil
+import statistics
 import struct
 import subprocess
 import warnings
@@ -17,14 +17,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.support import gpmf_reference as ref
 from overdash import InputError
 from overlay.telemetry.gopro import load_gopro
 from overlay.telemetry.gpmf import Decoder, GPMFWarning, parse_gpsu
-from tests.support.paths import SHARED_DATA
+from tests.support import gpmf_reference as ref
+from tests.support.paths import SHARED_DATA, device_file, needs_device_file
 
-DATA = SHARED_DATA / "gopro"
-MAX = DATA / "max-heromode.mp4"
+MAX = SHARED_DATA / "gopro" / "max-heromode.mp4"
 RAW = ["hero5.raw", "hero6.raw", "Fusion.raw", "hero7.raw", "hero11.raw", "hero9-rotation.gpmd"]
 needs_ffmpeg = pytest.mark.skipif(not shutil.which("ffprobe") or not shutil.which("ffmpeg"), reason="no ffmpeg")
 
@@ -46,11 +45,12 @@ def first_rows(counts: list[int]) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def max_tel():
-    return load_gopro(MAX)
+    return load_gopro(device_file("gopro/max-heromode.mp4"))
 
 
 # ---------------------------------------------------------------- max-heromode.mp4
 
+@needs_device_file("gopro/max-heromode.mp4")
 @needs_ffmpeg
 def test_max_payload_count():
     streams = ffprobe(MAX, "-show_streams")["streams"]
@@ -58,6 +58,7 @@ def test_max_payload_count():
     assert int(gpmd["nb_frames"]) == len(ref.payloads(MAX)) == 11
 
 
+@needs_device_file("gopro/max-heromode.mp4")
 def test_max_gps_values(max_tel):
     gps = max_tel["gps"]
     payloads = ref.payloads(MAX)
@@ -76,6 +77,7 @@ def test_max_gps_values(max_tel):
     assert {"lat", "lon", "alt", "speed", "speed3d", "gps-lock", "gps-dop", "timestamp", "gps-ok"} <= set(gps.columns)
 
 
+@needs_device_file("gopro/max-heromode.mp4")
 def test_max_sample_times_follow_measured_rate(max_tel):
     gps = max_tel["gps"]
     payloads = ref.payloads(MAX)
@@ -88,6 +90,7 @@ def test_max_sample_times_follow_measured_rate(max_tel):
     assert abs(gps.t[0]) < 0.1  # first GPS sample near frame 0 (STMP 0.102 s vs ACCL 0.081 s)
 
 
+@needs_device_file("gopro/max-heromode.mp4")
 def test_max_gps_lock_dop_timestamp(max_tel):
     gps = max_tel["gps"]
     payloads = ref.payloads(MAX)
@@ -121,6 +124,7 @@ def imu_raw(payload: bytes, key: str) -> tuple[list[tuple[int, int, int]], int, 
     return rows, scal, orin
 
 
+@needs_device_file("gopro/max-heromode.mp4")
 def test_max_imu_follows_orin(max_tel):
     payloads = ref.payloads(MAX)
     for key, name in (("ACCL", "accl"), ("GYRO", "gyro")):
@@ -135,6 +139,7 @@ def test_max_imu_follows_orin(max_tel):
         assert ts.t[0] == pytest.approx(ref.expected_times(payloads, ref.payload_times(MAX), key)[0], abs=1e-9)
 
 
+@needs_device_file("gopro/max-heromode.mp4")
 def test_max_device_from_minf(max_tel):
     udta_gpmf = ref.user_data(MAX, "GPMF")  # moov/udta/GPMF: 'Global Settings' DEVC with MINF
     names = [i.data.split(b"\0")[0].decode() for i in ref.walk(udta_gpmf) if i.key == "MINF"]
@@ -142,12 +147,14 @@ def test_max_device_from_minf(max_tel):
     assert max_tel.source == str(MAX)
 
 
+@needs_device_file("gopro/max-heromode.mp4")
 def test_gps5_speed_at_agrees_with_loader(max_tel):
     gps = max_tel["gps"]
     for t in (0.0, 0.02, 1.0, 3.3333, 7.5, 10.2, 10.49):
         assert np.interp(t, gps.t, gps["speed"]) == pytest.approx(ref.gps5_speed_at(MAX, t), abs=1e-9)
 
 
+@needs_device_file("gopro/max-heromode.mp4")
 @needs_ffmpeg
 def test_muxed_gpmf_on_video_with_edit_list(tmp_path):
     # x264 B-frames make ffmpeg write a video edit list (media_time > 0); frame 0 is still t=0
@@ -170,7 +177,7 @@ def test_muxed_gpmf_on_video_with_edit_list(tmp_path):
 
 @pytest.mark.parametrize("name", RAW)
 def test_raw_files_load(name):
-    path = DATA / name
+    path = device_file(f"gopro/{name}")
     payloads = ref.raw_payloads(path)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # every sample file decodes cleanly
@@ -193,23 +200,23 @@ def test_raw_files_load(name):
 
 
 def test_hero5_imu_file_order_without_orin():
-    rows, scal, orin = imu_raw(ref.raw_payloads(DATA / "hero5.raw")[0], "ACCL")
+    rows, scal, orin = imu_raw(ref.raw_payloads(device_file("gopro/hero5.raw"))[0], "ACCL")
     assert orin is None
-    accl = load_gopro(DATA / "hero5.raw")["accl"]
+    accl = load_gopro(device_file("gopro/hero5.raw"))["accl"]
     assert [accl[f"accl.{a}"][0] for a in "xyz"] == pytest.approx([c / scal for c in rows[0]])
 
 
 def test_hero6_has_no_fix():
-    payload = ref.raw_payloads(DATA / "hero6.raw")[0]
+    payload = ref.raw_payloads(device_file("gopro/hero6.raw"))[0]
     props = ref.stream_props(payload, "GPS5")
     assert props["GPSF"] == [0] and props["GPSP"] == [9999]
-    gps = load_gopro(DATA / "hero6.raw")["gps"]
+    gps = load_gopro(device_file("gopro/hero6.raw"))["gps"]
     assert np.all(gps["gps-lock"] == 0) and np.all(gps["gps-dop"] == 99.99)
 
 
 def test_hero11_prefers_gps9_with_utc_per_sample():
-    payloads = ref.raw_payloads(DATA / "hero11.raw")
-    gps = load_gopro(DATA / "hero11.raw")["gps"]
+    payloads = ref.raw_payloads(device_file("gopro/hero11.raw"))
+    gps = load_gopro(device_file("gopro/hero11.raw"))["gps"]
     rows = [r for p in payloads for r in ref.gps9_raw(p)[0]]
     scal = ref.gps9_raw(payloads[0])[1]  # [1e7, 1e7, 1000, 1000, 100, 1, 1000, 100, 1]
     assert len(gps) == len(rows)
@@ -238,7 +245,7 @@ def test_parse_gpsu(text, expected):
 # ---------------------------------------------------------------- damaged input
 
 def test_truncated_raw_keeps_intact_payloads(tmp_path):
-    src = DATA / "hero7.raw"
+    src = device_file("gopro/hero7.raw")
     payloads = ref.raw_payloads(src)
     path = tmp_path / "cut.raw"
     path.write_bytes(src.read_bytes()[:-len(payloads[-1]) // 2])  # half of payload 16 is gone
@@ -247,6 +254,7 @@ def test_truncated_raw_keeps_intact_payloads(tmp_path):
     assert len(gps) == sum(gps_counts(payloads[:16]))
 
 
+@needs_device_file("gopro/max-heromode.mp4")
 @needs_ffmpeg
 def test_truncated_faststart_mp4_keeps_intact_payloads(tmp_path):
     # with moov at the front (faststart) a cut file still has its index; the last payload is gone
@@ -261,6 +269,7 @@ def test_truncated_faststart_mp4_keeps_intact_payloads(tmp_path):
     assert len(gps) == sum(gps_counts(ref.payloads(MAX)[:10]))
 
 
+@needs_device_file("gopro/max-heromode.mp4")
 def test_truncated_mp4_without_index(tmp_path):
     path = tmp_path / "cut.mp4"
     path.write_bytes(MAX.read_bytes()[:3_000_000])  # moov is at the end of GoPro files
@@ -272,6 +281,7 @@ def _flip(data: bytearray, offset: int, value: int) -> None:
     data[offset] = value
 
 
+@needs_device_file("gopro/max-heromode.mp4")
 @pytest.mark.parametrize("how", ["key", "repeat"])
 def test_byte_flipped_mp4_skips_one_payload(tmp_path, how):
     gpmd = ref.read_movie(MAX).track("gpmd")
@@ -297,7 +307,7 @@ def test_byte_flipped_mp4_skips_one_payload(tmp_path, how):
 
 
 def test_byte_flipped_raw_skips_one_payload(tmp_path):
-    src = DATA / "hero7.raw"
+    src = device_file("gopro/hero7.raw")
     payloads = ref.raw_payloads(src)
     data = bytearray(src.read_bytes())
     start5 = sum(len(p) for p in payloads[:5])
@@ -313,11 +323,12 @@ def test_byte_flipped_raw_skips_one_payload(tmp_path):
     assert np.allclose(gps.t, expected, atol=1e-9)
 
 
+@needs_device_file("gopro/max-heromode.mp4")
 def test_random_damage_never_raises():
     # seeded random byte changes and cuts, biased towards item headers: each payload
     # decodes or is skipped with a warning, never an exception
     rng = np.random.default_rng(7)
-    payloads = ref.payloads(MAX) + ref.raw_payloads(DATA / "hero11.raw")
+    payloads = ref.payloads(MAX) + ref.raw_payloads(device_file("gopro/hero11.raw"))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GPMFWarning)
         for _ in range(300):
@@ -364,6 +375,7 @@ def test_mp4_without_gpmf_track(tmp_path):
     assert message.startswith(f"{path}: no GoPro telemetry (GPMF) track — ") and "\n" not in message
 
 
+@needs_device_file("gopro/max-heromode.mp4")
 def test_gpmf_track_without_gps(tmp_path):
     gpmd = ref.read_movie(MAX).track("gpmd")
     data = bytearray(MAX.read_bytes())

@@ -11,11 +11,10 @@ import json
 import struct
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
+from fractions import Fraction
 from pathlib import Path
 
 import fitdecode
-from fractions import Fraction
-
 import numpy as np
 import pytest
 
@@ -26,31 +25,29 @@ from overlay.telemetry.gopro import load_gopro
 from overlay.telemetry.gpx import load_gpx
 from overlay.telemetry.merge import align, camera_start_utc, merge, to_posix
 from overlay.telemetry.timezone import first_position, resolve_zone, zone_for
-from tests.support.paths import SHARED_DATA
+from tests.support.paths import SHARED_DATA, device_file, needs_device_file
 
-DATA = SHARED_DATA
-GPX = DATA / "gpx" / "ride-2021-09-24.gpx.gz"
-FIT = DATA / "fit" / "ride-2021-09-24-karoo.fit"
-HERO = DATA / "gopro" / "max-heromode.mp4"
-pytestmark = pytest.mark.skipif(not GPX.exists() or not FIT.exists(), reason="shared test data not present")
+GPX = SHARED_DATA / "gpx" / "ride-2021-09-24.gpx.gz"
+FIT = SHARED_DATA / "fit" / "ride-2021-09-24-karoo.fit"
+HERO = SHARED_DATA / "gopro" / "max-heromode.mp4"
 
 NS = {"g": "http://www.topografix.com/GPX/1/1"}
 
 
 @pytest.fixture(scope="module")
 def gpx():
-    return load_gpx(GPX)
+    return load_gpx(device_file("gpx/ride-2021-09-24.gpx.gz"))
 
 
 @pytest.fixture(scope="module")
 def fit():
-    return load_fit(FIT)
+    return load_fit(device_file("fit/ride-2021-09-24-karoo.fit"))
 
 
 @pytest.fixture(scope="module")
 def xml_points():
     """(time, lat, lon, ele, {extension local name: value}) per trkpt, by ElementTree."""
-    root = ET.fromstring(gzip.decompress(GPX.read_bytes()))
+    root = ET.fromstring(gzip.decompress(device_file("gpx/ride-2021-09-24.gpx.gz").read_bytes()))
     out = []
     for p in root.iter("{http://www.topografix.com/GPX/1/1}trkpt"):
         when = datetime.fromisoformat(p.find("g:time", NS).text.replace("Z", "+00:00")).timestamp()
@@ -66,7 +63,7 @@ def xml_points():
 def fit_records():
     """Record messages as {field name: value} (timestamp as POSIX seconds), by fitdecode."""
     out = []
-    with fitdecode.FitReader(str(FIT)) as reader:
+    with fitdecode.FitReader(str(device_file("fit/ride-2021-09-24-karoo.fit"))) as reader:
         for frame in reader:
             if isinstance(frame, fitdecode.FitDataMessage) and frame.name == "record":
                 rec = {f.name: f.value for f in frame.fields}
@@ -297,6 +294,7 @@ def _camera_without_gps(duration: float = 60.0):
     return Telemetry(streams={"accl": accl}, source="cam.mp4")
 
 
+@needs_device_file("fit/ride-2021-09-24-karoo.fit")
 def test_merge_extend_and_replace():
     fit = load_fit(FIT)
     ride = align(fit, "2021-09-24T10:30:00Z")
@@ -348,7 +346,7 @@ def test_replace_with_a_gpx_that_records_no_speed_takes_speed_from_its_positions
     assert not np.isclose(speed[30:300], 7.0).any(), "the camera's speed is replaced"
 
 
-@pytest.mark.skipif(not HERO.exists(), reason="GoPro sample not present")
+@needs_device_file("gopro/max-heromode.mp4")
 def test_a_file_that_does_not_overlap_the_video_names_both_ranges(gpx, xml_points):
     camera = load_gopro(HERO)  # filmed 2019-11-18, the ride is 2021-09-24
     start = camera_start_utc(camera)

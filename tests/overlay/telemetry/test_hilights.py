@@ -14,14 +14,13 @@ import pytest
 from overlay.telemetry.chapters import load_gopro_chapters
 from overlay.telemetry.gopro import load_gopro
 from overlay.telemetry.gpmf import _walk
-from overlay.telemetry.hilights import (MERGE_SECONDS, hilight_laps, hilights, hlmt_times, hmmt_times,
-                                        merge_close)
+from overlay.telemetry.hilights import MERGE_SECONDS, hilight_laps, hilights, hlmt_times, hmmt_times, merge_close
 from overlay.telemetry.mp4 import read_mp4
-from tests.support.paths import SHARED_DATA
+from tests.support.paths import SHARED_DATA, needs_device_file
 
 DATA = SHARED_DATA / "gopro"
 MAX = DATA / "max-heromode.mp4"
-needs_max = pytest.mark.skipif(not MAX.exists(), reason="shared test data not present")
+needs_max = needs_device_file("gopro/max-heromode.mp4")
 
 
 # --- a small MP4 box rewriter --------------------------------------------------------------------------------
@@ -154,7 +153,7 @@ def with_hmmt(tmp_path: Path, ms: list[int], name: str = "hmmt.mp4", room: int =
 
 # --- the sample files have none ------------------------------------------------------------------------------
 
-@needs_max
+@needs_device_file("gopro/max-heromode.mp4", "gopro/hero5.raw", "gopro/hero9-rotation.gpmd")
 def test_sample_files_have_no_hilights():
     movie = read_mp4(MAX)
     assert movie.user_data["HMMT"][:4] == bytes(4)  # HMMT with a count of 0 (room reserved)
@@ -162,8 +161,7 @@ def test_sample_files_have_no_hilights():
     tel = load_gopro(MAX)
     assert tel.laps.size == 0
     for raw in ("hero5.raw", "hero9-rotation.gpmd"):
-        if (DATA / raw).exists():
-            assert hilights(DATA / raw).size == 0
+        assert hilights(DATA / raw).size == 0
 
 
 # --- the box rewriter keeps the file valid -------------------------------------------------------------------

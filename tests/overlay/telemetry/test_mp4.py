@@ -16,13 +16,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.support import gpmf_reference as ref
 from overdash import InputError
 from overlay.telemetry.mp4 import read_mp4
-from tests.support.paths import SHARED_DATA
+from tests.support import gpmf_reference as ref
+from tests.support.paths import SHARED_DATA, device_file, needs_device_file
 
-DATA = SHARED_DATA / "gopro"
-MAX = DATA / "max-heromode.mp4"
+MAX = SHARED_DATA / "gopro" / "max-heromode.mp4"
 needs_ffmpeg = pytest.mark.skipif(not shutil.which("ffprobe") or not shutil.which("ffmpeg"), reason="no ffmpeg")
 
 
@@ -32,6 +31,7 @@ def ffprobe(path: Path, *args: str) -> dict:
     return json.loads(out)
 
 
+@needs_device_file("gopro/max-heromode.mp4")
 @needs_ffmpeg
 def test_tracks_match_ffprobe():
     streams = ffprobe(MAX, "-show_streams")["streams"]
@@ -48,6 +48,7 @@ def test_tracks_match_ffprobe():
     assert f"1/{gpmd.timescale}" == streams[3]["time_base"]
 
 
+@needs_device_file("gopro/max-heromode.mp4")
 @needs_ffmpeg
 def test_creation_time_matches_ffprobe():
     tag = ffprobe(MAX, "-show_format")["format"]["tags"]["creation_time"]  # '2019-11-18T15:45:32.000000Z'
@@ -55,6 +56,7 @@ def test_creation_time_matches_ffprobe():
     assert read_mp4(MAX).creation_time == expected
 
 
+@needs_device_file("gopro/max-heromode.mp4")
 @needs_ffmpeg
 def test_gpmd_offsets_and_sizes_match_ffprobe_packets():
     packets = ffprobe(MAX, "-select_streams", "3", "-show_entries", "packet=pos,size,pts_time")["packets"]
@@ -64,6 +66,7 @@ def test_gpmd_offsets_and_sizes_match_ffprobe_packets():
     assert np.allclose(table.starts, [float(p["pts_time"]) for p in packets])
 
 
+@needs_device_file("gopro/max-heromode.mp4")
 def test_sample_table_matches_reference_walk():
     movie, expected = read_mp4(MAX), ref.read_movie(MAX)
     for track, want in zip(movie.tracks, expected.tracks):
@@ -78,6 +81,7 @@ def test_sample_table_matches_reference_walk():
     assert np.allclose(gpmd.starts, np.arange(11) * 1.001)
 
 
+@needs_device_file("gopro/max-heromode.mp4")
 def test_video_edit_list():
     video = read_mp4(MAX).video
     (seg, media), = ref.read_movie(MAX).video().elst  # one edit: the whole video from media time 0
@@ -87,6 +91,7 @@ def test_video_edit_list():
     assert video.movie_offset == 0 and video.presentation_start == 0
 
 
+@needs_device_file("gopro/max-heromode.mp4")
 def test_user_data_holds_gpmf_box():
     udta = read_mp4(MAX).user_data
     assert udta["GPMF"][:4] == b"DEVC" and udta["FIRM"].startswith(b"H19.03.01")
@@ -109,17 +114,18 @@ def test_ffmpeg_mp4_with_b_frames(tmp_path):
 @pytest.mark.parametrize("content, why", [
     (b"", "only 0 bytes"),
     (b"hello, this is a text file\n" * 10, "starts with"),
-    ((DATA / "hero5.raw").read_bytes(), "starts with b'DEVC"),
+    ("gopro/hero5.raw", "starts with b'DEVC"),  # a device file: its bytes
 ])
 def test_not_an_mp4(tmp_path, content, why):
     path = tmp_path / "clip.mp4"
-    path.write_bytes(content)
+    path.write_bytes(device_file(content).read_bytes() if isinstance(content, str) else content)
     with pytest.raises(InputError) as err:
         read_mp4(path)
     message = str(err.value)
     assert message.startswith(f"{path}: not an MP4/MOV file (") and why in message and "\n" not in message
 
 
+@needs_device_file("gopro/max-heromode.mp4")
 def test_missing_moov(tmp_path):
     path = tmp_path / "cut.mp4"
     path.write_bytes(MAX.read_bytes()[:2_000_000])  # ftyp + part of mdat; moov is at the end
@@ -127,6 +133,7 @@ def test_missing_moov(tmp_path):
         read_mp4(path)
 
 
+@needs_device_file("gopro/max-heromode.mp4")
 def test_truncated_moov(tmp_path):
     path = tmp_path / "cut.mp4"
     path.write_bytes(MAX.read_bytes()[:-100])

@@ -10,11 +10,10 @@ import math
 import numpy as np
 import pytest
 
-from tests.support import gpmf_reference as ref
 from overlay.telemetry.gopro import load_gopro
-from tests.support.paths import SHARED_DATA
+from tests.support import gpmf_reference as ref
+from tests.support.paths import device_file
 
-DATA = SHARED_DATA / "gopro"
 FILES = ["hero5.raw", "hero6.raw", "Fusion.raw", "hero7.raw", "hero11.raw", "hero9-rotation.gpmd", "max-heromode.mp4"]
 # a STRM ending in one of these holds no data (hero6 has an empty one ending in STNM)
 PROPERTIES = {"STNM", "TICK", "TOCK", "EMPT", "TSMP", "SCAL", "SIUN", "TYPE"}
@@ -22,7 +21,7 @@ PLAIN = {"GRAV": "grav", "CORI": "cori", "IORI": "iori"}  # no ORIN: file order 
 
 
 def source(name: str) -> tuple[list[bytes], list[tuple[float, float]]]:
-    path = DATA / name
+    path = device_file(f"gopro/{name}")
     if name.endswith(".mp4"):
         return ref.payloads(path), ref.payload_times(path)
     payloads = ref.raw_payloads(path)
@@ -32,7 +31,7 @@ def source(name: str) -> tuple[list[bytes], list[tuple[float, float]]]:
 @pytest.fixture(scope="module", params=FILES)
 def case(request):
     payloads, times = source(request.param)
-    return request.param, payloads, times, load_gopro(DATA / request.param)
+    return request.param, payloads, times, load_gopro(device_file(f"gopro/{request.param}"))
 
 
 def test_every_stream_count_span_and_inventory(case):
@@ -64,7 +63,7 @@ def test_every_stream_count_span_and_inventory(case):
 @pytest.mark.parametrize("name", FILES)
 def test_plain_streams_first_last_values(name):
     payloads, _ = source(name)
-    tel = load_gopro(DATA / name)
+    tel = load_gopro(device_file(f"gopro/{name}"))
     for key, stream in PLAIN.items():
         rows = [r for p in payloads for r in ref.scaled_rows(p, key)]
         if not rows:
@@ -76,39 +75,39 @@ def test_plain_streams_first_last_values(name):
 
 def test_cori_euler_angles_by_hand():
     # hero11 payload 0, CORI sample 0 raw int16 / 32767: w,x,y,z as below (from the bytes)
-    w, x, y, z = ref.scaled_rows(ref.raw_payloads(DATA / "hero11.raw")[0], "CORI")[0]
-    cori = load_gopro(DATA / "hero11.raw")["cori"]
+    w, x, y, z = ref.scaled_rows(ref.raw_payloads(device_file("gopro/hero11.raw"))[0], "CORI")[0]
+    cori = load_gopro(device_file("gopro/hero11.raw"))["cori"]
     roll = math.degrees(math.atan2(2 * (w * x + y * z), 1 - 2 * (x * x + y * y)))
     pitch = math.degrees(math.asin(2 * (w * y - z * x)))
     yaw = math.degrees(math.atan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z)))
     assert (cori["cori.roll"][0], cori["cori.pitch"][0], cori["cori.yaw"][0]) == pytest.approx((roll, pitch, yaw))
     # identity quaternion -> 0,0,0: hero9's first CORI is ~(1, 0.0009, 0.0017, 0.0046), all angles < 1 deg
-    h9 = load_gopro(DATA / "hero9-rotation.gpmd")["cori"]
+    h9 = load_gopro(device_file("gopro/hero9-rotation.gpmd"))["cori"]
     assert max(abs(h9[f"cori.{a}"][0]) for a in ("roll", "pitch", "yaw")) < 1.0
 
 
 def test_magnetometer_in_tesla():
     # Fusion MAGN is float with SIUN 'µT' (SCAL 1): 25.9 µT = 2.59e-5 T
-    rows = ref.scaled_rows(ref.raw_payloads(DATA / "Fusion.raw")[0], "MAGN")
-    magn = load_gopro(DATA / "Fusion.raw")["magn"]
+    rows = ref.scaled_rows(ref.raw_payloads(device_file("gopro/Fusion.raw"))[0], "MAGN")
+    magn = load_gopro(device_file("gopro/Fusion.raw"))["magn"]
     assert [magn[f"magn.{a}"][0] for a in "xyz"] == pytest.approx([v * 1e-6 for v in rows[0]])
-    max_magn = load_gopro(DATA / "max-heromode.mp4")["magn"]  # 4 columns stored; x, y, z kept
-    first = ref.scaled_rows(ref.payloads(DATA / "max-heromode.mp4")[0], "MAGN")[0]
+    max_magn = load_gopro(device_file("gopro/max-heromode.mp4"))["magn"]  # 4 columns stored; x, y, z kept
+    first = ref.scaled_rows(ref.payloads(device_file("gopro/max-heromode.mp4"))[0], "MAGN")[0]
     assert len(first) == 4 and max_magn["magn.x"][0] == pytest.approx(first[0] * 1e-6)
 
 
 @pytest.mark.parametrize("name", ["hero5.raw", "hero11.raw", "max-heromode.mp4"])
 def test_camera_temperature_per_payload(name):
     payloads, times = source(name)
-    temp = load_gopro(DATA / name)["temp"]
+    temp = load_gopro(device_file(f"gopro/{name}"))["temp"]
     expected = [ref.stream_props(p, "ACCL")["TMPC"][0] for p in payloads]
     assert temp["temp"].tolist() == pytest.approx(expected)
     assert temp.t.tolist() == pytest.approx([s + d / 2 for s, d in times])  # payload middles
 
 
 def test_hero11_gps9_utc_times():
-    payloads = ref.raw_payloads(DATA / "hero11.raw")
-    gps = load_gopro(DATA / "hero11.raw")["gps"]
+    payloads = ref.raw_payloads(device_file("gopro/hero11.raw"))
+    gps = load_gopro(device_file("gopro/hero11.raw"))["gps"]
     rows = [r for p in payloads for r in ref.gps9_raw(p)[0]]
     utc = [ref.GPS_EPOCH + days * 86400 + ms / 1000 for days, ms in (r[5:7] for r in rows)]
     assert gps["timestamp"].tolist() == pytest.approx(utc, abs=1e-6)
@@ -120,7 +119,7 @@ def test_hero11_gps9_utc_times():
 
 
 def test_timing_notes_and_speedup():
-    tel = load_gopro(DATA / "max-heromode.mp4")
+    tel = load_gopro(device_file("gopro/max-heromode.mp4"))
     assert tel.speedup == 1.0 and tel.firmware == "H19.03.01.30.00"  # udta FIRM, by hexdump
     assert any("STMP" in note for note in tel.notes)
-    assert any("TSMP" in note for note in load_gopro(DATA / "hero7.raw").notes)  # no STMP in HERO7
+    assert any("TSMP" in note for note in load_gopro(device_file("gopro/hero7.raw")).notes)  # no STMP in HERO7

@@ -5,7 +5,6 @@ find_offset returns what to add to the offset the file was aligned with.
 """
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 
@@ -17,27 +16,19 @@ from overlay.telemetry.gpx import load_gpx
 from overlay.telemetry.merge import align
 from overlay.telemetry.sync import find_offset, sync
 from overlay.telemetry.timeseries import Telemetry, Timeseries
-from tests.support.paths import SHARED_DATA
+from tests.support.paths import device_file
 
-DATA = SHARED_DATA
-GPX = DATA / "gpx" / "ride-2021-09-24.gpx.gz"
-FIT = DATA / "fit" / "ride-2021-09-24-karoo.fit"
-HERO = DATA / "gopro" / "max-heromode.mp4"
 M_PER_DEG = 111_195.0  # metres per degree of latitude (Earth radius 6371 km)
 
 
 @pytest.fixture(scope="module")
 def hero():
-    if not HERO.exists():
-        pytest.skip("GoPro sample not present")
-    return load_gopro(HERO)
+    return load_gopro(device_file("gopro/max-heromode.mp4"))
 
 
 @pytest.fixture(scope="module")
 def rides():
-    if not GPX.exists() or not FIT.exists():
-        pytest.skip("ride files not present")
-    return load_fit(FIT), load_gpx(GPX)
+    return load_fit(device_file("fit/ride-2021-09-24-karoo.fit")), load_gpx(device_file("gpx/ride-2021-09-24.gpx.gz"))
 
 
 def noisy_copy(camera: Telemetry, shift: float, pos_sigma: float, speed_sigma: float, seed: int) -> Telemetry:

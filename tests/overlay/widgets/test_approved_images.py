@@ -13,9 +13,8 @@ import pytest
 from PIL import Image
 
 from tests.overlay.widgets.test_gauges import table_of
-from tests.support.paths import IMAGES
 from tests.overlay.widgets.test_widgets import render
-
+from tests.support.paths import IMAGES
 
 GAUGES = """
 <component type="asi" x="0" y="0" size="100" vs0="10" vs="20" vfe="60" vno="80" vne="100"/>

@@ -6,8 +6,8 @@ vocabulary attribute (LAYOUT-XML.md) accepted, bad values reported with file:lin
 from __future__ import annotations
 
 import os
-import re
 import pickle
+import re
 
 import numpy as np
 import pytest
@@ -17,7 +17,7 @@ from overdash import InputError
 from overlay.frametable import FrameTable
 from overlay.layout import UnitSettings, parse_layout
 from overlay.renderer import LayoutPainter, Renderer
-from overlay.widgets import PLANNED, lookup
+from overlay.widgets import lookup
 from tests.support.paths import IMAGES, ROOT
 
 W, H = 400, 300
@@ -121,9 +121,9 @@ def test_scales_with_the_layout(element, expect):
 
 @pytest.mark.parametrize("name", ["gps_lock_icon", "gps-lock-icon", "zone_bar", "compass_arrow", "chart",
                                   "gradient-chart", "icon", "bar", "compass"])
-def test_names_are_registered_not_planned(name):
+def test_names_are_registered(name):
     assert lookup(name) is not None
-    assert lookup(name).name not in PLANNED
+    assert lookup(name).name == name.replace("-", "_")
 
 
 # --- icon ---------------------------------------------------------------------------------------------
