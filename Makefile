@@ -1,6 +1,11 @@
 # overdash — set up, render, test, benchmark.
 #   make render IN=ride.mp4 OUT=ride-dash.mp4 [ARGS="--workers 4"]
 #   make test | make bench | make perf-check
+#   make lint (ruff) | make typecheck (mypy): `make test` runs both before pytest
+#   make test ARGS="-m 'not e2e'"    select by marker (setup.cfg): e2e (real ffmpeg renders),
+#                                    slow, gpu; e.g. ARGS="-m 'not slow and not gpu'"
+#   OVERDASH_SHARED_DATA=/nonexistent make test   as a checkout without ../shared/data runs
+#   (device-file tests skip naming the file; CI=true or OVERDASH_REQUIRE_DATA=1 fails them)
 #   make setup [PIL=simd|pillow]      (simd: pillow-simd built from source, the default)
 
 PYTHON ?= python3
@@ -13,7 +18,7 @@ APT_PACKAGES := ffmpeg build-essential python3-dev libjpeg-dev zlib1g-dev libfre
 # pillow-simd's build picks SSE4 by default; AVX2 when this CPU has it.
 SIMD_CC := $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && echo "cc -mavx2" || echo cc)
 
-.PHONY: setup apt render demo test bench perf-check clean sample docs
+.PHONY: setup apt render demo test lint typecheck bench perf-check clean sample docs
 
 setup: $(STAMP)
 
@@ -55,7 +60,13 @@ render: setup
 demo: setup
 	$(VENV)/bin/overdash demo $(ARGS)
 
-test: setup
+lint: setup
+	$(PY) -m ruff check .
+
+typecheck: setup
+	$(PY) -m mypy
+
+test: setup lint typecheck
 	$(PY) -m pytest tests $(ARGS)
 
 bench: setup

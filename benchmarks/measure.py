@@ -15,7 +15,6 @@ from pipeline.commands.config import RenderConfig
 from pipeline.commands.render import plan_render
 from pipeline.scheduler import run_pipeline
 
-
 # A real ride drives long benchmark clips: the sample's own GPMF covers 10.5 s, and a
 # dashboard frozen after that would hide the per-frame cost (nothing to redraw).
 RIDE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "gpx" / "ride-2021-09-24.gpx.gz"
@@ -61,7 +60,8 @@ def render_seconds(clip: Path, workers: int, layout: str = "default", *, pix_fmt
         args += ["--gpx", str(RIDE), "--start", RIDE_START, "--merge", "replace"]
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     with tempfile.TemporaryDirectory(prefix="overdash-bench-") as tmp:
-        argv = [sys.executable, "-m", "pipeline.commands.cli", *[str(Path(tmp) / "dash.mp4") if a == "OUT" else a for a in args]]
+        argv = [sys.executable, "-m", "pipeline.commands.cli",
+                *[str(Path(tmp) / "dash.mp4") if a == "OUT" else a for a in args]]
         start = time.monotonic()
         subprocess.run(argv, check=True, stdin=subprocess.DEVNULL, env=env, cwd=Path(__file__).resolve().parents[1])
         return time.monotonic() - start
@@ -96,15 +96,10 @@ class HeavyPainter:
 def null_sink(job, out: Path):
     """`job` with ffmpeg reading the overlay frames and discarding them (-c copy -f null).
 
-    The stream is read as the writer sends it: NUT (a stream per region) when the job has
-    a NUT header, else raw frames. The null muxer writes nothing, so `out` must exist for
-    the final rename: touch it.
+    The stream is read as the writer sends it: NUT, a stream per region. The null muxer
+    writes nothing, so `out` must exist for the final rename: touch it.
     """
-    if job.nut_header:
-        source = ("-probesize", "4096", "-analyzeduration", "0", "-f", "nut", "-i", "pipe:0", "-map", "0")
-    else:
-        source = ("-f", "rawvideo", "-pix_fmt", job.pix_fmt, "-s", f"{job.width}x{job.height}",
-                  "-framerate", "30", "-i", "pipe:0")
+    source = ("-probesize", "4096", "-analyzeduration", "0", "-f", "nut", "-i", "pipe:0", "-map", "0")
     sink = ("ffmpeg", "-hide_banner", "-loglevel", "error", "-nostats", *source, "-c", "copy", "-f", "null", "-")
     return replace(job, argv=sink, partial=out, output=out)
 

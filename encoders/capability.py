@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from overdash import OverdashError
-from overdash.files import atomic_write, cache_dir
 from encoders.command import GPU_OVERLAY, OverlaySpec, composite_graph
 from encoders.probe import VideoInfo
 from encoders.profiles import Profile, ProfileError, load_profile
 from encoders.tools import first_error_line, resolve_tool, run_tool
+from overdash import OverdashError
+from overdash.files import atomic_write, cache_dir
 
 # fastest first: everything on the GPU, then GPU encode with CPU compositing, then the CPU
 AUTO_CANDIDATES = ("nvenc-full", "nvenc", "qsv", "vaapi", "videotoolbox", "cpu")
@@ -143,7 +143,7 @@ def check_argv(profile: Profile, *, ffmpeg: str = "ffmpeg", size: int = 256) -> 
     overlay = OverlaySpec(x=16, y=16, width=64, height=32, fps_num=30)
     # The lavfi source is in system memory, never GPU-decoded: build the graph as for a CPU-decoded source.
     cpu_decoded = Profile(**{**profile.__dict__, "input_options": tuple(device)})
-    graph = composite_graph(cpu_decoded, "0:v", "[1:v]format=rgba", video, overlay, overlay.placements())
+    graph = composite_graph(cpu_decoded, "0:v", ("[1:v]format=rgba",), video, overlay, overlay.placements())
     return head + ["-f", "lavfi", "-i", f"{picture},format=yuv420p",
                    "-f", "lavfi", "-i", "color=c=red@0.5:size=64x32:rate=30:duration=0.1,format=rgba",
                    "-filter_complex", graph, "-map", "[vout]", *tail, *profile.output_options, "-f", "null", "-"]

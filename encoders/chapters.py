@@ -15,8 +15,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Callable, Sequence
 
-from overdash import InputError
 from encoders.probe import VideoInfo, probe_video
+from overdash import InputError
 
 # What must agree between chapters for one filter graph and one encode to cover them all.
 _MUST_MATCH = ("width", "height", "fps_num", "fps_den", "video_codec", "pix_fmt", "rotation", "has_audio")

@@ -2,29 +2,31 @@
 
 A pure function of (profile, source facts, overlay geometry, output name): no
 process is started here, so every argv property is testable without ffmpeg.
-The writer starts ffmpeg with this argv and pipes raw overlay frames to stdin.
+Main starts ffmpeg with this argv (pipeline.encoder); the writer process pipes
+the overlay to its stdin as NUT (encoders.nut): one raw video stream per region,
+RGBA or yuva420p, a region's frame only when it differs from the one before.
 
 Timing contract (what the writer may rely on):
-* overlay frame k is shown from video time k * overlay_fps_den / overlay_fps_num,
-  counted from the first video frame — also when the video stream does not
-  start at 0 in its container;
-* after the last overlay frame ffmpeg repeats it to the end of the video;
-* the output has exactly the source's video frames: overlay frames beyond
-  `overlay_frames_needed()` are dropped (ffmpeg then stops reading stdin, so
-  the writer must not send more — it would get EPIPE).
+* overlay frame k (pts k of each stream) is shown from video time
+  k * overlay_fps_den / overlay_fps_num, counted from the first video frame —
+  also when the video stream does not start at 0 in its container;
+* each region's last frame sent is shown until that region's next one, and the
+  last one to the end of the video;
+* the output has exactly the source's video frames: the writer sends no frame
+  beyond `overlay_frames_needed()`, and the graph drops any that came (by pts).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import floor
 from fractions import Fraction
+from math import floor
 from pathlib import Path
 
-from overdash import InputError
 from encoders.blend import blend_formats
 from encoders.probe import VideoInfo
 from encoders.profiles import Profile
 from encoders.tools import path_arg
+from overdash import InputError
 
 OVERLAY_PIX_FMTS = ("rgba", "yuva420p")
 # ffmpeg muxer for each output extension a profile may allow ("png": an image sequence).
@@ -52,33 +54,34 @@ LOGGING = ("-hide_banner", "-loglevel", "error", "-nostats")
 # render ÷ transcode 1.097 → 1.066 (yuva420p) and 1.245 → 1.200 (rgba), 4K unchanged.
 # Hardware encoders leave the CPU to ffmpeg's filters, which keep their default.
 CPU_ENCODE_FILTER_THREADS = 1
+# The overlay on stdin: size, format and time base are in the NUT header. Probing stops
+# there: waiting for more would wait for the dashboard's next change.
+NUT_INPUT = ("-probesize", "4096", "-analyzeduration", "0", "-f", "nut", "-i", "pipe:0")
 
 
 @dataclass(frozen=True)
 class Region:
-    """The width x height rectangle at (atlas_x, atlas_y) of each overlay frame goes to (x, y) of the video.
+    """A width x height rectangle of the dashboard, blended at (x, y) of the video.
 
-    Several regions pack the separate parts of a dashboard (say three corners)
-    into one small frame: only their area crosses the pipe and gets blended.
+    Each region crosses the pipe as a NUT stream of its own: the separate parts of
+    a dashboard (say three corners) cost only their area, on the pipe and in the
+    blend, and a part that did not change is not sent.
     """
 
     x: int
     y: int
     width: int
     height: int
-    atlas_y: int
-    atlas_x: int = 0
 
 
 @dataclass(frozen=True)
 class OverlaySpec:
-    """The overlay on stdin: raw frames of pix_fmt at fps_num/fps_den.
+    """The overlay on stdin: NUT (encoders.nut) with one raw video stream of pix_fmt per
+    region at fps_num/fps_den, stream i carrying region i; ffmpeg shows each frame of a
+    stream until that stream's next one.
 
-    rawvideo: width x height frames. Without `regions` the whole frame is placed
-    at (x, y) of the displayed video; with them, each region is cropped out of
-    the frame (atlas_x, atlas_y) and placed on its own.
-    nut: one stream per placement, stream i carrying region i alone (its width x
-    height; atlas offsets unused), each frame sent only when it changed.
+    Without `regions` there is one: width x height at (x, y) of the displayed video.
+    With them, width and height are not used.
     """
 
     x: int
@@ -89,31 +92,24 @@ class OverlaySpec:
     fps_den: int = 1
     pix_fmt: str = "rgba"
     regions: tuple[Region, ...] = ()
-    # "rawvideo": every frame, back to back; "nut": a stream per region with timestamps
-    # (encoders.nut), only frames that differ from the one before — ffmpeg shows each until the next.
-    container: str = "rawvideo"
 
     def placements(self) -> tuple[Region, ...]:
-        return self.regions or (Region(self.x, self.y, self.width, self.height, 0),)
+        return self.regions or (Region(self.x, self.y, self.width, self.height),)
 
     def __post_init__(self):
         if self.pix_fmt not in OVERLAY_PIX_FMTS:
             raise ValueError(f"overlay pix_fmt {self.pix_fmt!r} is not one of {OVERLAY_PIX_FMTS}")
         if self.width <= 0 or self.height <= 0 or self.x < 0 or self.y < 0:
             raise ValueError(f"overlay region {self.width}x{self.height}+{self.x}+{self.y} is invalid")
-        if self.container not in ("rawvideo", "nut"):
-            raise ValueError(f"overlay container {self.container!r} is not rawvideo or nut")
         if self.fps_num <= 0 or self.fps_den <= 0:
             raise ValueError(f"overlay frame rate {self.fps_num}/{self.fps_den} is invalid")
         if self.pix_fmt == "yuva420p" and any(v % 2 for v in (self.x, self.y, self.width, self.height)):
             # 4:2:0 chroma covers 2x2 pixels: odd sizes or offsets shift colour against luma.
             raise ValueError("a yuva420p overlay needs even x, y, width and height")
-        streams = self.container == "nut"
         for r in self.regions:
-            if r.width <= 0 or r.height <= 0 or min(r.x, r.y, r.atlas_x, r.atlas_y) < 0 or not streams and (
-                    r.atlas_x + r.width > self.width or r.atlas_y + r.height > self.height):
-                raise ValueError(f"overlay region {r} does not fit the {self.width}x{self.height} overlay frame")
-            if self.pix_fmt == "yuva420p" and any(v % 2 for v in (r.x, r.y, r.width, r.height, r.atlas_x, r.atlas_y)):
+            if r.width <= 0 or r.height <= 0 or min(r.x, r.y) < 0:
+                raise ValueError(f"overlay region {r} is invalid")
+            if self.pix_fmt == "yuva420p" and any(v % 2 for v in (r.x, r.y, r.width, r.height)):
                 raise ValueError("a yuva420p overlay needs even region offsets and sizes")
 
     @property
@@ -122,9 +118,8 @@ class OverlaySpec:
 
     @property
     def frame_bytes(self) -> int:
-        """Bytes of one raw frame on the pipe (nut: of all regions, when all change)."""
-        sizes = [(r.width, r.height) for r in self.placements()] if self.container == "nut" \
-            else [(self.width, self.height)]
+        """Bytes of one overlay frame on the pipe when every region changed (NUT framing aside)."""
+        sizes = [(r.width, r.height) for r in self.placements()]
         return sum(w * h * 4 if self.pix_fmt == "rgba" else w * h * 5 // 2 for w, h in sizes)
 
 
@@ -158,8 +153,9 @@ def build_command(profile: Profile, video: VideoInfo, overlay: OverlaySpec, outp
     keep_gpmf copies the source's GPMF telemetry track (codec tag gpmd) into
     MP4/MOV output, so other tools still find the telemetry there.
     graph_via (option, path), e.g. ("-filter_complex_script", "pipe:5"): ffmpeg reads the
-    graph (overlay_graph) from there instead of argv. With a NUT overlay nothing else in
-    the argv depends on the regions, so ffmpeg can start before the layout is measured.
+    graph (overlay_graph) from there instead of argv. Nothing else in the argv depends on
+    the regions (the NUT header describes them), so ffmpeg can start before the layout
+    is measured.
     """
     if profile.overlay_only:
         raise InputError(f"profile '{profile.name}' writes the overlay alone (no source video): "
@@ -180,7 +176,7 @@ def build_command(profile: Profile, video: VideoInfo, overlay: OverlaySpec, outp
         ffmpeg, *LOGGING, "-y",
         *(["-filter_complex_threads", str(filter_threads)] if filter_threads else []),
         *profile.input_options, *_source_input(video, concat_path),
-        *_overlay_input(overlay),
+        *NUT_INPUT,
         *graph,
         "-map", "[vout]", "-map", "0:a?", *_gpmf_maps(video, container, keep_gpmf, final_path or output_path),
         *_output_args(profile, video, container, threads, gpmf=keep_gpmf), path_arg(output_path),
@@ -192,9 +188,11 @@ def build_overlay_only_command(profile: Profile, overlay_size: tuple[int, int], 
                                threads: int | None = None) -> list[str]:
     """argv for an overlay-only profile: full-frame RGBA frames on stdin → a video with alpha.
 
-    overlay_size is (width, height) of each frame on the pipe, normally the
-    video's display size; fps a Fraction (or int) — the overlay frame rate.
-    Every frame sent is encoded, one output frame each; there is no source
+    The frames cross as NUT (encoders.nut), one stream of overlay_size (width, height),
+    normally the video's display size, with pts = frame index at `fps` (a Fraction or
+    int, the overlay frame rate): the size and rate are the NUT header's, given here
+    only to check them. Every frame sent is encoded, one output frame each, so every
+    frame must be sent (the writer's keepalive 1); there is no source
     video, audio or metadata. For the image-sequence profile (`png` with a
     .png final name) output_path is a name pattern such as DIR/frame-%06d.png:
     write into a temporary directory and rename the directory at the end.
@@ -211,8 +209,7 @@ def build_overlay_only_command(profile: Profile, overlay_size: tuple[int, int], 
     container = _check_output(profile, final_path if final_path is not None else output_path)
     args = [
         ffmpeg, *LOGGING, "-y",
-        "-f", "rawvideo", "-pix_fmt", "rgba", "-s", f"{width}x{height}",
-        "-framerate", f"{rate.numerator}/{rate.denominator}", "-i", "pipe:0",
+        *NUT_INPUT,
         "-map", "0:v", "-c:v", profile.encoder, "-pix_fmt", profile.pix_fmt, *profile.output_options,
         *(["-threads", str(threads)] if threads else []),
         "-an", "-fps_mode", "passthrough",
@@ -245,27 +242,27 @@ def overlay_graph(profile: Profile, video: VideoInfo, overlay: OverlaySpec) -> s
 
 def _overlay_graph(profile: Profile, video: VideoInfo, overlay: OverlaySpec,
                    places: tuple[Region, ...]) -> str:
-    """Timing fix-up of the overlay stream, then one crop + overlay per region, chained.
+    """Timing fix-up of each region's stream, then one overlay per region, chained.
 
-    Each overlay region is converted, once cropped out, to the format the blend
-    wants. With the cpu compositor the source is left in its own format;
+    Each overlay region is converted on its own to the format the blend wants
+    (only the frames that cross). With the cpu compositor the source is left in its own format;
     GPU compositors convert (or upload) it to the profile's surface format and
     upload each overlay region (see encoders.profiles: "compositor").
     """
     timing = f"settb=AVTB,setpts=PTS-STARTPTS{_overlay_shift(video):+.6f}/TB"
-    if overlay.container == "nut":  # a stream per region; frames beyond those needed are never sent
-        chains = tuple(f"[1:{i}]{timing}" for i in range(len(places)))
-    else:  # rawvideo: frames beyond those needed are cut by count
-        chains = f"[1:v]trim=end_frame={overlay_frames_needed(video, overlay)},{timing}"
+    # A stream per region. The writer sends no frame beyond those needed; one that came anyway
+    # would make the blend repeat the video's last frame under it: trim drops it, by pts.
+    trim = f"trim=end_pts={overlay_frames_needed(video, overlay)}"
+    chains = tuple(f"[1:{i}]{trim},{timing}" for i in range(len(places)))
     return composite_graph(profile, f"0:{video.video_stream}", chains, video, overlay, places)
 
 
-def composite_graph(profile: Profile, main: str, overlay_chain: str | tuple[str, ...], video: VideoInfo,
+def composite_graph(profile: Profile, main: str, overlay_chains: tuple[str, ...], video: VideoInfo,
                     overlay: OverlaySpec, places: tuple[Region, ...]) -> str:
     """The blend part of the graph: `main` (a stream label) under the overlay regions → [vout].
 
-    overlay_chain starts with the overlay's input label and has no output label;
-    a tuple holds one chain per region (a stream each: nothing to crop).
+    overlay_chains holds one chain per region (a stream each), each starting with
+    its input label and without an output label.
     Used for the render and, with lavfi inputs, for the one-frame capability check.
     """
     kind = profile.compositor
@@ -280,17 +277,9 @@ def composite_graph(profile: Profile, main: str, overlay_chain: str | tuple[str,
         tail = ""
     n = len(places)
     after = (f",{convert}" if convert else "") + (f",{upload}" if upload else "")
-    if isinstance(overlay_chain, tuple):
-        if len(overlay_chain) != n:
-            raise ValueError(f"{len(overlay_chain)} overlay streams for {n} regions")
-        parts = [f"{chain}{after}[r{i}]" for i, chain in enumerate(overlay_chain)]
-    elif not overlay.regions:
-        parts = [f"{overlay_chain}{after}[r0]"]
-    else:
-        # Each region is converted after it is cropped out, so the atlas's unused corners
-        # (regions are stacked at full width) cost no conversion.
-        parts = [overlay_chain + (f",split={n}" + "".join(f"[s{i}]" for i in range(n)) if n > 1 else "[s0]")]
-        parts += [f"[s{i}]crop={r.width}:{r.height}:{r.atlas_x}:{r.atlas_y}{after}[r{i}]" for i, r in enumerate(places)]
+    if len(overlay_chains) != n:
+        raise ValueError(f"{len(overlay_chains)} overlay streams for {n} regions")
+    parts = [f"{chain}{after}[r{i}]" for i, chain in enumerate(overlay_chains)]
     below = main
     if head:
         parts.append(f"[{main}]{head}[base]")
@@ -304,15 +293,6 @@ def composite_graph(profile: Profile, main: str, overlay_chain: str | tuple[str,
     return ";".join(parts)
 
 
-def _overlay_input(overlay: OverlaySpec) -> list[str]:
-    if overlay.container == "nut":
-        # Size, format and time base are in the stream's header. Probing stops there:
-        # waiting for more would wait for the dashboard's next change.
-        return ["-probesize", "4096", "-analyzeduration", "0", "-f", "nut", "-i", "pipe:0"]
-    return ["-f", "rawvideo", "-pix_fmt", overlay.pix_fmt, "-s", f"{overlay.width}x{overlay.height}",
-            "-framerate", f"{overlay.fps_num}/{overlay.fps_den}", "-i", "pipe:0"]
-
-
 def _hwupload_tail(profile: Profile) -> str:
     """After CPU compositing: convert and upload for an encoder that takes only GPU surfaces."""
     if profile.hwupload is None:
@@ -321,8 +301,8 @@ def _hwupload_tail(profile: Profile) -> str:
     return f"format={surface},{HWUPLOAD[profile.hwupload]}"
 
 
-def _gpu_inputs(profile: Profile, video: VideoInfo, overlay: OverlaySpec) -> tuple[str, str, str]:
-    """(filters bringing the source to GPU surfaces or "", overlay conversion, per-region upload)."""
+def _gpu_inputs(profile: Profile, video: VideoInfo, overlay: OverlaySpec) -> tuple[str, str | None, str]:
+    """(filters bringing the source to GPU surfaces or "", overlay conversion or None, per-region upload)."""
     kind = profile.compositor
     decoded_on_gpu = _option_value(profile.input_options, "-hwaccel_output_format") == kind
     surface = profile.pix_fmt

@@ -19,9 +19,9 @@ import math
 from pathlib import Path
 from typing import Sequence
 
-from overdash import InputError
 from encoders.probe import VideoInfo
 from encoders.profiles import Profile, load_profile
+from overdash import InputError
 
 # Hardware encoders: (max width, max height) of current GPUs' fixed-function blocks.
 HARDWARE_LIMITS = {

@@ -15,8 +15,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Callable
 
-from overdash import InputError, OverdashError
 from encoders.tools import first_error_line, path_arg, run_tool, start_tool
+from overdash import InputError, OverdashError
 
 PROBE_TIMEOUT = 60.0
 # A frame rate beyond this is not a camera's; r_frame_rate shows such values

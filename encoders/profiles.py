@@ -10,7 +10,7 @@ Schema (version 1) — one JSON object per file, `<name>.json`; no other keys:
     schema          int, optional, must be 1
     name            str, required, equals the file name without .json
                     (lowercase letters, digits, '.', '_', '-')
-    description     str, required, one line for `--list-profiles`
+    description     str, required, one line for `overdash profiles`
     encoder         str, required, ffmpeg encoder name (`-c:v`), e.g. "libx264"
     input_options   list[str], decoder-side ffmpeg options placed before the
                     source's `-i` (e.g. ["-hwaccel", "cuda"]); default []
@@ -78,11 +78,11 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import NoReturn, Sequence
 
 from overdash import InputError
 from overdash.files import config_dir
@@ -266,7 +266,7 @@ def gopro_profiles(path: Path, *, only: str | None = None) -> dict[str, Profile]
 
 def gopro_profile_from_entry(name: str, entry, path: Path) -> Profile:
     """One {input, output, filter} entry → Profile; every error names `path` and 'NAME.KEY'."""
-    def fail(key: str, problem: str):
+    def fail(key: str, problem: str) -> NoReturn:
         raise ProfileError(f"{path}: key '{name}{'.' + key if key else ''}': {problem}")
 
     if not _GOPRO_NAME.match(name):
@@ -344,7 +344,7 @@ def _value(options: Sequence[str], flag: str) -> str | None:
 
 def profile_from_dict(data, path: Path) -> Profile:
     """Validate a decoded profile; every error names `path` and the offending key."""
-    def fail(key: str, problem: str):
+    def fail(key: str, problem: str) -> NoReturn:
         raise ProfileError(f"{path}: key '{key}': {problem}")
 
     if not isinstance(data, dict):
@@ -357,11 +357,12 @@ def profile_from_dict(data, path: Path) -> Profile:
             fail(key, "missing")
     if data.get("schema", SCHEMA_VERSION) != SCHEMA_VERSION:
         fail("schema", f"unsupported version {data['schema']!r} (expected {SCHEMA_VERSION})")
-    strings = {k: data.get(k, "copy" if k == "audio" else None)
-               for k in ("name", "description", "encoder", "pix_fmt", "audio")}
-    for key, value in strings.items():
+    strings: dict[str, str] = {}
+    for key in ("name", "description", "encoder", "pix_fmt", "audio"):
+        value = data.get(key, "copy" if key == "audio" else None)
         if not isinstance(value, str) or not value.strip():
             fail(key, "must be a non-empty string")
+        strings[key] = value
     if not _NAME.match(strings["name"]):
         fail("name", f"{strings['name']!r} must be lowercase letters, digits, '.', '_' or '-'")
     if strings["name"] != path.stem:

@@ -2,7 +2,8 @@
 
 One place turns "the binary is not there" into a user-facing error with an
 install hint, so every caller reports a missing ffmpeg the same way. The
-long-running encode is started by the pipeline's writer, not from here.
+long-running encode is started by the main process (pipeline.encoder), not
+from here; the pipeline's writer only feeds its stdin.
 """
 from __future__ import annotations
 

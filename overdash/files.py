@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterable, Union
 
-Content = Union[bytes, str, Iterable[str]]
+Content = Union[bytes, bytearray, memoryview, str, Iterable[str]]
 
 
 def _umask() -> int:
@@ -39,13 +39,16 @@ def atomic_write(path: Path | str, content: Content, *, best_effort: bool = Fals
             path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
         os.fchmod(fd, _MODE)
-        binary = isinstance(content, (bytes, bytearray, memoryview))
-        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8", "newline": ""})) as fh:
-            if binary or isinstance(content, str):
-                fh.write(content)
-            else:
-                for chunk in content:
-                    fh.write(chunk)
+        if isinstance(content, (bytes, bytearray, memoryview)):
+            with os.fdopen(fd, "wb") as out:
+                out.write(content)
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as text:
+                if isinstance(content, str):
+                    text.write(content)
+                else:
+                    for chunk in content:
+                        text.write(chunk)
         os.replace(tmp, path)
         return True
     except BaseException as exc:

@@ -160,7 +160,8 @@ def build_frame_table(
             continue
         if convert is None:
             raise InputError(f"metric {metric!r}: units {units!r} requested but no converter given")
-        columns[key] = np.asarray(convert(columns[metric], base_unit(metric) or "dimensionless", units), dtype=np.float64)
+        columns[key] = np.asarray(convert(columns[metric], base_unit(metric) or "dimensionless", units),
+                                  dtype=np.float64)
     if zone is not None and "timestamp" in columns:
         columns["utc-offset"] = utc_offsets(columns["timestamp"], zone)
     for col in columns.values():

@@ -5,19 +5,25 @@ nothing is named, so nothing can leak, and no resource-tracker process has to st
 (~12 ms of start-up, and as much CPU taken from ffmpeg). Spawned children attach by
 name to a POSIX shared-memory segment, which main unlinks, also on failure. Slots are
 64-byte aligned so numpy and Pillow get aligned rows. A slot holds one raw
-frame exactly as ffmpeg reads it: packed RGBA, or planar yuva420p (Y, U, V at
-half size, then A) when the workers convert the overlay themselves. A yuva420p
-slot holds one such frame per part (per dashboard region), back to back, so
-each region crosses to ffmpeg as its own stream and only when it changed.
+frame per part (per dashboard region), back to back, each exactly as ffmpeg
+reads it: packed RGBA, or planar yuva420p (Y, U, V at half size, then A) when
+the workers convert the overlay themselves. Each region crosses to ffmpeg as a
+NUT stream of its own (encoders.nut), and only when it changed.
+
+The mapping ends with one spare row of the widest RGBA part: a Pillow view of a box
+inside a part (pipeline.canvas) spans whole rows of the part, so one whose box starts
+right of x = 0 in the part's last rows reaches past its end. Nothing is written there.
 """
 from __future__ import annotations
 
 import mmap
 import os
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+RegionSize = tuple[int, int]  # (width, height) of a dashboard region: a part of every slot, a NUT stream
 _ALIGN = 64
 # Anonymous rings this process created, by name: a forked child finds its inherited
 # mapping here (process-local: each process sees the dict as it was when it was forked).
@@ -33,8 +39,8 @@ class RingSpec:
     width: int
     height: int
     pix_fmt: str = "rgba"      # or "yuva420p" (even width and height)
-    # yuva420p: (width, height) of each part, frames back to back; () = one part, width x height
-    parts: tuple[tuple[int, int], ...] = ()
+    # (width, height) of each part (a region each), frames back to back; () = one part, width x height
+    parts: tuple[RegionSize, ...] = ()
 
     @property
     def channels(self) -> int:
@@ -42,19 +48,18 @@ class RingSpec:
         return 4
 
     @property
-    def part_sizes(self) -> tuple[tuple[int, int], ...]:
+    def part_sizes(self) -> tuple[RegionSize, ...]:
         return self.parts or ((self.width, self.height),)
 
     def part_span(self, part: int) -> tuple[int, int]:
-        """(offset in the slot, bytes) of a yuva420p part."""
-        sizes = [_yuva_bytes(w, h) for w, h in self.part_sizes]
+        """(offset in the slot, bytes) of a part."""
+        sizes = [self._bytes(w, h) for w, h in self.part_sizes]
         return sum(sizes[:part]), sizes[part]
 
     @property
     def frame_bytes(self) -> int:
-        if self.pix_fmt == "yuva420p":
-            return sum(_yuva_bytes(w, h) for w, h in self.part_sizes)
-        return self.width * self.height * 4
+        """Bytes of all parts of a slot."""
+        return sum(self._bytes(w, h) for w, h in self.part_sizes)
 
     @property
     def stride(self) -> int:
@@ -62,7 +67,12 @@ class RingSpec:
 
     @property
     def total_bytes(self) -> int:
-        return self.stride * self.slots
+        """The slots, then the spare row that views of boxes of RGBA parts may reach into."""
+        spare = max(w * 4 for w, _ in self.part_sizes) if self.pix_fmt == "rgba" else 0
+        return self.stride * self.slots + -(-spare // _ALIGN) * _ALIGN
+
+    def _bytes(self, width: int, height: int) -> int:
+        return _yuva_bytes(width, height) if self.pix_fmt == "yuva420p" else width * height * 4
 
 
 class Ring:
@@ -71,22 +81,22 @@ class Ring:
     def __init__(self, spec: RingSpec, mapping, owner: bool, shm=None):
         self.spec = spec
         self._map = mapping          # mmap.mmap, or the SharedMemory's memoryview
-        self._buf = memoryview(mapping)
+        self._buf: Any = memoryview(mapping)  # a memoryview; None once closed
         self._owner = owner
         self._shm = shm              # multiprocessing.shared_memory.SharedMemory, when named
 
     @classmethod
     def create(cls, slots: int, width: int, height: int, pix_fmt: str = "rgba",
-               parts: tuple[tuple[int, int], ...] = (), inherited: bool = False) -> "Ring":
+               parts: tuple[RegionSize, ...] = (), inherited: bool = False) -> "Ring":
         """inherited: the children are forked (they inherit an anonymous mapping);
         otherwise they attach to a named segment."""
         if pix_fmt not in ("rgba", "yuva420p"):
             raise ValueError(f"ring pixel format {pix_fmt!r} is not rgba or yuva420p")
-        if parts and pix_fmt != "yuva420p":
-            raise ValueError("only yuva420p slots hold one frame per part")
         for w, h in parts or ((width, height),):
-            if pix_fmt == "yuva420p" and (w % 2 or h % 2 or w <= 0 or h <= 0):
-                raise ValueError(f"a yuva420p ring needs even, positive sizes, not {w}x{h}")
+            if w <= 0 or h <= 0:
+                raise ValueError(f"a ring needs positive sizes, not {w}x{h}")
+            if pix_fmt == "yuva420p" and (w % 2 or h % 2):
+                raise ValueError(f"a yuva420p ring needs even sizes, not {w}x{h}")
         name = f"overdash-{os.getpid()}-{os.urandom(4).hex()}"  # the pid names the owner of a leak
         spec = RingSpec(name, slots, width, height, pix_fmt, tuple(parts))
         if inherited:
@@ -106,19 +116,25 @@ class Ring:
         return cls(spec, shm.buf, owner=False, shm=shm)
 
     def buffer(self, slot: int, part: int | None = None) -> memoryview:
-        """The slot's bytes, or those of one yuva420p part of it."""
+        """The slot's bytes, or those of one part of it (one region's frame, as it crosses the pipe)."""
         start = slot * self.spec.stride
         if part is None:
             return self._buf[start:start + self.spec.frame_bytes]
         offset, size = self.spec.part_span(part)
         return self._buf[start + offset:start + offset + size]
 
-    def array(self, slot: int) -> np.ndarray:
-        """(height, width, 4) uint8 view of an RGBA slot: no copy."""
+    def tail(self, slot: int, part: int, offset: int) -> memoryview:
+        """The mapping from byte `offset` of one part of a slot to its end (the spare row
+        included): room for a Pillow view of any box of an RGBA part, rows a part's width apart."""
+        return self._buf[slot * self.spec.stride + self.spec.part_span(part)[0] + offset:]
+
+    def array(self, slot: int, part: int = 0) -> np.ndarray:
+        """(height, width, 4) uint8 view of one part of an RGBA slot: no copy."""
         s = self.spec
         if s.pix_fmt != "rgba":
             raise ValueError(f"slot of a {s.pix_fmt} ring is planar: use planes()")
-        return np.ndarray((s.height, s.width, 4), np.uint8, self._buf, slot * s.stride)
+        w, h = s.part_sizes[part]
+        return np.ndarray((h, w, 4), np.uint8, self._buf, slot * s.stride + s.part_span(part)[0])
 
     def planes(self, slot: int, part: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(Y, U, V, A) uint8 views of one part of a yuva420p slot, in ffmpeg's plane order: no copy."""
@@ -173,6 +189,6 @@ def _attach_untracked(name: str):
     from multiprocessing import shared_memory
 
     try:
-        return shared_memory.SharedMemory(name=name, track=False)  # 3.13+
+        return shared_memory.SharedMemory(name=name, track=False)  # type: ignore[call-arg]  # 3.13+
     except TypeError:
         return shared_memory.SharedMemory(name=name)

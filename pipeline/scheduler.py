@@ -32,9 +32,9 @@ from pipeline.channel import Channel
 from pipeline.encoder import Encoder
 from pipeline.messages import STOP, Draw, Failed, Finished, Stopped, Written
 from pipeline.procs import describe_exit, mp_context, sigint_blocked
-from pipeline.ring import Ring
+from pipeline.ring import RegionSize, Ring
 from pipeline.worker import PainterFactory, WorkerArgs, worker_main
-from pipeline.writer import WriterArgs, writer_main
+from pipeline.writer import KEEPALIVE_FRAMES, WriterArgs, writer_main
 
 GRACE = 2.0  # seconds a child gets to exit after SIGTERM before SIGKILL
 
@@ -44,33 +44,27 @@ class PipelineJob:
     """One run, fully resolved: nothing here is looked up again."""
 
     count: int                 # overlay frames
-    width: int                 # overlay region size (pixels)
+    width: int                 # size of the one region when `regions` is ()
     height: int
     argv: tuple[str, ...]      # ffmpeg command; writes to `partial`
     partial: Path              # temporary output, renamed to `output` on success
     output: Path
+    # encoders.nut.header: one stream per region, in pix_fmt. The overlay crosses as NUT, a
+    # region only when it differs from the frame before (or keepalive frames have passed).
+    nut_header: bytes
     workers: int = 2
     slots: int = 0             # 0: 2 × workers + 2
-    # (atlas x, atlas y, width, height) of each region in a frame; () = one region, the whole frame
-    places: tuple[tuple[int, int, int, int], ...] = ()
+    # (width, height) of each region: a part of every slot, a NUT stream; () = one, width x height
+    regions: tuple[RegionSize, ...] = ()
     pix_fmt: str = "rgba"      # of a frame on the pipe: rgba, or yuva420p converted by the workers
     yuva: object = None        # overlay.yuva.YuvaFormat (matrix, range) for yuva420p
     env: tuple[tuple[str, str], ...] = ()  # added to ffmpeg's environment (encoders.command.FFMPEG_ENV)
-    nut_header: bytes = b""    # frames cross as NUT (only changed ones, timestamped) after this header
+    keepalive: int = KEEPALIVE_FRAMES  # see pipeline.writer; 1: every frame (overlay-only outputs encode each)
     start_method: str = ""     # multiprocessing start method; "" = the platform's choice (procs.mp_context)
 
     @property
     def ring_slots(self) -> int:
         return self.slots or 2 * self.workers + 2
-
-    @property
-    def ring_parts(self) -> tuple[tuple[int, int], ...]:
-        """yuva420p: a slot holds one frame per region (a NUT stream each), their sizes."""
-        if self.pix_fmt != "yuva420p" or not self.places:
-            return ()
-        if len(self.places) > 1 and not self.nut_header:
-            raise ValueError("several yuva420p regions cross only as NUT streams (nut_header)")
-        return tuple((w, h) for _, _, w, h in self.places)
 
 
 @dataclass(frozen=True)
@@ -107,16 +101,17 @@ def run_pipeline(job: PipelineJob, painter: PainterFactory,
         if state.encoder is None:
             state.encoder = Encoder.start(job.argv, job.env)
         encoder = state.encoder
-        ring = Ring.create(job.ring_slots, job.width, job.height, job.pix_fmt, job.ring_parts,
+        ring = Ring.create(job.ring_slots, job.width, job.height, job.pix_fmt, job.regions,
                            inherited=ctx.get_start_method() == "fork")
         # One task queue per worker: slot s belongs to worker s % workers, which alone draws into it.
         tasks = [ctx.SimpleQueue() for _ in range(job.workers)]
         drawn, events = ctx.SimpleQueue(), Channel(ctx)
         children: dict[int, tuple[str, mp.Process]] = {}
         writer = ctx.Process(target=writer_main, name="overdash-writer", daemon=True, args=(
-            WriterArgs(ring.spec, encoder.stdin_for_writer(), job.count, job.nut_header), drawn, events))
+            WriterArgs(ring.spec, encoder.stdin_for_writer(), job.count, job.nut_header, job.keepalive),
+            drawn, events))
         workers = [ctx.Process(target=worker_main, name=f"overdash-worker-{i}", daemon=True,
-                               args=(WorkerArgs(i, ring.spec, painter, job.places, job.yuva), tasks[i], drawn, events))
+                               args=(WorkerArgs(i, ring.spec, painter, job.yuva), tasks[i], drawn, events))
                    for i in range(job.workers)]
         state.procs = [writer, *workers]
         with sigint_blocked():

@@ -1,7 +1,9 @@
 """Worker process: draw overlay frames into ring slots, in whatever order they come.
 
-How a frame gets into a slot depends on the slot's pixel format (pipeline.canvas):
-drawn in place for RGBA, drawn, converted and copied for yuva420p.
+A slot holds one frame per dashboard region. How a frame gets into a slot depends
+on the slot's pixel format (pipeline.canvas): drawn in place for RGBA, drawn,
+converted and copied for yuva420p; either way the worker tells the writer which
+regions differ from the frame before, the only ones it sends.
 """
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from pipeline.canvas import Painter, PainterFactory, Place, image_over, make_canvas
+from pipeline.canvas import Painter, PainterFactory, image_over, make_canvas
 from pipeline.messages import STOP, Drawn, Failed
 from pipeline.procs import child_setup
 from pipeline.ring import Ring, RingSpec
@@ -22,17 +24,13 @@ __all__ = ["Painter", "PainterFactory", "WorkerArgs", "slot_image", "worker_main
 class WorkerArgs:
     index: int
     ring: RingSpec
-    painter: PainterFactory
-    places: tuple[Place, ...] = ()  # (atlas x, atlas y, width, height) of each region; () = whole slot
+    painter: PainterFactory         # the regions are the ring's parts (RingSpec.part_sizes)
     yuva: object = None             # overlay.yuva.YuvaFormat of a yuva420p ring
 
 
-def slot_image(ring: Ring, slot: int, band: tuple[int, int] | None = None) -> Image.Image:
-    """An RGBA image whose pixels ARE the slot (or rows band[0] … band[0]+band[1] of it)."""
-    spec = ring.spec
-    first, rows = band or (0, spec.height)
-    row_bytes = spec.width * 4
-    return image_over(ring.buffer(slot)[first * row_bytes:(first + rows) * row_bytes], (spec.width, rows))
+def slot_image(ring: Ring, slot: int, part: int = 0) -> Image.Image:
+    """An RGBA image whose pixels ARE one part (one region's frame) of the slot."""
+    return image_over(ring.buffer(slot, part), ring.spec.part_sizes[part])
 
 
 def worker_main(args: WorkerArgs, tasks, drawn, events) -> None:
@@ -41,8 +39,7 @@ def worker_main(args: WorkerArgs, tasks, drawn, events) -> None:
     ring = canvas = None
     try:
         ring = Ring.attach(args.ring)
-        places = args.places or ((0, 0, args.ring.width, args.ring.height),)
-        canvas = make_canvas(ring, places, args.painter(), args.yuva)
+        canvas = make_canvas(ring, args.painter(), args.yuva)
         while True:
             msg = tasks.get()
             if msg is STOP:

@@ -2,9 +2,10 @@
 
 Workers finish out of order; the writer holds a small reorder map and streams
 slots to ffmpeg's stdin strictly in frame order, then hands each slot back to
-main. With a NUT header (yuva420p overlays) each region is a stream of its own,
-and a region that repeats the frame before is not sent at all: ffmpeg keeps
-showing a stream's last frame until its next timestamp. ffmpeg itself is main's
+main. The stream is NUT (encoders.nut), in either pixel format: each region is a
+stream of its own, and a region that repeats the frame before is not sent at all
+(the worker says which differ): ffmpeg keeps showing a stream's last frame until
+its next timestamp. ffmpeg itself is main's
 (pipeline.encoder): the writer gets the write end of its stdin, and says how the
 stream ended — all sent (Finished) or ffmpeg stopped reading (Stopped).
 """
@@ -20,7 +21,7 @@ from pipeline.messages import STOP, Failed, Finished, Stopped, Written
 from pipeline.procs import child_setup
 from pipeline.ring import Ring, RingSpec
 
-# With NUT, an unchanged region is still sent after this many frames. To know that a region
+# An unchanged region is still sent after this many frames. To know that a region
 # has not changed at frame k, ffmpeg must read that region's next frame, and it holds every
 # frame of the other regions read on the way: this bounds that read-ahead (memory), and how
 # far the writer (and the progress bar) can run ahead of the encoder.
@@ -32,9 +33,10 @@ class WriterArgs:
     ring: RingSpec
     stdin: Connection          # write end of ffmpeg's stdin (pipeline.encoder.Encoder.stdin_for_writer)
     count: int
-    # NUT header (encoders.nut.header, one stream per ring part), or b"" for back-to-back raw
-    # frames. With it, only regions that differ from the frame before are sent, pts = frame index.
-    nut_header: bytes = b""
+    # encoders.nut.header: one stream per ring part. Frames follow it with pts = frame index, a
+    # region only when it differs from the frame before or `keepalive` frames have passed.
+    nut_header: bytes
+    keepalive: int = KEEPALIVE_FRAMES  # 1: every region of every frame (overlay-only outputs)
 
 
 def writer_main(args: WriterArgs, drawn, events) -> None:
@@ -46,8 +48,7 @@ def writer_main(args: WriterArgs, drawn, events) -> None:
         pending: dict[int, tuple[int, int]] = {}
         last_sent = [0] * len(ring.spec.part_sizes)
         try:
-            if args.nut_header:
-                _write_all(fd, memoryview(args.nut_header))
+            _write_all(fd, memoryview(args.nut_header))
             while nxt < args.count:
                 msg = drawn.get()
                 if msg is STOP:
@@ -55,13 +56,10 @@ def writer_main(args: WriterArgs, drawn, events) -> None:
                 pending[msg.frame] = (msg.slot, msg.changed)
                 while nxt in pending:
                     slot, changed = pending.pop(nxt)
-                    if not args.nut_header:
-                        _write_all(fd, ring.buffer(slot))
-                    else:
-                        for part, sent in enumerate(last_sent):
-                            if changed & (1 << part) or nxt == 0 or nxt - sent >= KEEPALIVE_FRAMES:
-                                _send(fd, ring, slot, part, pts=nxt)
-                                last_sent[part] = nxt
+                    for part, sent in enumerate(last_sent):
+                        if changed & (1 << part) or nxt == 0 or nxt - sent >= args.keepalive:
+                            _send(fd, ring, slot, part, pts=nxt)
+                            last_sent[part] = nxt
                     events.put(Written(nxt, slot))
                     nxt += 1
         except BrokenPipeError:

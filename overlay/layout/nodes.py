@@ -140,7 +140,8 @@ class Layout:
             for n in wanted:
                 if n not in names:
                     choices = ", ".join(sorted(names)) or "(this layout names no elements)"
-                    raise InputError(f"{self.source}: {flag} {n!r}: no element has name={n!r}; valid choices: {choices}")
+                    raise InputError(f"{self.source}: {flag} {n!r}: no element has name={n!r}; "
+                                     f"valid choices: {choices}")
 
         def keep(node: Node, inside: bool) -> Node | None:
             if node.name and node.name in exclude:

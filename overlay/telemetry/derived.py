@@ -66,7 +66,8 @@ def add_gps_metrics(gps: Timeseries, speedup: float = 1.0, window: float = 1.0) 
     cols = dict(gps.columns)
     nan = np.full(n, np.nan)
     if ok.sum() < 2:
-        return Timeseries(gps.t, {**cols, **{k: nan.copy() for k in ("codo", "cspeed", "azi", "cog", "cgrad", "vspeed")}})
+        empty = ("codo", "cspeed", "azi", "cog", "cgrad", "vspeed")
+        return Timeseries(gps.t, {**cols, **{k: nan.copy() for k in empty}})
     lat, lon, alt = gps["lat"], gps["lon"], gps["alt"]
     real = gps.t * speedup
     codo = odometer(lat, lon, ok)

@@ -144,7 +144,8 @@ class Scan:
     timed: list[Group] = field(default_factory=list)  # other messages with a timestamp field
     laps: list[Group] = field(default_factory=list)  # lap (19) messages by definition (also in `timed`, if timed)
     other_compressed: array = field(default_factory=lambda: array("q"))  # other compressed-header messages
-    record_definitions: list[tuple[int, Definition]] = field(default_factory=list)  # (offset, def) per record definition
+    # (offset, def) per record definition
+    record_definitions: list[tuple[int, Definition]] = field(default_factory=list)
     file_starts: list[int] = field(default_factory=list)  # body offset of each (chained) FIT file
     file_ids: list[int] = field(default_factory=list)  # end offset of each file_id message
     damage: str | None = None
@@ -229,7 +230,8 @@ class _Reader:
             num, size, code = data[pos + 6 + 3 * i:pos + 9 + 3 * i]
             base = BASE_TYPES.get(code, BYTE)
             if size % base.size:
-                raise _Damage(f"invalid field size {size} for base type {base.name} (field {num}, message {global_num})")
+                raise _Damage(f"invalid field size {size} for base type {base.name} "
+                              f"(field {num}, message {global_num})")
             if not size:
                 broken = f"field {num} of message {global_num} has size 0"
             fields.append(FieldDef(num, size, base, offset))

@@ -121,7 +121,8 @@ def check_overlap(file_tel: Telemetry, video_from: float, video_to: float, shift
     else:
         video = f"video {iso(video_from + shift - offset)} to {iso(video_to + shift - offset)}"
         if offset:
-            video += f" (offset {offset:+.3f} s: {iso(video_from + shift)} to {iso(video_to + shift)} on the file's clock)"
+            video += (f" (offset {offset:+.3f} s: {iso(video_from + shift)} to {iso(video_to + shift)}"
+                      " on the file's clock)")
     raise InputError(f"{name}: does not overlap the video — file {iso(u0)} to {iso(u1)}, {video}; "
                      "check the camera clock, --start or --offset")
 

@@ -183,8 +183,8 @@ class Chart(Widget):
             if mask is not None:
                 im.alpha_composite(solid(colour, mask.reduce(k)))  # = BOX resize, 3x faster
         if math.isfinite(now):
-            im.alpha_composite(self.dot, (round(cx) - self.dot.width // 2,
-                                          round(bottom - (now - lo) / (hi - lo) * (bottom - top)) - self.dot.height // 2))
+            dot_y = round(bottom - (now - lo) / (hi - lo) * (bottom - top))
+            im.alpha_composite(self.dot, (round(cx) - self.dot.width // 2, dot_y - self.dot.height // 2))
         if self.raster is not None and len(finite):
             gap = pad + max(1, self.ctx.scaling.length(2))
             self.raster_at(im, label(vmax, span), gap, gap, "top")

@@ -111,7 +111,8 @@ class _MapWidget(SquareWidget):
 
     def _mosaic(self, lines) -> Mosaic:
         width = max(2, round(self.size / 64))
-        return Mosaic(self.g, self.assets.style, self.assets.cache(), lines, holes_for(self.g, self.assets.zones), width)
+        return Mosaic(self.g, self.assets.style, self.assets.cache(), lines, holes_for(self.g, self.assets.zones),
+                      width)
 
     def _track_line(self) -> np.ndarray:
         x, y = self.g.project(self.track[:, 0], self.track[:, 1])

@@ -80,7 +80,8 @@ def check_paths(config: RenderConfig) -> None:
             raise InputError(f"{path}: no such file")
         if path.is_dir():
             raise InputError(f"{path}: is a directory, not a file")
-    if (config.size or config.from_time or config.to_time) and not src.name.lower().endswith((".gpx", ".gpx.gz", ".fit")):
+    ride = src.name.lower().endswith((".gpx", ".gpx.gz", ".fit"))
+    if (config.size or config.from_time or config.to_time) and not ride:
         raise InputError("--size, --from and --to are for drawing a GPX/FIT ride without a video: "
                          "overdash render ride.fit out.mov --size 1920x1080")
     if src.suffix.lower() in (".raw", ".gpmd", ".bin"):

@@ -218,6 +218,7 @@ def _run_ffmpeg(argv: list[str], seconds: float, progress: bool) -> None:
                                 text=True, errors="replace")
     except OSError as exc:
         raise OverdashError(f"{argv[0]}: cannot run ({exc.strerror or exc})") from None
+    assert proc.stdout is not None and proc.stderr is not None  # both PIPE
     try:
         for line in proc.stdout:
             if line.startswith("frame="):

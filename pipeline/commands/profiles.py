@@ -10,7 +10,13 @@ from __future__ import annotations
 import argparse
 
 from encoders.capability import AUTO_CANDIDATES, choose_profile, profile_works
-from encoders.profiles import ProfileError, available_profiles, builtin_dir, load_profile
+from encoders.profiles import (
+    Profile,
+    ProfileError,
+    available_profiles,
+    builtin_dir,
+    load_profile,
+)
 
 
 def add_profiles_parser(sub) -> argparse.ArgumentParser:
@@ -63,7 +69,7 @@ def profile_lines(ffmpeg: str = "ffmpeg", extra: str | None = None) -> list[str]
     return lines + problems
 
 
-def _file_profiles(path: str):
+def _file_profiles(path: str) -> list[Profile | ProfileError]:
     from pathlib import Path
 
     from encoders.profiles import _is_gopro_file, _read_json, gopro_profiles
@@ -71,7 +77,7 @@ def _file_profiles(path: str):
     data = _read_json(Path(path))
     if not _is_gopro_file(data):
         return [load_profile(path)]
-    found = []
+    found: list[Profile | ProfileError] = []
     for name in data:  # one broken entry does not hide the others
         try:
             found.append(gopro_profiles(Path(path), only=name)[name])

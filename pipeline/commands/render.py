@@ -116,9 +116,6 @@ def plan_render(config: RenderConfig, prefetch=None, *, start_ffmpeg: bool = Fal
         return _plan_full_frame(config, choice.profile, note, telemetry, source.zone, count, fps, size,
                                 video=video, duration=video.duration)
     pix_fmt = overlay_pix_fmt(config.overlay_pix_fmt, choice.profile, video)
-    # yuva420p slots know which regions differ from the frame before: each region is a
-    # NUT stream of its own, and only the regions that changed cross the pipe.
-    container = "nut" if pix_fmt == "yuva420p" else "rawvideo"
     partial = partial_path(config.output)
     concat = (Path(tempfile.gettempdir()) / f"{partial.name}.ffconcat", concat_list(video)) if video.parts else None
 
@@ -128,21 +125,20 @@ def plan_render(config: RenderConfig, prefetch=None, *, start_ffmpeg: bool = Fal
                              keep_gpmf=config.keep_gpmf, graph_via=graph_via)
 
     encoder = graph_via = None
-    # Only a NUT overlay leaves the argv independent of the regions; chapters keep the late
-    # start (their concat list is written just before the run).
-    if start_ffmpeg and container == "nut" and concat is None:
-        encoder, graph_via = _start_before_layout(config, command, fps, env=FFMPEG_ENV)
+    # Each region is a NUT stream of its own, described by the stream's header: nothing but
+    # the graph depends on the regions. Chapters keep the late start (their concat list is
+    # written just before the run).
+    if start_ffmpeg and concat is None:
+        encoder, graph_via = _start_before_layout(config, command, fps, pix_fmt, env=FFMPEG_ENV)
     try:
         dash = build_dashboard(config.layout, telemetry, count, fps, size, config.units,
                                include=config.include, exclude=config.exclude, font=config.font,
                                zone=source.zone, **map_args(config))
-        if container == "nut":
-            regions = tuple(Region(x0, y0, x1 - x0, y1 - y0, 0) for x0, y0, x1, y1 in dash.regions)
-            atlas_w, atlas_h = max(r.width for r in regions), max(r.height for r in regions)
-        else:  # rgba: one frame a band of rows per region, drawn in place
-            regions, atlas_w, atlas_h = pack_regions(dash.regions, Region)
-        overlay = OverlaySpec(x=0, y=0, width=atlas_w, height=atlas_h, pix_fmt=pix_fmt,
-                              fps_num=fps.numerator, fps_den=fps.denominator, regions=regions, container=container)
+        # A region a stream, sent only when it changed: each keeps its place in the video.
+        regions = tuple(Region(x0, y0, x1 - x0, y1 - y0) for x0, y0, x1, y1 in dash.regions)
+        sizes = tuple((r.width, r.height) for r in regions)
+        overlay = OverlaySpec(x=0, y=0, width=max(w for w, _ in sizes), height=max(h for _, h in sizes),
+                              pix_fmt=pix_fmt, fps_num=fps.numerator, fps_den=fps.denominator, regions=regions)
         if overlay_frames_needed(video, overlay) != count:
             raise AssertionError(f"overlay frame count {count} != {overlay_frames_needed(video, overlay)}")
         argv = command(overlay, graph_via)
@@ -150,13 +146,10 @@ def plan_render(config: RenderConfig, prefetch=None, *, start_ffmpeg: bool = Fal
             if tuple(argv) != encoder.argv:
                 raise AssertionError(f"ffmpeg was started with {encoder.argv}, the layout needs {argv}")
             encoder.send_graph(overlay_graph(choice.profile, video, overlay))
-        job = PipelineJob(count=count, width=atlas_w, height=atlas_h, argv=tuple(argv), partial=partial,
-                          output=config.output, workers=config.workers,
-                          places=tuple((r.atlas_x, r.atlas_y, r.width, r.height) for r in regions),
+        job = PipelineJob(count=count, width=overlay.width, height=overlay.height, argv=tuple(argv),
+                          partial=partial, output=config.output, workers=config.workers, regions=sizes,
                           pix_fmt=pix_fmt, yuva=_yuva_format(video) if pix_fmt == "yuva420p" else None,
-                          env=FFMPEG_ENV, nut_header=nut_header([(r.width, r.height) for r in regions],
-                                                                fps.numerator, fps.denominator)
-                          if container == "nut" else b"")
+                          env=FFMPEG_ENV, nut_header=nut_header(sizes, fps.numerator, fps.denominator, pix_fmt))
     except BaseException:
         if encoder is not None:
             encoder.abort()
@@ -165,7 +158,7 @@ def plan_render(config: RenderConfig, prefetch=None, *, start_ffmpeg: bool = Fal
                 len(video.parts) or 1, encoder)
 
 
-def _start_before_layout(config: RenderConfig, command, fps: Fraction, env):
+def _start_before_layout(config: RenderConfig, command, fps: Fraction, pix_fmt: str, env):
     """(Encoder, graph_via): ffmpeg started now, waiting for its graph; (None, None) if this
     ffmpeg cannot read a graph from a pipe (the run starts it later, graph in argv)."""
     from encoders.capability import graph_script_option
@@ -175,9 +168,9 @@ def _start_before_layout(config: RenderConfig, command, fps: Fraction, env):
     option = graph_script_option(config.ffmpeg)
     if option is None:
         return None, None
-    # The regions are not known yet; with NUT nothing but the graph depends on them.
-    unknown = OverlaySpec(x=0, y=0, width=2, height=2, pix_fmt="yuva420p", fps_num=fps.numerator,
-                          fps_den=fps.denominator, container="nut")
+    # The regions are not known yet; nothing but the graph depends on them.
+    unknown = OverlaySpec(x=0, y=0, width=2, height=2, pix_fmt=pix_fmt, fps_num=fps.numerator,
+                          fps_den=fps.denominator)
     encoder = Encoder.start_before_graph(lambda path: command(unknown, (option, path)), env)
     return encoder, (option, encoder.graph_path)
 
@@ -193,10 +186,11 @@ def _plan_ride_only(config: RenderConfig) -> Plan:
     ride = load_ride_only(config)
     name = config.profile
     if name == "auto":
-        name = RIDE_ONLY_PROFILES.get(config.output.suffix.lower())
-        if name is None:
+        by_suffix = RIDE_ONLY_PROFILES.get(config.output.suffix.lower())
+        if by_suffix is None:
             raise InputError(f"{config.output}: a dashboard without video needs an output with transparency: "
                              f"{', '.join(RIDE_ONLY_PROFILES)} (or --profile png / qtrle)")
+        name = by_suffix
     choice = choose_profile(name, ffmpeg=config.ffmpeg)
     if not choice.profile.overlay_only:
         raise InputError(f"profile '{choice.profile.name}' draws over a video, and {config.input.name} has none: "
@@ -208,7 +202,9 @@ def _plan_ride_only(config: RenderConfig) -> Plan:
 
 
 def _plan_full_frame(config, profile, note, telemetry, zone, count, fps, size, *, video, duration) -> Plan:
+    """The dashboard alone: one region, the whole picture, every frame sent (each is encoded)."""
     from encoders.command import OverlaySpec, build_overlay_only_command
+    from encoders.nut import header as nut_header
 
     dash = build_dashboard(config.layout, telemetry, count, fps, size, config.units, include=config.include,
                            exclude=config.exclude, font=config.font, zone=zone, full_frame=True, **map_args(config))
@@ -217,7 +213,8 @@ def _plan_full_frame(config, profile, note, telemetry, zone, count, fps, size, *
     partial = partial_path(config.output)
     argv = build_overlay_only_command(profile, size, fps, partial, final_path=config.output, ffmpeg=config.ffmpeg)
     job = PipelineJob(count=count, width=w, height=h, argv=tuple(argv), partial=partial, output=config.output,
-                      workers=config.workers, places=((0, 0, w, h),))
+                      nut_header=nut_header([size], fps.numerator, fps.denominator, "rgba"),
+                      workers=config.workers, keepalive=1)
     return Plan(job, dash.painter, overlay, fps, note, video, None, size, duration)
 
 
@@ -245,7 +242,7 @@ def print_widget_profile(plan: Plan, count: int, samples: int = 120) -> None:
     p = plan.painter
     renderer = Renderer(p.layout, p.table, p.video_size, p.unit_settings, font=p.font)
     frames = sorted({int(i) for i in np.linspace(0, count - 1, min(samples, count))})
-    rows = renderer.profile(frames, p.regions)
+    rows = renderer.profile(frames, p.regions or (renderer.bounds(),))  # as LayoutPainter draws
     total = sum(ms for _, ms in rows)
     print(f"overdash: time per widget, mean over {len(frames)} frames (total {total:.2f} ms/frame):", file=sys.stderr)
     for name, ms in rows:
@@ -280,18 +277,6 @@ def _yuva_format(video):
     from overlay.yuva import YuvaFormat
 
     return YuvaFormat(matrix=video.color_matrix, full_range=video.full_range)
-
-
-def pack_regions(boxes, region_type):
-    """Stack the regions into one RGBA overlay frame as full-width bands: (regions, width, height).
-
-    RGBA slots are drawn in place, a band of rows per region, and cross the pipe whole.
-    """
-    regions, y = [], 0
-    for x0, y0, x1, y1 in boxes:
-        regions.append(region_type(x0, y0, x1 - x0, y1 - y0, y))
-        y += y1 - y0
-    return tuple(regions), max(x1 - x0 for x0, _, x1, _ in boxes), y
 
 
 def render(config: RenderConfig, prefetch=None) -> RunStats:

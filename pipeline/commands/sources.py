@@ -132,6 +132,7 @@ def _with_file(config: RenderConfig, video, camera, notes: list[str]):
     from overlay.telemetry.sync import sync
 
     path = config.gpx or config.fit
+    assert path is not None, "called for --gpx or --fit only"
     ride = read_ride(path, fit=bool(config.fit))
     start, said = _start_time(config, video, camera)
     notes.append(f"{path.name}: video starts at {said}")

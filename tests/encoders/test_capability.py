@@ -2,31 +2,34 @@
 import json
 import os
 import shutil
+import sys
 
 import pytest
 
-from overdash import OverdashError
-import sys
-
-from encoders.capability import (AUTO_CANDIDATES, GRAPH_SCRIPT_OPTIONS, available_filters, check_argv,
-                                 choose_profile, default_cache_path, encoder_works, ffmpeg_identity,
-                                 graph_script_option, profile_works, required_filters)
+from encoders.capability import (
+    AUTO_CANDIDATES,
+    GRAPH_SCRIPT_OPTIONS,
+    available_filters,
+    check_argv,
+    choose_profile,
+    default_cache_path,
+    encoder_works,
+    ffmpeg_identity,
+    graph_script_option,
+    profile_works,
+    required_filters,
+)
 from encoders.profiles import builtin_dir, builtin_profiles
+from overdash import OverdashError
+
+pytestmark = pytest.mark.usefixtures("fresh_cache")  # every test here checks the cache itself
 
 
-@pytest.fixture(autouse=True)
-def cache_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    return tmp_path / "cache"
+def test_cache_path_follows_xdg(fresh_cache):
+    assert default_cache_path() == fresh_cache / "overdash" / "capabilities.json"
 
 
-def test_cache_path_follows_xdg(cache_home):
-    assert default_cache_path() == cache_home / "overdash" / "capabilities.json"
-
-
-def test_libx264_works_and_is_cached(cache_home):
+def test_libx264_works_and_is_cached(fresh_cache):
     assert encoder_works("ffmpeg", "libx264") == (True, "ok")
     cache = json.loads(default_cache_path().read_text())
     key = ffmpeg_identity("ffmpeg")
@@ -44,7 +47,7 @@ def test_a_replaced_ffmpeg_is_a_new_cache_key(tmp_path):
     assert ffmpeg_identity(str(copy)) != before
 
 
-def test_cached_answer_is_used_and_refresh_rechecks(cache_home):
+def test_cached_answer_is_used_and_refresh_rechecks(fresh_cache):
     encoder_works("ffmpeg", "libx264")
     path = default_cache_path()
     cache = json.loads(path.read_text())
@@ -55,7 +58,7 @@ def test_cached_answer_is_used_and_refresh_rechecks(cache_home):
     assert encoder_works("ffmpeg", "libx264", refresh=True) == (True, "ok")
 
 
-def test_stale_failures_are_rechecked(cache_home):
+def test_stale_failures_are_rechecked(fresh_cache):
     encoder_works("ffmpeg", "libx264")
     path = default_cache_path()
     cache = json.loads(path.read_text())
@@ -151,7 +154,7 @@ def test_named_profile_that_works():
     assert choice.profile.encoder == "libx264" and choice.reason is None
 
 
-def test_graph_script_option_is_one_this_ffmpeg_reads(cache_home, tmp_path):
+def test_graph_script_option_is_one_this_ffmpeg_reads(fresh_cache, tmp_path):
     """The option render starts ffmpeg with before its graph exists: ffmpeg must really read the
     graph through it (checked here with a graph whose effect shows), and the answer is cached."""
     import subprocess

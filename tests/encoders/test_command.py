@@ -5,11 +5,20 @@ from pathlib import Path
 
 import pytest
 
-from overdash import InputError
-from encoders.command import (GPU_OVERLAY, MUXERS, OverlaySpec, Region, build_command,
-                              build_transcode_command, overlay_frames_needed, overlay_graph, output_container)
+from encoders.command import (
+    GPU_OVERLAY,
+    MUXERS,
+    OverlaySpec,
+    Region,
+    build_command,
+    build_transcode_command,
+    output_container,
+    overlay_frames_needed,
+    overlay_graph,
+)
 from encoders.probe import VideoInfo
 from encoders.profiles import builtin_profiles
+from overdash import InputError
 from tests.support.paths import ROOT
 
 PROFILES = builtin_profiles()
@@ -21,13 +30,11 @@ GOPRO = VideoInfo(
 )
 RGBA = OverlaySpec(x=16, y=300, width=400, height=160, fps_num=30000, fps_den=1001)
 YUVA = OverlaySpec(x=16, y=300, width=400, height=160, fps_num=10, pix_fmt="yuva420p")
-# an atlas: three dashboard parts stacked in one overlay frame
-ATLAS = OverlaySpec(x=0, y=0, width=200, height=160, fps_num=30000, fps_den=1001, regions=(
-    Region(16, 16, 200, 60, 0), Region(600, 16, 120, 40, 60), Region(16, 400, 160, 60, 100)))
-# a stream per region (what render sends): NUT on the pipe, nothing to crop
+# a stream per region (what render sends), in either pixel format: NUT on the pipe, nothing to crop
 STREAMS = OverlaySpec(x=0, y=0, width=200, height=60, fps_num=30000, fps_den=1001, pix_fmt="yuva420p",
-                      container="nut", regions=(Region(16, 16, 200, 60, 0), Region(600, 16, 120, 40, 0),
-                                                Region(16, 400, 160, 60, 0)))
+                      regions=(Region(16, 16, 200, 60), Region(600, 16, 120, 40), Region(16, 400, 160, 60)))
+RGBA_STREAMS = OverlaySpec(x=0, y=0, width=200, height=60, fps_num=30000, fps_den=1001,
+                           regions=(Region(16, 16, 200, 60), Region(600, 16, 120, 40), Region(16, 400, 160, 59)))
 COMPOSITING = {n: p for n, p in PROFILES.items() if not p.overlay_only}
 FLAG = re.compile(r"^-[A-Za-z]")
 REPEATABLE = {"-map"}  # one per output stream, by design
@@ -77,11 +84,11 @@ def labels(graph):
 
 
 CASES = [(name, ext, spec) for name, profile in COMPOSITING.items()
-         for ext in profile.extensions for spec in (RGBA, YUVA, ATLAS, STREAMS)]
+         for ext in profile.extensions for spec in (RGBA, YUVA, RGBA_STREAMS, STREAMS)]
 
 
 @pytest.mark.parametrize("name, ext, spec", CASES, ids=[
-    f"{n}-{e}-{s.pix_fmt}{'-' + s.container if s.regions else ''}" for n, e, s in CASES])
+    f"{n}-{e}-{s.pix_fmt}-{len(s.placements())}" for n, e, s in CASES])
 def test_overlay_argv_properties(name, ext, spec, tmp_path):
     profile = PROFILES[name]
     temp = tmp_path / f".ride.partial-ab12.{'mp4' if ext != 'mp4' else 'mov'}"
@@ -93,14 +100,9 @@ def test_overlay_argv_properties(name, ext, spec, tmp_path):
     # exactly one video encoder, the profile's
     assert argv.count("-c:v") == 1 and option(groups[-1], "-c:v") == profile.encoder
     assert not {"-vcodec", "-codec:v", "-c", "-codec"} & set(argv)
-    # the pipe input is fully described rawvideo, or NUT (whose header describes its streams)
+    # the pipe input is NUT, whose header describes its streams (one per region)
     pipe = groups[1]
-    if spec.container == "nut":
-        assert option(pipe, "-f") == "nut" and not {"-pix_fmt", "-s", "-framerate"} & set(pipe)
-    else:
-        assert option(pipe, "-f") == "rawvideo" and option(pipe, "-pix_fmt") == spec.pix_fmt
-        assert option(pipe, "-s") == f"{spec.width}x{spec.height}"
-        assert option(pipe, "-framerate") == f"{spec.fps_num}/{spec.fps_den}"
+    assert option(pipe, "-f") == "nut" and not {"-pix_fmt", "-s", "-framerate"} & set(pipe)
     # decoder options belong to the source input, right before its -i
     assert groups[0][len(groups[0]) - len(profile.input_options):] == list(profile.input_options)
     # filter labels: each defined once, used once; stream references point at real inputs
@@ -133,12 +135,11 @@ def test_overlay_argv_properties(name, ext, spec, tmp_path):
     assert graph.count(f"]{blender}=") == len(spec.placements())
     for r in spec.placements():
         assert f"{blender}=x={r.x}:y={r.y}" in graph
-    nut = spec.container == "nut"
-    assert graph.count("split=") == (len(spec.regions) > 1 and not nut)
-    assert graph.count("crop=") == (0 if nut else len(spec.regions))
-    assert sorted(s for s in streams if s.startswith("1:")) == (
-        [f"1:{i}" for i in range(len(spec.placements()))] if nut else ["1:v"])
-    assert ("trim=end_frame" in graph) != nut, "NUT streams never carry frames beyond those needed"
+    assert "split=" not in graph and "crop=" not in graph, "a stream per region: nothing to cut out"
+    assert sorted(s for s in streams if s.startswith("1:")) == [f"1:{i}" for i in range(len(spec.placements()))]
+    # frames beyond those needed, should any come, are dropped by pts (315 at 29.97 fps, 105 at 10)
+    needed = overlay_frames_needed(GOPRO, spec)
+    assert all(f"[1:{i}]trim=end_pts={needed},settb=AVTB," in graph for i in range(len(spec.placements())))
     if profile.compositor == "cpu":
         # a yuv420p source blends in yuv420 (never `auto`, which converts far more than the
         # overlay), from an overlay converted once to yuva420p unless it arrives that way
@@ -177,15 +178,15 @@ def test_nvenc_argv_needs_no_gpu():
     assert argv[argv.index("-cq") + 1] == "21" and argv[argv.index("-preset") + 1] == "p4"
 
 
-# What render starts ffmpeg with before the layout is measured: any NUT overlay will do.
-UNKNOWN = OverlaySpec(x=0, y=0, width=2, height=2, pix_fmt="yuva420p", fps_num=30000, fps_den=1001, container="nut")
+# What render starts ffmpeg with before the layout is measured: any overlay will do.
+UNKNOWN = OverlaySpec(x=0, y=0, width=2, height=2, pix_fmt="yuva420p", fps_num=30000, fps_den=1001)
 ONE_STREAM = OverlaySpec(x=0, y=0, width=320, height=320, fps_num=30000, fps_den=1001, pix_fmt="yuva420p",
-                         container="nut", regions=(Region(500, 120, 320, 320, 0),))
+                         regions=(Region(500, 120, 320, 320),))
 
 
 @pytest.mark.parametrize("name", sorted(COMPOSITING))
 @pytest.mark.parametrize("option", ["-/filter_complex", "-filter_complex_script"])
-def test_a_nut_overlay_leaves_only_the_graph_to_the_layout(name, option, tmp_path):
+def test_the_overlay_leaves_only_the_graph_to_the_layout(name, option, tmp_path):
     """ffmpeg starts with the argv for UNKNOWN regions and gets the graph later: that argv must be
     exactly the one the measured regions give, and argv + graph must say what the inline argv says."""
     profile = PROFILES[name]
@@ -194,21 +195,18 @@ def test_a_nut_overlay_leaves_only_the_graph_to_the_layout(name, option, tmp_pat
     early = build_command(profile, GOPRO, UNKNOWN, temp, final_path=final, graph_via=via)
     assert "-filter_complex" not in early and early.count(option) == 1
     assert early[early.index(option) + 1] == "pipe:7"
-    for spec in (STREAMS, ONE_STREAM):
+    for spec in (STREAMS, ONE_STREAM, RGBA_STREAMS, RGBA):  # either pixel format: the NUT header says it
         later = build_command(profile, GOPRO, spec, temp, final_path=final, graph_via=via)
         assert later == early
         inline = build_command(profile, GOPRO, spec, temp, final_path=final)
         i = inline.index("-filter_complex")
         assert inline[i + 1] == overlay_graph(profile, GOPRO, spec)
         assert inline[:i] + list(via) + inline[i + 2:] == later
-    # a rawvideo overlay's input options name its size: it cannot start before the layout
-    assert build_command(profile, GOPRO, ATLAS, temp, final_path=final, graph_via=via) != \
-        build_command(profile, GOPRO, RGBA, temp, final_path=final, graph_via=via)
 
 
 def test_overlay_timing_in_graph():
     graph = next(t for t in build_command(PROFILES["cpu"], GOPRO, RGBA, "/o.mp4") if "overlay=" in t)
-    assert "trim=end_frame=315," in graph and "setpts=PTS-STARTPTS-0.001000/TB" in graph
+    assert graph.startswith("[1:0]trim=end_pts=315,settb=AVTB,setpts=PTS-STARTPTS-0.001000/TB,")
     late = VideoInfo(**{**GOPRO.__dict__, "start_time": 0.5, "format_start_time": 0.0})
     graph = next(t for t in build_command(PROFILES["cpu"], late, RGBA, "/o.mp4") if "overlay=" in t)
     assert "setpts=PTS-STARTPTS+0.499000/TB" in graph
@@ -331,15 +329,16 @@ def test_chapters_are_read_through_the_concat_demuxer():
 
 def test_gpu_profile_graphs():
     """nvenc-full: decode, scale, blend and encode on the GPU; only overlay regions are uploaded."""
-    argv = build_command(PROFILES["nvenc-full"], GOPRO, ATLAS, "/o.mp4")
+    argv = build_command(PROFILES["nvenc-full"], GOPRO, RGBA_STREAMS, "/o.mp4")
     i = argv.index("-i")
     assert argv[i - 10:i] == ["-init_hw_device", "cuda=gpu:0", "-filter_hw_device", "gpu", "-hwaccel", "cuda",
                               "-hwaccel_device", "gpu", "-hwaccel_output_format", "cuda"]
     graph = argv[argv.index("-filter_complex") + 1]
     assert "[0:0]scale_cuda=format=yuv420p[base]" in graph
-    # each region is cropped, converted with the source's range and matrix, then uploaded
+    # each region's stream is converted with the source's range and matrix, then uploaded
     convert = "scale=out_range=full:out_color_matrix=bt601,format=yuva420p"
-    assert f"[s0]crop=200:60:0:0,{convert},hwupload[r0]" in graph and graph.count(",hwupload[r") == 3
+    assert f"[1:0]trim=end_pts=315,settb=AVTB,setpts=PTS-STARTPTS-0.001000/TB,{convert},hwupload[r0]" in graph
+    assert graph.count(",hwupload[r") == 3
     assert "[base][r0]overlay_cuda=x=16:y=16:eof_action=repeat[v0]" in graph
     assert graph.endswith("[v1][r2]overlay_cuda=x=16:y=400:eof_action=repeat[vout]")
     assert "-pix_fmt" not in argv[argv.index("-c:v"):]
@@ -366,23 +365,23 @@ def test_gpu_profile_graphs():
         build_command(PROFILES["nvenc-full"], replace(GOPRO, rotation=90), OverlaySpec(0, 0, 8, 8, 30), "/o.mp4")
 
 
-def test_a_yuva420p_atlas_is_cropped_and_blended_without_conversion():
-    """Regions side by side in a yuva420p atlas: each crop names its x and y, and the CPU
-    blend takes the workers' yuva420p as is (no scale/format filter anywhere)."""
-    shelf = OverlaySpec(x=0, y=0, width=320, height=120, fps_num=30000, fps_den=1001, pix_fmt="yuva420p",
-                        regions=(Region(16, 16, 200, 60, 0, 0), Region(600, 16, 120, 40, 0, 200),
-                                 Region(16, 400, 160, 60, 60, 0)))
-    graph = next(t for t in build_command(PROFILES["cpu"], GOPRO, shelf, "/o.mp4") if "overlay=" in t)
-    assert "[s1]crop=120:40:200:0[r1]" in graph and "[s2]crop=160:60:0:60[r2]" in graph
+def test_each_region_stream_is_converted_on_its_own_or_blended_as_it_is():
+    """A stream per region in either pixel format: the CPU blend takes the workers' yuva420p
+    as is (no scale/format filter anywhere); RGBA regions are converted each in its own chain,
+    so only the frames that cross are converted, with the source's range and matrix."""
+    timing = "trim=end_pts=315,settb=AVTB,setpts=PTS-STARTPTS-0.001000/TB"
+    graph = next(t for t in build_command(PROFILES["cpu"], GOPRO, STREAMS, "/o.mp4") if "overlay=" in t)
+    assert all(f"[1:{i}]{timing}[r{i}]" in graph for i in range(3))
     assert "scale=" not in graph and "format=yuva" not in graph
-    argv = build_command(PROFILES["cpu"], GOPRO, shelf, "/o.mp4")
-    assert argv[argv.index("pipe:0") - 7:argv.index("pipe:0")] == [
-        "-pix_fmt", "yuva420p", "-s", "320x120", "-framerate", "30000/1001", "-i"]
+    graph = next(t for t in build_command(PROFILES["cpu"], GOPRO, RGBA_STREAMS, "/o.mp4") if "overlay=" in t)
+    convert = "scale=out_range=full:out_color_matrix=bt601,format=yuva420p"
+    assert all(f"[1:{i}]{timing},{convert}[r{i}]" in graph for i in range(3))
+    assert "[v1][r2]overlay=x=16:y=400:eof_action=repeat:format=yuv420[vout]" in graph
     with pytest.raises(ValueError, match="even"):
         OverlaySpec(x=0, y=0, width=320, height=120, fps_num=30, pix_fmt="yuva420p",
-                    regions=(Region(16, 16, 200, 60, 0, 3),))
-    with pytest.raises(ValueError, match="does not fit"):
-        OverlaySpec(x=0, y=0, width=320, height=120, fps_num=30, regions=(Region(16, 16, 200, 60, 0, 200),))
+                    regions=(Region(16, 16, 200, 61),))
+    with pytest.raises(ValueError, match="invalid"):
+        OverlaySpec(x=0, y=0, width=320, height=120, fps_num=30, regions=(Region(-2, 16, 200, 60),))
 
 
 @pytest.mark.parametrize("name, pix_fmt, takes", [

@@ -5,8 +5,7 @@ import pytest
 
 from encoders.capability import profile_works
 from encoders.command import build_command
-from encoders.profiles import (ProfileError, available_profiles, gopro_profiles, gopro_profiles_file,
-                               load_profile)
+from encoders.profiles import ProfileError, available_profiles, gopro_profiles, gopro_profiles_file, load_profile
 from tests.encoders.test_command import GOPRO, RGBA
 
 FILE = {
@@ -18,13 +17,6 @@ FILE = {
                                       "-pix_fmt", "yuv420p"]},
     "mac": {"input": ["-hwaccel", "videotoolbox"], "output": ["-c:v", "h264_videotoolbox", "-q:v", "60"]},
 }
-
-
-@pytest.fixture(autouse=True)
-def homes(tmp_path, monkeypatch):
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
 
 
 def write(path, data):
@@ -50,8 +42,8 @@ def test_entries_become_profiles(tmp_path):
     assert profiles["mac"].gpu == "apple" and profiles["mac"].output_options == ("-q:v", "60")
 
 
-def test_found_in_gopro_config_dir_and_by_file_argument(tmp_path):
-    assert str(gopro_profiles_file()).endswith("home/.gopro-graphics/ffmpeg-profiles.json")
+def test_found_in_gopro_config_dir_and_by_file_argument(tmp_path, isolated_home):
+    assert gopro_profiles_file() == isolated_home / ".gopro-graphics" / "ffmpeg-profiles.json"
     write(gopro_profiles_file(), FILE)
     assert {"nvgpu", "quick", "cpu"} <= set(available_profiles())
     assert load_profile("quick").encoder == "libx264"
@@ -64,11 +56,11 @@ def test_found_in_gopro_config_dir_and_by_file_argument(tmp_path):
         load_profile(f"{gopro_profiles_file()}:nope")
 
 
-def test_overdash_user_profile_shadows_gopro_entry(tmp_path):
+def test_overdash_user_profile_shadows_gopro_entry(isolated_home):
     write(gopro_profiles_file(), {"cpu": FILE["quick"]})
     assert load_profile("cpu").source == gopro_profiles_file()   # theirs before the built-in
     mine = {"name": "cpu", "description": "mine", "encoder": "libx265", "pix_fmt": "yuv420p", "extensions": ["mp4"]}
-    write(tmp_path / "config" / "overdash" / "profiles" / "cpu.json", mine)
+    write(isolated_home / ".config" / "overdash" / "profiles" / "cpu.json", mine)  # $XDG_CONFIG_HOME
     assert load_profile("cpu").encoder == "libx265"
 
 

@@ -3,10 +3,10 @@ from dataclasses import replace
 
 import pytest
 
-from overdash import InputError
 from encoders.capability import choose_profile
 from encoders.limits import check_limits
 from encoders.profiles import builtin_profiles
+from overdash import InputError
 from tests.encoders.test_command import GOPRO
 
 PROFILES = builtin_profiles()
@@ -55,9 +55,7 @@ def test_nvenc_fallback_that_does_not_fit_either():
         check_limits(PROFILES["nvenc"], replace(GOPRO, width=9000, height=4000))
 
 
-def test_choose_profile_applies_the_limits(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+def test_choose_profile_applies_the_limits():
     choice = choose_profile("auto", video=K53)
     assert choice.profile.name == "cpu" and "level 6" in choice.notice
     with pytest.raises(InputError, match="larger than H.264 allows"):

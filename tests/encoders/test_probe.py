@@ -4,12 +4,12 @@ import subprocess
 
 import pytest
 
-from overdash import InputError, OverdashError
 from encoders.probe import VideoInfo, probe_video, video_info_from_json
-from tests.support.paths import SHARED_DATA
+from overdash import InputError, OverdashError
+from tests.support.paths import SHARED_DATA, needs_device_file
 
 GOPRO = SHARED_DATA / "gopro/max-heromode.mp4"
-needs_gopro = pytest.mark.skipif(not GOPRO.exists(), reason=f"{GOPRO} not present")
+needs_gopro = needs_device_file("gopro/max-heromode.mp4")
 
 
 def ffmpeg(*args):
@@ -113,6 +113,7 @@ def test_no_frame_rate_is_an_input_error():
         video_info_from_json("x.mp4", {"streams": [stream], "format": {}})
 
 
+@needs_gopro
 def test_colour_facts_of_the_gopro_file():
     """ffprobe -show_entries stream=color_range,color_space says pc / bt709 for this file."""
     info = probe_video(GOPRO)

@@ -3,9 +3,8 @@ import json
 
 import pytest
 
+from encoders.profiles import Profile, ProfileError, available_profiles, builtin_dir, builtin_profiles, load_profile
 from overdash import InputError
-from encoders.profiles import (Profile, ProfileError, available_profiles, builtin_dir,
-                               builtin_profiles, load_profile)
 
 GOOD = {
     "schema": 1, "name": "mine", "description": "test profile", "encoder": "libx264",

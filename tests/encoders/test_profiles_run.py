@@ -15,16 +15,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from overdash import InputError
 from encoders.capability import profile_works
-from encoders.command import (MUXERS, OverlaySpec, build_command, build_overlay_only_command,
-                              overlay_frames_needed)
+from encoders.command import MUXERS, OverlaySpec, build_command, build_overlay_only_command, overlay_frames_needed
 from encoders.probe import probe_video
 from encoders.profiles import builtin_profiles
+from overdash import InputError
 from tests.encoders.test_command import assert_no_duplicated_flags, split
-from tests.encoders.test_run import feed, ffprobe_json, make_clip
-from tests.support.paths import SHARED_DATA
+from tests.encoders.test_run import as_nut, feed, ffprobe_json, make_clip
+from tests.support.paths import SHARED_DATA, needs_device_file
 
+pytestmark = pytest.mark.e2e
 PROFILES = builtin_profiles()
 COMPOSITING = sorted(n for n, p in PROFILES.items() if not p.overlay_only)
 OVERLAY_ONLY = sorted((n, e) for n, p in PROFILES.items() if p.overlay_only for e in p.extensions)
@@ -32,12 +32,6 @@ CODEC = {"libx264": "h264", "h264_nvenc": "h264", "h264_qsv": "h264", "h264_vaap
          "h264_videotoolbox": "h264", "libx265": "hevc", "hevc_nvenc": "hevc", "prores_ks": "prores",
          "libvpx-vp9": "vp9", "png": "png", "qtrle": "qtrle"}
 GOPRO_SAMPLE = SHARED_DATA / "gopro" / "max-heromode.mp4"
-
-
-@pytest.fixture(autouse=True)
-def homes(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +47,8 @@ def runnable(profile):
         pytest.skip(f"{profile.name} cannot run here: {reason}")
 
 
-@pytest.mark.parametrize("name", COMPOSITING)
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.gpu) if PROFILES[n].needs_gpu else n
+                                  for n in COMPOSITING])
 def test_compositing_profile_real_encode(name, clip, tmp_path):
     profile = PROFILES[name]
     runnable(profile)
@@ -61,7 +56,7 @@ def test_compositing_profile_real_encode(name, clip, tmp_path):
     out = tmp_path / "out.mp4"
     frame = np.broadcast_to(np.array([255, 0, 0, 200], np.uint8), (32, 64, 4)).tobytes()
     feed(build_command(profile, clip, spec, tmp_path / ".partial.mp4", final_path=out),
-         [frame] * overlay_frames_needed(clip, spec))
+         as_nut([frame] * overlay_frames_needed(clip, spec), (64, 32), clip.fps_num, clip.fps_den))
     info = ffprobe_json(tmp_path / ".partial.mp4")
     streams = {s["codec_type"]: s for s in info["streams"]}
     video = streams["video"]
@@ -99,7 +94,9 @@ def decode_rgba(path, width, height, vp9=False):
     return np.frombuffer(raw, np.uint8).reshape(-1, height, width, 4)
 
 
-@pytest.mark.parametrize("name, ext", OVERLAY_ONLY, ids=[f"{n}-{e}" for n, e in OVERLAY_ONLY])
+@pytest.mark.parametrize("name, ext", [
+    pytest.param(n, e, id=f"{n}-{e}", marks=[pytest.mark.gpu] if PROFILES[n].needs_gpu else [])
+    for n, e in OVERLAY_ONLY])
 def test_overlay_only_profile_real_encode_keeps_alpha(name, ext, tmp_path):
     profile = PROFILES[name]
     runnable(profile)
@@ -113,7 +110,7 @@ def test_overlay_only_profile_real_encode_keeps_alpha(name, ext, tmp_path):
     argv = build_overlay_only_command(profile, (width, height), Fraction(30000, 1001), out)
     assert argv[argv.index("-f", argv.index("pipe:0")) + 1] == MUXERS[ext]
     frames = alpha_frames(width, height, n)
-    feed(argv, [f.tobytes() for f in frames])
+    feed(argv, as_nut([f.tobytes() for f in frames], (width, height), 30000, 1001))
     if ext == "png":
         files = sorted(folder.iterdir())
         assert [f.name for f in files] == [f"frame-{k:06d}.png" for k in range(1, n + 1)]
@@ -154,8 +151,8 @@ def test_overlay_only_argv_properties(tmp_path):
         assert inputs == ["pipe:0"]
         assert_no_duplicated_flags(groups)
         pipe, output = groups
-        assert pipe[pipe.index("-pix_fmt") + 1] == "rgba" and pipe[pipe.index("-s") + 1] == "1920x1080"
-        assert pipe[pipe.index("-framerate") + 1] == "30/1"
+        # NUT, as every overlay crosses: size, rgba and frame rate are in its stream header
+        assert pipe[pipe.index("-f") + 1] == "nut" and not {"-pix_fmt", "-s", "-framerate"} & set(pipe)
         assert argv.count("-c:v") == 1 and output[output.index("-c:v") + 1] == profile.encoder
         assert output[output.index("-pix_fmt") + 1] == profile.pix_fmt
         assert [output[i + 1] for i, t in enumerate(output) if t == "-map"] == ["0:v"] and "-an" in output
@@ -176,7 +173,7 @@ def probe_like():
     return GOPRO
 
 
-@pytest.mark.skipif(not GOPRO_SAMPLE.exists(), reason="GoPro sample file not available")
+@needs_device_file("gopro/max-heromode.mp4")
 def test_keep_gpmf_real_run(tmp_path):
     video = probe_video(GOPRO_SAMPLE)
     assert video.gpmd_stream == 3
@@ -186,7 +183,7 @@ def test_keep_gpmf_real_run(tmp_path):
     argv = build_command(fast, video, spec, out, final_path=tmp_path / "ride.mp4", keep_gpmf=True)
     assert argv[argv.index("-map", argv.index("0:a?")) + 1] == "0:3"
     frame = np.zeros((32, 64, 4), np.uint8).tobytes()
-    feed(argv, [frame] * overlay_frames_needed(video, spec))
+    feed(argv, as_nut([frame] * overlay_frames_needed(video, spec), (64, 32), spec.fps_num, spec.fps_den))
     streams = ffprobe_json(out)["streams"]
     gpmd = [s for s in streams if s.get("codec_tag_string") == "gpmd"]
     assert len(gpmd) == 1 and gpmd[0]["codec_type"] == "data"

@@ -1,4 +1,5 @@
-"""The argv from build_command, run for real: frames fed on stdin, the output checked with ffprobe.
+"""The argv from build_command, run for real: frames fed on stdin as the writer sends them
+(NUT, encoders.nut), the output checked with ffprobe.
 
 Two short runs (~0.5 s each): the plain case the pipeline uses, and a Matroska
 source whose video starts 0.5 s into the container (timestamps rounded to 1 ms),
@@ -11,10 +12,12 @@ import subprocess
 import numpy as np
 import pytest
 
+from encoders import nut
 from encoders.command import OverlaySpec, build_command, overlay_frames_needed
 from encoders.probe import probe_video
 from encoders.profiles import load_profile
 
+pytestmark = pytest.mark.e2e
 W, H = 320, 240
 RED = np.array([255, 0, 0, 255], np.uint8)
 
@@ -48,12 +51,20 @@ def ffprobe_json(path):
     return json.loads(done.stdout)
 
 
-def feed(argv, frames):
-    """Write frames to ffmpeg's stdin like the writer does; ffmpeg may stop reading early."""
+def as_nut(frames, size, fps_num, fps_den=1, pix_fmt="rgba"):
+    """The frames of one stream (one region of `size`) as the writer sends them: the NUT
+    header, then every frame with pts = its index."""
+    yield nut.header([size], fps_num, fps_den, pix_fmt)
+    for k, frame in enumerate(frames):
+        yield nut.frame_head(k, len(frame)) + frame
+
+
+def feed(argv, chunks):
+    """Write bytes to ffmpeg's stdin like the writer does; ffmpeg may stop reading early."""
     proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        for frame in frames:
-            proc.stdin.write(frame)
+        for chunk in chunks:
+            proc.stdin.write(chunk)
         proc.stdin.close()
     except BrokenPipeError:
         pass
@@ -72,7 +83,8 @@ def red_run(tmp_path_factory):
     argv = build_command(load_profile("cpu"), video, spec, temp, final_path=final)
     frame = np.broadcast_to(RED, (spec.height, spec.width, 4)).tobytes()
     assert len(frame) == spec.frame_bytes
-    feed(argv, [frame] * overlay_frames_needed(video, spec))
+    feed(argv, as_nut([frame] * overlay_frames_needed(video, spec), (spec.width, spec.height), spec.fps_num,
+                      spec.fps_den))
     return video, spec, temp
 
 
@@ -116,7 +128,7 @@ def test_late_video_start_alignment_and_surplus_frames(tmp_path):
     out = tmp_path / "out.mp4"
     # 20 frames more than needed: a writer off by a few must not lengthen the video
     feed(build_command(load_profile("cpu"), video, spec, out),
-         (frames[k % 3] for k in range(needed + 20)))
+         as_nut((frames[k % 3] for k in range(needed + 20)), (64, 32), spec.fps_num, spec.fps_den))
     composed = decode(out)
     assert len(composed) == video.frame_count
     shown = [int(np.argmax(composed[k, spec.y + 16, spec.x + 32])) for k in range(len(composed))]

@@ -142,7 +142,8 @@ def test_known_values(tmp_path):
         np.testing.assert_allclose(conv.convert([0.0, 1.0], "degC", "kelvin"), [273.15, 274.15], rtol=1e-12)
         np.testing.assert_allclose(conv.convert([np.pi, -np.pi / 2], "radian", "degree"), [180.0, -90.0], rtol=1e-12)
         np.testing.assert_allclose(conv.convert([1609.344], "meter", "mile"), [1.0], rtol=1e-12)
-        pace = pace_aware(conv.convert)(np.array([10.0, 0.0, 0.05, -3.0, np.nan]), "meter / second", "second / kilometer")
+        speeds = np.array([10.0, 0.0, 0.05, -3.0, np.nan])
+        pace = pace_aware(conv.convert)(speeds, "meter / second", "second / kilometer")
         np.testing.assert_allclose(pace, [100.0, np.nan, np.nan, np.nan, np.nan], rtol=1e-12, equal_nan=True)
         assert conv.symbol("kph") == "kph" and conv.symbol("knot") == "kn" and conv.symbol("degC") == "°C"
     assert len(memo_files(tmp_path)) == 1

@@ -13,26 +13,28 @@ import numpy as np
 import psutil
 import pytest
 
+from encoders import nut
+from encoders.command import NUT_INPUT
 from overdash import RenderError
 from pipeline.ring import Ring
 from pipeline.scheduler import PipelineJob, partial_path, run_pipeline
 from pipeline.worker import slot_image
-
 from tests.support import painters
-from tests.support.paths import ROOT, SHARED_DATA
+from tests.support.paths import ROOT, device_file
 
+pytestmark = pytest.mark.e2e
 W, H = 64, 48
 
 
 def raw_job(tmp_path: Path, count: int, workers: int, *, argv_extra=()) -> PipelineJob:
-    """A job whose ffmpeg stores the overlay frames as raw RGBA, so tests can read them back."""
+    """A job whose ffmpeg stores the overlay frames (one NUT stream, as the writer sends it) as raw
+    RGBA, so tests can read them back. Its painters have no keys: every frame is sent."""
     out = tmp_path / "frames.mkv"
     partial = partial_path(out)
     argv = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostats",
-            "-f", "rawvideo", "-pix_fmt", "rgba", "-s", f"{W}x{H}", "-framerate", "30", "-i", "pipe:0",
-            *argv_extra, "-c:v", "rawvideo", "-f", "matroska", "-y", str(partial)]
+            *NUT_INPUT, *argv_extra, "-c:v", "rawvideo", "-f", "matroska", "-y", str(partial)]
     return PipelineJob(count=count, width=W, height=H, argv=tuple(argv), partial=partial,
-                       output=out, workers=workers)
+                       output=out, workers=workers, nut_header=nut.header([(W, H)], 30, 1, "rgba"))
 
 
 def read_frames(path: Path) -> np.ndarray:
@@ -46,20 +48,7 @@ def shm_segments() -> set[str]:
     return {p for p in os.listdir("/dev/shm") if p.startswith(f"overdash-{os.getpid()}-")}
 
 
-@pytest.fixture
-def clean_state():
-    """Every test must leave no segment and no process behind."""
-    before = shm_segments()
-    yield
-    time.sleep(0.05)
-    assert shm_segments() - before == set(), "leaked shared memory"
-    kids = psutil.Process().children(recursive=True)
-    alive = [k for k in kids if k.is_running() and k.status() != psutil.STATUS_ZOMBIE
-             and "resource_tracker" not in " ".join(k.cmdline())]  # multiprocessing's own helper
-    assert not alive, f"processes left behind: {[k.cmdline() for k in alive]}"
-
-
-def test_slot_image_writes_through_to_shared_memory(clean_state):
+def test_slot_image_writes_through_to_shared_memory():
     ring = Ring.create(2, W, H)
     try:
         im = slot_image(ring, 1)
@@ -74,7 +63,7 @@ def test_slot_image_writes_through_to_shared_memory(clean_state):
 
 
 @pytest.mark.parametrize("workers, start_method", [(1, ""), (3, ""), (2, "spawn")])
-def test_frames_arrive_in_order(tmp_path, workers, start_method, clean_state):
+def test_frames_arrive_in_order(tmp_path, workers, start_method):
     """Also with spawned children: the writer then gets ffmpeg's stdin through multiprocessing."""
     job = dataclasses.replace(raw_job(tmp_path, count=40, workers=workers), start_method=start_method)
     seen = []
@@ -93,7 +82,7 @@ def _assert_nothing_written(job):
     assert not list(job.output.parent.glob(".*partial*"))
 
 
-def test_forked_children_share_an_anonymous_ring(tmp_path, clean_state):
+def test_forked_children_share_an_anonymous_ring(tmp_path):
     """Under fork the ring is an inherited anonymous mapping: a child's writes reach main,
     and nothing appears in /dev/shm that a crash could leave behind."""
     import multiprocessing as mp
@@ -115,8 +104,8 @@ def test_forked_children_share_an_anonymous_ring(tmp_path, clean_state):
 
 
 @pytest.mark.parametrize("start_method", ["", "spawn"])
-def test_worker_exception_stops_the_run(tmp_path, clean_state, start_method):
-    """Also with spawned children, whose ring is a named segment main must unlink (clean_state)."""
+def test_worker_exception_stops_the_run(tmp_path, start_method):
+    """Also with spawned children, whose ring is a named segment main must unlink (tests/conftest.py checks)."""
     from dataclasses import replace
 
     job = replace(raw_job(tmp_path, count=60, workers=2), start_method=start_method)
@@ -129,7 +118,7 @@ def test_worker_exception_stops_the_run(tmp_path, clean_state, start_method):
     _assert_nothing_written(job)
 
 
-def test_killed_worker_stops_the_run(tmp_path, clean_state):
+def test_killed_worker_stops_the_run(tmp_path):
     job = raw_job(tmp_path, count=60, workers=2)
     start = time.monotonic()
     with pytest.raises(RenderError, match=r"worker \d died unexpectedly \(killed by SIGKILL\)"):
@@ -138,14 +127,14 @@ def test_killed_worker_stops_the_run(tmp_path, clean_state):
     _assert_nothing_written(job)
 
 
-def test_ffmpeg_failure_reports_its_stderr(tmp_path, clean_state):
+def test_ffmpeg_failure_reports_its_stderr(tmp_path):
     job = raw_job(tmp_path, count=30, workers=2, argv_extra=["-vf", "nosuchfilter"])
     with pytest.raises(RenderError, match=r"ffmpeg: .*exit status [1-9].*No such filter.*nosuchfilter"):
         run_pipeline(job, painters.Stamp())
     _assert_nothing_written(job)
 
 
-def test_ctrl_c_leaves_nothing(tmp_path, clean_state):
+def test_ctrl_c_leaves_nothing(tmp_path):
     """SIGINT to the whole process group, as a terminal sends it."""
     script = f"""
 import sys
@@ -176,58 +165,15 @@ except KeyboardInterrupt:
     assert not leftovers, "ffmpeg or a worker survived Ctrl-C"
 
 
-def test_unchanged_regions_are_skipped_and_frames_stay_exact(tmp_path, clean_state):
-    """Workers leave a region alone when nothing in it changed since the frame their slot
-    last held; every frame that reaches ffmpeg must still equal one drawn from scratch."""
-    from dataclasses import replace
-
-    from PIL import Image
-
-    from pipeline.commands.config import RenderConfig
-    from pipeline.commands.render import plan_render
-
-    sample = SHARED_DATA / "gopro" / "max-heromode.mp4"
-    plan = plan_render(RenderConfig(input=sample, output=tmp_path / "x.mp4", workers=2, quiet=True,
-                                    overlay_pix_fmt="rgba"))
-    job = plan.job
-    assert job.pix_fmt == "rgba"
-    out = tmp_path / "atlas.mkv"
-    argv = ("ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgba",
-            "-s", f"{job.width}x{job.height}", "-framerate", "30", "-i", "pipe:0", "-c:v", "rawvideo",
-            "-f", "matroska", "-y")
-    partial = partial_path(out)
-    job = replace(job, argv=argv + (str(partial),), partial=partial, output=out)
-    run_pipeline(job, plan.painter)
-    raw = subprocess.run(["ffmpeg", "-v", "error", "-i", str(out), "-f", "rawvideo", "-pix_fmt", "rgba", "-"],
-                         check=True, capture_output=True).stdout
-    frames = np.frombuffer(raw, np.uint8).reshape(-1, job.height, job.width, 4)
-    assert len(frames) == job.count
-
-    paint = plan.painter()
-    bands = [(y, h) for _, y, _, h in job.places]
-    for k in range(job.count):
-        atlas = Image.new("RGBA", (job.width, job.height))
-        views = tuple(atlas.crop((0, y, job.width, y + h)) for y, h in bands)
-        paint(k, views)  # from scratch
-        want = np.vstack([np.asarray(v) for v in views])
-        assert np.array_equal(frames[k], want), f"frame {k} differs from a fresh drawing"
-    # and the skipping does happen: the clock panel changes once a second
-    from overlay.renderer import Renderer
-
-    p = plan.painter
-    r = Renderer(p.layout, p.table, p.video_size, p.unit_settings)
-    views = [Image.new("RGBA", (job.width, h)) for _, h in bands]
-    r.draw_regions(10, views, p.regions)
-    skipped = len(bands) - r.draw_regions(11, views, p.regions, previous=10)
-    assert skipped >= 1
-
-
-def test_yuva_slots_hold_exactly_a_fresh_drawing_converted(tmp_path, clean_state):
-    """yuva420p slots: workers draw each region into their own canvas, convert what changed
-    and copy planes into slots; the writer sends each region as its own NUT stream, and only
-    when it differs from the frame before (or KEEPALIVE_FRAMES passed). At every frame k, what
-    ffmpeg shows of each region must equal frame k drawn from scratch and converted with the
-    reference converter: the region's frame at pts k, or the last one sent before it."""
+@pytest.mark.parametrize("pix_fmt", ["rgba", "yuva420p"])
+def test_each_region_crosses_only_when_it_changed_and_exactly(tmp_path, pix_fmt):
+    """A slot holds one frame per region, and the writer sends each region as its own NUT
+    stream, only when it differs from the frame before (its keys changed) or KEEPALIVE_FRAMES
+    passed: an unchanged region is not sent again, in either pixel format. RGBA regions are
+    drawn in place (only the box that changed since the frame the slot held); yuva420p ones
+    into the workers' own canvases, converted where they changed and copied into slots. At
+    every frame k, what ffmpeg shows of each region (its frame at pts k, or the last one sent
+    before it) must equal frame k drawn from scratch (and converted by the reference converter)."""
     from dataclasses import replace
 
     from PIL import Image
@@ -237,12 +183,12 @@ def test_yuva_slots_hold_exactly_a_fresh_drawing_converted(tmp_path, clean_state
     from pipeline.commands.render import plan_render
     from pipeline.writer import KEEPALIVE_FRAMES
 
-    sample = SHARED_DATA / "gopro" / "max-heromode.mp4"
+    sample = device_file("gopro/max-heromode.mp4")
     plan = plan_render(RenderConfig(input=sample, output=tmp_path / "x.mp4", workers=2, quiet=True,
-                                    overlay_pix_fmt="yuva420p"))
+                                    overlay_pix_fmt=pix_fmt))
     job = plan.job
-    assert job.pix_fmt == "yuva420p" and job.yuva is not None and job.nut_header
-    assert len(job.places) == 3, "the default layout at 1080p: three clusters"
+    assert job.pix_fmt == pix_fmt and (job.yuva is not None) == (pix_fmt == "yuva420p") and job.nut_header
+    assert len(job.regions) == 3, "the default layout at 1080p: three clusters"
     out = tmp_path / "regions.nut"
     argv = ("ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "nut", "-i", "pipe:0",
             "-map", "0", "-c:v", "copy", "-f", "nut", "-y")
@@ -251,54 +197,57 @@ def test_yuva_slots_hold_exactly_a_fresh_drawing_converted(tmp_path, clean_state
     run_pipeline(job, plan.painter)
 
     paint = plan.painter()
-    sent_counts = []
-    for region, (_, _, rw, rh) in enumerate(job.places):
+    keys = [paint.keys(k) for k in range(job.count)]
+    sent, frames = [], []  # per region: the pts of each frame sent, and the frames as ffmpeg decodes them
+    for region, (rw, rh) in enumerate(job.regions):
         read = ("ffmpeg", "-v", "error", "-i", str(out), "-map", f"0:{region}", "-fps_mode", "passthrough")
         crc = subprocess.run([*read, "-f", "framecrc", "-"], check=True, capture_output=True).stdout.decode()
-        sent = [int(line.split(",")[2]) for line in crc.splitlines() if line and not line.startswith("#")]
-        raw = subprocess.run([*read, "-f", "rawvideo", "-pix_fmt", "yuva420p", "-"], check=True,
+        pts = [int(line.split(",")[2]) for line in crc.splitlines() if line and not line.startswith("#")]
+        expected = [0]
+        for k in range(1, job.count):
+            if keys[k][region] != keys[k - 1][region] or k - expected[-1] >= KEEPALIVE_FRAMES:
+                expected.append(k)
+        assert pts == expected, f"region {region}: sent when it changed or KEEPALIVE_FRAMES passed, never else"
+        raw = subprocess.run([*read, "-f", "rawvideo", "-pix_fmt", pix_fmt, "-"], check=True,
                              capture_output=True).stdout
-        size = rw * rh * 5 // 2
-        assert len(raw) == size * len(sent) and sent[0] == 0 and sent == sorted(set(sent))
-        assert max(b - a for a, b in zip(sent, sent[1:] + [job.count])) <= KEEPALIVE_FRAMES
-        sent_counts.append(len(sent))
-        canvas = np.zeros((rh, rw, 4), np.uint8)
-        im = Image.frombuffer("RGBA", (rw, rh), canvas, "raw", "RGBA", 0, 1)
-        im.readonly = 0
-        views = [Image.new("RGBA", (pw, ph)) for (_, _, pw, ph) in job.places]
-        views[region] = im
-        for k in range(job.count):
-            shown = max(i for i, pts in enumerate(sent) if pts <= k)  # what ffmpeg shows at frame k
-            frame = np.frombuffer(raw, np.uint8, size, shown * size)
-            got = (frame[:rw * rh].reshape(rh, rw), frame[rw * rh:rw * rh * 5 // 4].reshape(rh // 2, rw // 2),
-                   frame[rw * rh * 5 // 4:rw * rh * 3 // 2].reshape(rh // 2, rw // 2),
-                   frame[rw * rh * 3 // 2:].reshape(rh, rw))
-            canvas[...] = 0
-            paint(k, tuple(views))  # from scratch
-            want = [np.empty((rh, rw), np.uint8), np.empty((rh // 2, rw // 2), np.uint8),
-                    np.empty((rh // 2, rw // 2), np.uint8), np.empty((rh, rw), np.uint8)]
-            convert_numpy(job.yuva, canvas, *want)
-            for name, g, e in zip("YUVA", got, want):
-                assert np.array_equal(g, e), \
-                    f"region {region}, frame {k} (shown: its frame {sent[shown]}): plane {name} differs"
+        size = rw * rh * 4 if pix_fmt == "rgba" else rw * rh * 5 // 2
+        assert len(raw) == size * len(pts)
+        sent.append(pts)
+        frames.append(np.frombuffer(raw, np.uint8).reshape(len(pts), size))
     # The map's marker moves on many frames, the top-left clock far less: regions cross on their own.
-    assert max(sent_counts) > 0.4 * job.count and min(sent_counts) < 0.5 * max(sent_counts), sent_counts
+    counts = [len(pts) for pts in sent]
+    assert max(counts) > 0.4 * job.count and min(counts) < 0.5 * max(counts), counts
+
+    views = tuple(Image.new("RGBA", size) for size in job.regions)
+    for k in range(job.count):
+        paint(k, views)  # from scratch: every region cleared and drawn
+        for region, ((rw, rh), view) in enumerate(zip(job.regions, views)):
+            shown = max(i for i, pts in enumerate(sent[region]) if pts <= k)  # what ffmpeg shows at frame k
+            want = np.asarray(view)
+            if pix_fmt == "yuva420p":
+                planes = (np.empty((rh, rw), np.uint8), np.empty((rh // 2, rw // 2), np.uint8),
+                          np.empty((rh // 2, rw // 2), np.uint8), np.empty((rh, rw), np.uint8))
+                convert_numpy(job.yuva, np.ascontiguousarray(want), *planes)
+                want = np.concatenate([p.reshape(-1) for p in planes])
+            assert np.array_equal(frames[region][shown], want.reshape(-1)), \
+                f"region {region}, frame {k} (shown: its frame {sent[region][shown]}) differs from a fresh drawing"
 
 
-def test_auto_sends_yuva420p_that_ffmpeg_blends_without_converting(tmp_path, clean_state):
+def test_auto_sends_yuva420p_that_ffmpeg_blends_without_converting(tmp_path):
     """On a GoPro file (yuvj420p, full range) `auto` has the workers convert: the pipe carries
     yuva420p in the source's range and matrix, a NUT stream per region, and ffmpeg's graph only blends.
-    With --overlay-pix-fmt rgba ffmpeg converts each region; a 10-bit source falls back to rgba."""
+    With --overlay-pix-fmt rgba the streams are RGBA and ffmpeg converts each region's; a 10-bit
+    source falls back to rgba."""
     from dataclasses import replace as dc_replace
 
     from encoders.probe import probe_video
+    from encoders.profiles import load_profile
     from overlay.yuva import YuvaFormat, native_available
     from pipeline.commands.config import RenderConfig
     from pipeline.commands.render import overlay_pix_fmt, plan_render
-    from encoders.profiles import load_profile
 
     assert native_available(), "the C converter (overlay/_yuva.c) must be built by make setup"
-    sample = SHARED_DATA / "gopro" / "max-heromode.mp4"
+    sample = device_file("gopro/max-heromode.mp4")
     plan = plan_render(RenderConfig(input=sample, output=tmp_path / "x.mp4", workers=2, quiet=True))
     job = plan.job
     video = probe_video(sample)
@@ -308,13 +257,16 @@ def test_auto_sends_yuva420p_that_ffmpeg_blends_without_converting(tmp_path, cle
     i = job.argv.index("pipe:0")
     assert list(job.argv[i - 3:i + 1]) == ["-f", "nut", "-i", "pipe:0"]
     assert b"Y4\x0b\x08" in job.nut_header, "the NUT stream header says yuva420p"
-    assert "trim=end_frame" not in job.argv[job.argv.index("-filter_complex") + 1]
     assert "scale=" not in graph and "crop=" not in graph and "split" not in graph
-    assert graph.count("overlay=") == len(job.places) == job.nut_header.count(b"Y4\x0b\x08") > 1
-    assert all(f"[1:{i}]settb=AVTB" in graph for i in range(len(job.places)))
+    assert graph.count("overlay=") == len(job.regions) == job.nut_header.count(b"Y4\x0b\x08") > 1
+    assert all(f"[1:{i}]trim=end_pts={job.count},settb=AVTB" in graph for i in range(len(job.regions)))
     rgba = plan_render(RenderConfig(input=sample, output=tmp_path / "x.mp4", workers=2, quiet=True,
                                     overlay_pix_fmt="rgba")).job
-    assert rgba.pix_fmt == "rgba" and "scale=out_range=" in rgba.argv[rgba.argv.index("-filter_complex") + 1]
+    graph = rgba.argv[rgba.argv.index("-filter_complex") + 1]
+    i = rgba.argv.index("pipe:0")
+    assert rgba.pix_fmt == "rgba" and list(rgba.argv[i - 3:i + 1]) == ["-f", "nut", "-i", "pipe:0"]
+    assert rgba.regions == job.regions and rgba.nut_header.count(b"RGBA") == len(rgba.regions)
+    assert graph.count("scale=out_range=full") == len(rgba.regions) and "crop=" not in graph
     ten_bit = dc_replace(video, pix_fmt="yuv420p10le")
     assert overlay_pix_fmt("auto", load_profile("cpu"), ten_bit) == "rgba"
     with pytest.raises(Exception, match="cannot blend a yuva420p"):

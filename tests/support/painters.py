@@ -8,7 +8,6 @@ import time
 from dataclasses import dataclass
 
 
-
 def stamp(views, frame: int) -> None:
     """Write the frame number into the pixels: R = frame % 256, G = frame // 256, B = band, A = 255."""
     for band, image in enumerate(views):

@@ -168,15 +168,17 @@ def test_entities_are_refused(tmp_path):
 
 
 def test_missing_layout_lists_bundled_ones():
-    with pytest.raises(InputError, match="no such file or bundled layout; bundled layouts: cycling, default, minimal, motor, vertical"):
+    with pytest.raises(InputError, match="no such file or bundled layout; "
+                                         "bundled layouts: cycling, default, minimal, motor, vertical"):
         load_layout("nope")
 
 
 # --- --include / --exclude ------------------------------------------------------------------------------
 
-SELECT = """<frame name="speed" width="10" height="10"><component type="metric" metric="speed"/></frame>
-<composite name="info"><component type="text" name="label">x</component><component type="metric" metric="alt"/></composite>
-<component type="circuit_map" name="map"/>"""
+SELECT = ("""<frame name="speed" width="10" height="10"><component type="metric" metric="speed"/></frame>
+<composite name="info"><component type="text" name="label">x</component>"""
+          """<component type="metric" metric="alt"/></composite>
+<component type="circuit_map" name="map"/>""")
 
 
 def types(layout):

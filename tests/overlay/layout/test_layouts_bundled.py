@@ -162,6 +162,7 @@ def _walk(nodes):
             yield from _walk(n.children)
 
 
+@pytest.mark.slow
 def test_hand_written_layout_draws_in_every_components_box(telemetry):
     layout, table = prepared(EVERY_TYPE, telemetry)
     size, frame = (1920, 1080), frame_count(telemetry) // 2

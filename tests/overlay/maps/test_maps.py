@@ -346,7 +346,8 @@ def test_privacy_zone_hides_track_and_marker(cache_dir):
     # the zone in pixels: project it as the widget does
     g_z = next(z for z in range(17, 0, -1)
                if (to_global(0, lon.max(), z)[0] - to_global(0, lon.min(), z)[0]) <= 400 - 2 * 24)
-    cx = 200 + to_global(LAT0, zone.lon, g_z)[0] - (to_global(0, lon.min(), g_z)[0] + to_global(0, lon.max(), g_z)[0]) / 2
+    centre_x = (to_global(0, lon.min(), g_z)[0] + to_global(0, lon.max(), g_z)[0]) / 2
+    cx = 200 + to_global(LAT0, zone.lon, g_z)[0] - centre_x
     r_px = 300 / (2 * math.pi * 6378137 * math.cos(math.radians(LAT0)) / (256 * 2 ** g_z))
     xs = np.arange(400)
     inside_cols = np.abs(xs - cx) < r_px - 2

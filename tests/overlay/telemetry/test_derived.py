@@ -147,7 +147,8 @@ def test_median_is_numpys(values):
     assert (math.isnan(got) and math.isnan(want)) or got == want
 
 
-@pytest.mark.parametrize("values", [[], [2.0], [3.0, 1.0, 3.0, 2.0, 1.0], [-0.0, 0.0, 5.0], list(np.random.default_rng(4).integers(0, 9, 300))])
+@pytest.mark.parametrize("values", [[], [2.0], [3.0, 1.0, 3.0, 2.0, 1.0], [-0.0, 0.0, 5.0],
+                                    list(np.random.default_rng(4).integers(0, 9, 300))])
 def test_sorted_unique_is_numpys(values):
     """timeseries.sorted_unique answers as np.unique does; lap starts also drop NaN."""
     from overlay.telemetry.timeseries import lap_starts, sorted_unique

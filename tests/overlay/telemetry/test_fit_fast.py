@@ -150,7 +150,8 @@ def test_a_truncated_ride_keeps_what_was_read(tmp_path, where):
     with fitdecode.FitReader(str(FIT), processor=None, keep_raw_chunks=True) as reader:
         for frame in reader:
             if isinstance(frame, (fitdecode.FitDefinitionMessage, fitdecode.FitDataMessage)):
-                chunks.append((frame.chunk.offset, len(frame.chunk.bytes), isinstance(frame, fitdecode.FitDefinitionMessage)))
+                chunks.append((frame.chunk.offset, len(frame.chunk.bytes),
+                               isinstance(frame, fitdecode.FitDefinitionMessage)))
     middle = len(chunks) // 2
     cut = {"record": next(o + l // 2 for o, l, d in chunks[middle:] if not d),
            "definition": next(o + 4 for o, l, d in chunks[middle:] if d),
@@ -174,7 +175,8 @@ def test_a_truncated_ride_keeps_what_was_read(tmp_path, where):
 def test_a_corrupt_header_byte_stops_there(tmp_path):
     raw = bytearray(FIT.read_bytes())
     with fitdecode.FitReader(str(FIT), processor=None, keep_raw_chunks=True) as reader:
-        offsets = [f.chunk.offset for f in reader if isinstance(f, fitdecode.FitDataMessage) and f.global_mesg_num == 20]
+        offsets = [f.chunk.offset for f in reader
+                   if isinstance(f, fitdecode.FitDataMessage) and f.global_mesg_num == 20]
     raw[offsets[5000]] = 0x0F  # a data message of local type 15, never defined
     path = tmp_path / "bad.fit"
     path.write_bytes(bytes(raw))
@@ -183,6 +185,7 @@ def test_a_corrupt_header_byte_stops_there(tmp_path):
 
 
 @needs_ride
+@pytest.mark.slow
 def test_the_benchmark_file_is_valid_and_reads_the_same(tmp_path):
     path = make_big_fit(tmp_path / "big.fit", records=20_000, source=FIT)
     with fitdecode.FitReader(str(path), check_crc=fitdecode.CrcCheck.RAISE) as reader:
@@ -298,7 +301,8 @@ def test_developer_fields_chained_files_and_trailing_bytes(tmp_path):
 
 def test_not_fit_and_empty(tmp_path):
     path = tmp_path / "x.fit"
-    for content in (b"not a fit file at all", b".FIT" * 2, struct.pack("<BBHI4s", 14, 0x20, 2132, 0, b".FIX") + b"\0\0"):
+    wrong_tag = struct.pack("<BBHI4s", 14, 0x20, 2132, 0, b".FIX") + b"\0\0"
+    for content in (b"not a fit file at all", b".FIT" * 2, wrong_tag):
         path.write_bytes(content)
         with pytest.raises(InputError, match="not a FIT file"):
             load_fit(path)

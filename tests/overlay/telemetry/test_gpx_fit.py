@@ -120,13 +120,15 @@ def _pt(lat, lon, time, ext="", ele=100):
 
 
 def test_gpx_any_prefix_duplicates_unsorted_and_gzip(tmp_path):
-    tpx = "<ns3:TrackPointExtension><ns3:hr>{}</ns3:hr><ns3:cad>{}</ns3:cad><ns3:speed>{}</ns3:speed></ns3:TrackPointExtension>"
+    tpx = ("<ns3:TrackPointExtension><ns3:hr>{}</ns3:hr><ns3:cad>{}</ns3:cad><ns3:speed>{}</ns3:speed>"
+           "</ns3:TrackPointExtension>")
     points = [
         _pt(51.0, -2.0, "2021-01-01T10:00:02Z", tpx.format(120, 80, 5.5) + "<pw:PowerInWatts>250</pw:PowerInWatts>"),
         _pt(51.0001, -2.0, "2021-01-01T10:00:00Z", tpx.format(110, 70, 5.0)),
         _pt(51.0002, -2.0, "2021-01-01T10:00:01Z", tpx.format(115, 75, 5.2)),
         # a duplicate of 10:00:01 carrying only a heart rate and another position: merged, last value wins
-        _pt(51.0003, -2.0, "2021-01-01T10:00:01Z", "<ns3:TrackPointExtension><ns3:hr>116</ns3:hr></ns3:TrackPointExtension>"),
+        _pt(51.0003, -2.0, "2021-01-01T10:00:01Z",
+            "<ns3:TrackPointExtension><ns3:hr>116</ns3:hr></ns3:TrackPointExtension>"),
     ]
     text = GPX_TEMPLATE.format(points="".join(points))
     plain, packed = tmp_path / "a.gpx", tmp_path / "a.gpx.gz"

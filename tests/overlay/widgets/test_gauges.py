@@ -176,7 +176,8 @@ def test_filled_arcs_grow_with_the_value():
 @pytest.mark.parametrize("kind", ["asi", "msi", "msi-no-needle", "msi2", "marker", "round", "arc", "donut"])
 def test_values_outside_the_scale_clamp(kind):
     knotted = kind in ("asi",) or kind.startswith("msi")
-    lo, hi, below, above = ((0, 120, -30, 500) if kind == "asi" else (0, 50, -10, 90)) if knotted else (0, 100, -50, 400)
+    in_knots = (0, 120, -30, 500) if kind == "asi" else (0, 50, -10, 90)
+    lo, hi, below, above = in_knots if knotted else (0, 100, -50, 400)
     tab = (knots if knotted else kph)(lo, below, hi, above)
     at_lo, under, at_hi, over = frames(GAUGES[kind], tab)
     if kind.startswith("msi"):  # the digital readout shows the true value; only it may differ
@@ -291,7 +292,8 @@ EVERY_ATTRIBUTE = {
     "cairo-circuit-map": 'x="1" y="2" size="128" rotate="45" fill="255,255,0" outline="255,0,255" line-width="0.05" '
                          'loc-fill="255,255,0" loc-outline="255,0,255" loc-size="0.05"',
     "cairo-gauge-marker": SCALE + 'x="1" y="2" size="128" tick-rgb="255,0,0" background-rgb="255,0,0,100" '
-                                  'gauge-rgb="0,255,0" dot-outer-rgb="255,0,0" dot-inner-rgb="255,0,0,128" cap="square"',
+                                  'gauge-rgb="0,255,0" dot-outer-rgb="255,0,0" dot-inner-rgb="255,0,0,128" '
+                                  'cap="square"',
     "cairo-gauge-round-annotated": SCALE + ANN + 'x="1" y="2" size="128"',
     "cairo-gauge-arc-annotated": SCALE + ANN + ARC + 'x="1" y="2" size="128"',
     "cairo-gauge-donut": SCALE + ANN + ARC + 'x="1" y="2" size="128" background-inner-rgb="255,0,0" '

@@ -11,10 +11,12 @@ from pathlib import Path
 
 import psutil
 import pytest
-from tests.support.paths import SHARED_DATA
+
+from tests.support.paths import SHARED_DATA, needs_device_file
 
 DATA = SHARED_DATA
 SAMPLE = DATA / "gopro" / "max-heromode.mp4"
+pytestmark = pytest.mark.e2e
 OVERDASH = [sys.executable, "-m", "pipeline.commands.cli"]
 
 
@@ -63,11 +65,13 @@ def test_video_without_gpmf(tmp_path):
 
 @pytest.mark.parametrize("args, needle", [
     (["render", "/nonexistent/ride.mp4", "{tmp}/o.mp4"], "no such file"),
-    (["render", str(SAMPLE), "{tmp}/missing-dir/o.mp4"], "does not exist"),
-    (["render", str(SAMPLE), "{tmp}/o.avi"], "output must end in"),
-    (["render", str(SAMPLE), "{tmp}/o.mp4", "--overlay-fps", "fast"], "--overlay-fps"),
-    (["render", str(SAMPLE), "{tmp}/o.mp4", "--workers", "0"], "--workers"),
-    (["render", str(SAMPLE), "{tmp}/o.mp4", "--layout", "no-such-layout"], "no-such-layout"),
+    *[pytest.param(args, needle, marks=needs_device_file("gopro/max-heromode.mp4")) for args, needle in [
+        (["render", str(SAMPLE), "{tmp}/missing-dir/o.mp4"], "does not exist"),
+        (["render", str(SAMPLE), "{tmp}/o.avi"], "output must end in"),
+        (["render", str(SAMPLE), "{tmp}/o.mp4", "--overlay-fps", "fast"], "--overlay-fps"),
+        (["render", str(SAMPLE), "{tmp}/o.mp4", "--workers", "0"], "--workers"),
+        (["render", str(SAMPLE), "{tmp}/o.mp4", "--layout", "no-such-layout"], "no-such-layout"),
+    ]],
 ])
 def test_bad_arguments(tmp_path, args, needle):
     proc = run(*[a.format(tmp=tmp_path) for a in args])
@@ -75,10 +79,12 @@ def test_bad_arguments(tmp_path, args, needle):
     assert not list(tmp_path.iterdir())
 
 
+@needs_device_file("gopro/max-heromode.mp4")
 def test_killed_worker_fails_cleanly(tmp_path):
     """SIGKILL one worker of a running render: one-line error, exit 1, nothing left behind."""
     out = tmp_path / "dash.mp4"
-    proc = subprocess.Popen([*OVERDASH, "render", str(SAMPLE), str(out), "--workers", "2", "--overlay-fps", "30000/1001"],
+    proc = subprocess.Popen([*OVERDASH, "render", str(SAMPLE), str(out), "--workers", "2",
+                             "--overlay-fps", "30000/1001"],
                             stderr=subprocess.PIPE, text=True)
     me = psutil.Process(proc.pid)
     victim = None
@@ -107,6 +113,7 @@ def test_killed_worker_fails_cleanly(tmp_path):
     assert not [p for p in os.listdir("/dev/shm") if p.startswith(f"overdash-{proc.pid}-")], "leaked ring"
 
 
+@needs_device_file("gopro/max-heromode.mp4")
 def test_ctrl_c_during_render(tmp_path):
     """Ctrl-C reaches the whole foreground process group: exit 130, one line, nothing left."""
     out = tmp_path / "dash.mp4"
@@ -135,6 +142,8 @@ def test_ctrl_c_during_render(tmp_path):
     assert not alive, f"left behind: {alive}"
 
 
+@needs_device_file("gopro/max-heromode.mp4")
+@pytest.mark.slow
 def test_profile_widgets_lists_each_widget(tmp_path):
     proc = run("render", SAMPLE, tmp_path / "o.mp4", "--profile-widgets", "-q", "--workers", "1")
     assert proc.returncode == 0, proc.stderr
@@ -158,6 +167,7 @@ print(started.get("ffprobe"), os.environ.get("OPENBLAS_NUM_THREADS"), code)
 """
 
 
+@needs_device_file("gopro/max-heromode.mp4")
 @pytest.mark.parametrize("openblas", [None, "3"])
 def test_render_starts_ffprobe_before_the_heavy_imports(tmp_path, openblas):
     """`render` starts ffprobe before numpy and the widgets load (~0.1 s it then overlaps), and
@@ -174,6 +184,7 @@ def test_render_starts_ffprobe_before_the_heavy_imports(tmp_path, openblas):
     assert code == "2" and "out.mp4" in proc.stderr and "Traceback" not in proc.stderr
 
 
+@needs_device_file("gopro/max-heromode.mp4")
 def test_prefetched_probe_answers_for_its_file_only():
     from encoders.probe import probe_video
     from pipeline.commands.sources import Prefetch
@@ -231,6 +242,8 @@ def _fake_ffmpeg(tmp_path, check: str) -> Path:
     return fake
 
 
+@needs_device_file("gopro/max-heromode.mp4")
+@pytest.mark.slow
 def test_render_starts_ffmpeg_before_measuring_the_layout(tmp_path):
     """ffmpeg loads while the layout is measured, its graph following through a pipe."""
     out = tmp_path / "out" / "dash.mp4"
@@ -242,6 +255,7 @@ def test_render_starts_ffmpeg_before_measuring_the_layout(tmp_path):
     assert out.exists() and not list((tmp_path / "tmp").iterdir())
 
 
+@needs_device_file("gopro/max-heromode.mp4")
 def test_a_layout_error_after_ffmpeg_started_leaves_nothing(tmp_path):
     """The layout turns out to draw nothing once ffmpeg already waits for its graph: one-line user
     error, ffmpeg killed and reaped, no output, no log, no partial file."""
@@ -257,6 +271,8 @@ def test_a_layout_error_after_ffmpeg_started_leaves_nothing(tmp_path):
     assert not list(out.parent.iterdir()) and not list((tmp_path / "tmp").iterdir())
 
 
+@needs_device_file("gopro/max-heromode.mp4")
+@pytest.mark.slow
 def test_an_ffmpeg_that_cannot_read_a_graph_script_starts_after_the_layout(tmp_path):
     """Neither -/filter_complex nor -filter_complex_script: the graph stays in argv, ffmpeg starts late."""
     fake = _fake_ffmpeg(tmp_path, """case "$a" in -/filter_complex|-filter_complex_script)
@@ -272,6 +288,7 @@ def test_an_ffmpeg_that_cannot_read_a_graph_script_starts_after_the_layout(tmp_p
     assert frames == "315"
 
 
+@needs_device_file("gopro/max-heromode.mp4")
 def test_ffmpeg_dying_before_its_graph_is_one_line(tmp_path):
     """The early-started ffmpeg exits before the layout is measured: its own complaint, exit 1, nothing left."""
     fake = _fake_ffmpeg(tmp_path, """[ "$a" = "pipe:0" ] && { echo "Unknown encoder 'libx264'" >&2; exit 1; }""")

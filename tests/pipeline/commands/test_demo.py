@@ -21,6 +21,7 @@ from overlay.telemetry.gopro import load_parts
 from pipeline.commands.cli import main
 from pipeline.commands.demo import make_sample, sample_path
 
+pytestmark = pytest.mark.e2e
 OVERDASH = [sys.executable, "-m", "pipeline.commands.cli"]
 SIZE = (640, 360)
 SECONDS = 3

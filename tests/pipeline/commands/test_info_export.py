@@ -9,11 +9,11 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from tests.support import gpmf_reference as ref
 from overdash import InputError
 from pipeline.commands.export import add_export_parser
 from pipeline.commands.info import add_info_parser
-from tests.support.paths import SHARED_DATA
+from tests.support import gpmf_reference as ref
+from tests.support.paths import SHARED_DATA, device_file, needs_device_file
 
 DATA = SHARED_DATA / "gopro"
 MAX = DATA / "max-heromode.mp4"
@@ -29,6 +29,7 @@ def run(*argv: str) -> int:
     return args.func(args)
 
 
+@needs_device_file("gopro/max-heromode.mp4")
 def test_info_lists_every_stream(capsys):
     assert run("info", MAX) == 0
     out = capsys.readouterr().out
@@ -41,10 +42,11 @@ def test_info_lists_every_stream(capsys):
 
 
 def test_info_reports_gps_quality(capsys):
-    run("info", DATA / "hero6.raw")
+    run("info", device_file("gopro/hero6.raw"))
     assert "gps: 0 of 17 samples trusted; marked: no 3D fix 17, DOP too high 17" in capsys.readouterr().out
 
 
+@needs_device_file("gopro/hero11.raw")
 def test_export_gps_csv(tmp_path):
     out = tmp_path / "gps.csv"
     assert run("export", HERO11, "-o", out) == 0
@@ -58,6 +60,7 @@ def test_export_gps_csv(tmp_path):
     assert rows[1][7] == "3" and float(rows[1][8]) == pytest.approx(first[7] / 100)
 
 
+@needs_device_file("gopro/hero11.raw")
 @pytest.mark.parametrize("stream, header", [("ACCL", ["t", "x", "y", "z"]), ("GRAV", ["t", "x", "y", "z"]),
                                             ("CORI", ["t", "w", "x", "y", "z", "roll", "pitch", "yaw"])])
 def test_export_other_streams(tmp_path, stream, header):
@@ -68,6 +71,7 @@ def test_export_other_streams(tmp_path, stream, header):
     assert len(rows) - 1 == sum((ref.stream_parts(p, stream) or (0,))[0] for p in ref.raw_payloads(HERO11))
 
 
+@needs_device_file("gopro/hero11.raw")
 def test_export_gpx_and_geojson(tmp_path):
     run("export", HERO11, "-o", tmp_path / "t.gpx")
     ns = {"g": "http://www.topografix.com/GPX/1/1"}
@@ -82,12 +86,13 @@ def test_export_gpx_and_geojson(tmp_path):
 
 def test_only_locked(tmp_path):
     out = tmp_path / "h6.csv"
-    run("export", DATA / "hero6.raw", "-o", out)
+    run("export", device_file("gopro/hero6.raw"), "-o", out)
     assert len(out.read_text().splitlines()) == 18  # header + 17 samples, all marked fix 0
-    run("export", DATA / "hero6.raw", "-o", out, "--only-locked")
+    run("export", device_file("gopro/hero6.raw"), "-o", out, "--only-locked")
     assert len(out.read_text().splitlines()) == 1  # header only
 
 
+@needs_device_file("gopro/hero11.raw")
 def test_failures_leave_no_output(tmp_path):
     out = tmp_path / "t.gpx"
     with pytest.raises(InputError, match="GPS tracks only"):
@@ -99,6 +104,7 @@ def test_failures_leave_no_output(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@needs_device_file("gopro/hero11.raw")
 def test_failure_mid_write_keeps_old_output(tmp_path, monkeypatch):
     import pipeline.commands.export as commands
 

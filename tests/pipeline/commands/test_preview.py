@@ -12,7 +12,9 @@ import pytest
 from PIL import Image
 
 from tests.pipeline.commands.test_render_e2e import SAMPLE, frame_rgb
+from tests.support.paths import needs_device_file
 
+pytestmark = pytest.mark.e2e
 OVERDASH = [sys.executable, "-m", "pipeline.commands.cli"]
 
 
@@ -33,6 +35,7 @@ def test_demo_preview_of_a_layout(tmp_path):
     assert Image.open(tmp_path / "small.png").size == (848, 480)
 
 
+@needs_device_file("gopro/max-heromode.mp4")
 def test_video_preview_is_the_source_frame_plus_dashboard(tmp_path):
     out = tmp_path / "f.png"
     proc = run("preview", SAMPLE, "--at", "00:05.2", "-o", out)

@@ -13,10 +13,9 @@ import pytest
 from encoders.chapters import concat_list, probe_chapters
 from pipeline.commands.config import RenderConfig
 from pipeline.commands.render import plan_render
-from tests.support.paths import SHARED_DATA
+from tests.support.paths import device_file
 
-DATA = SHARED_DATA / "gopro"
-MAX = DATA / "max-heromode.mp4"
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]  # the recording: encoded and cut once, rendered
 OVERDASH = [sys.executable, "-m", "pipeline.commands.cli"]
 W, H = 320, 180
 
@@ -27,10 +26,11 @@ def recording(tmp_path_factory):
     chapters GX01/02/030123.MP4 at keyframes without re-encoding, as a GoPro splits files."""
     if not shutil.which("ffmpeg"):
         pytest.skip("no ffmpeg")
+    sample = device_file("gopro/max-heromode.mp4")
     d = tmp_path_factory.mktemp("rec")
     whole = d / "whole.mp4"
     subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", f"testsrc2=size={W}x{H}:rate=30000/1001",
-                    "-f", "lavfi", "-i", "sine=frequency=300:sample_rate=48000", "-i", str(MAX),
+                    "-f", "lavfi", "-i", "sine=frequency=300:sample_rate=48000", "-i", str(sample),
                     "-map", "0:v", "-map", "1:a", "-map", "2:3", "-t", "10.5", "-c:v", "libx264", "-g", "30",
                     "-bf", "0", "-pix_fmt", "yuv420p", "-c:a", "aac", "-c:d", "copy", "-copy_unknown",
                     "-tag:d", "gpmd", str(whole)], check=True)
@@ -130,6 +130,6 @@ def test_mismatched_chapters_are_refused(recording, tmp_path):
 
 
 def test_raw_gpmf_as_render_input_says_what_to_do(tmp_path):
-    proc = subprocess.run([*OVERDASH, "render", str(DATA / "hero9-rotation.gpmd"), str(tmp_path / "o.mp4")],
+    proc = subprocess.run([*OVERDASH, "render", str(device_file("gopro/hero9-rotation.gpmd")), str(tmp_path / "o.mp4")],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "--gpmf" in proc.stderr

@@ -12,11 +12,11 @@ import pytest
 from PIL import Image
 
 from tests.support import gpmf_reference as ref
+from tests.support.paths import SHARED_DATA, needs_device_file
 from tests.support.scipy_free_dilate import dilate
-from tests.support.paths import SHARED_DATA
 
-DATA = SHARED_DATA
-SAMPLE = DATA / "gopro" / "max-heromode.mp4"
+SAMPLE = SHARED_DATA / "gopro" / "max-heromode.mp4"
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, needs_device_file("gopro/max-heromode.mp4")]  # each renders it
 OVERDASH = [sys.executable, "-m", "pipeline.commands.cli"]
 
 
@@ -37,11 +37,11 @@ def frame_rgb(path: Path, index: int, size: tuple[int, int]) -> np.ndarray:
 def full_frame_overlay(plan, frame: int) -> np.ndarray:
     """What the workers draw for `frame`, placed region by region on a video-sized RGBA canvas."""
     places = plan.overlay.placements()
-    views = tuple(Image.new("RGBA", (plan.job.width, r.height)) for r in places)
+    views = tuple(Image.new("RGBA", (r.width, r.height)) for r in places)
     plan.painter()(frame, views)
     canvas = np.zeros((plan.video.height, plan.video.width, 4), np.int16)
     for r, view in zip(places, views):
-        canvas[r.y:r.y + r.height, r.x:r.x + r.width] = np.asarray(view)[:, :r.width]
+        canvas[r.y:r.y + r.height, r.x:r.x + r.width] = np.asarray(view)
     return canvas
 
 

@@ -14,12 +14,12 @@ import pytest
 from overlay.telemetry.gopro import load_gopro
 from pipeline.commands.config import RenderConfig
 from pipeline.commands.render import plan_render
-from tests.support.paths import SHARED_DATA
+from tests.support.paths import SHARED_DATA, needs_device_file, needs_device_files_in
 
-DATA = SHARED_DATA
-SAMPLE = DATA / "gopro" / "max-heromode.mp4"
-FIT = DATA / "fit" / "ride-2021-09-24-karoo.fit"
-GPX = DATA / "gpx" / "ride-2021-09-24.gpx.gz"
+SAMPLE = SHARED_DATA / "gopro" / "max-heromode.mp4"
+FIT = SHARED_DATA / "fit" / "ride-2021-09-24-karoo.fit"
+GPX = SHARED_DATA / "gpx" / "ride-2021-09-24.gpx.gz"
+pytestmark = pytest.mark.e2e
 OVERDASH = [sys.executable, "-m", "pipeline.commands.cli"]
 
 
@@ -41,6 +41,8 @@ def gpx_from_camera(path: Path, shift: float) -> None:
                     + "".join(points) + "</trkseg></trk></gpx>")
 
 
+@needs_device_file("gopro/max-heromode.mp4")
+@pytest.mark.slow
 def test_sync_auto_finds_the_clock_offset_of_a_gpx(tmp_path):
     gpx = tmp_path / "watch.gpx"
     gpx_from_camera(gpx, shift=3.7)  # the watch's clock runs 3.7 s ahead of the camera's GPS
@@ -59,6 +61,7 @@ def test_sync_auto_finds_the_clock_offset_of_a_gpx(tmp_path):
     assert abs(table.value("hr", k) - (100 + i % 50)) <= 1.0
 
 
+@needs_device_file("fit/ride-2021-09-24-karoo.fit", "gopro/max-heromode.mp4")
 def test_a_ride_that_does_not_overlap_the_video(tmp_path):
     proc = run("render", SAMPLE, tmp_path / "o.mp4", "--fit", FIT)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
@@ -78,6 +81,7 @@ def fit_records() -> list[tuple[float, float]]:
     return out
 
 
+@needs_device_file("fit/ride-2021-09-24-karoo.fit")
 def test_any_camera_with_a_fit_and_a_start_time(tmp_path):
     """A video without telemetry: the FIT drives the dashboard from --start on."""
     clip = tmp_path / "plain.mp4"
@@ -96,6 +100,7 @@ def test_any_camera_with_a_fit_and_a_start_time(tmp_path):
         assert plan.painter.table.value("hr", k) == pytest.approx(np.interp(start + k / 25, times, hr), abs=0.51)
 
 
+@needs_device_file("gopro/max-heromode.mp4")
 def test_time_zone_of_the_ride_and_tz_override(tmp_path):
     local = plan_render(RenderConfig(input=SAMPLE, output=tmp_path / "a.mp4", workers=1, quiet=True))
     # the clip was filmed in California in November: Pacific Standard Time, UTC-8
@@ -104,6 +109,7 @@ def test_time_zone_of_the_ride_and_tz_override(tmp_path):
     assert utc.painter.table.value("utc-offset", 0) == 0
 
 
+@needs_device_file("fit/ride-2021-09-24-karoo.fit")
 def test_a_ride_alone_as_an_overlay_with_alpha(tmp_path):
     out = tmp_path / "ride.mov"
     proc = run("render", FIT, out, "--size", "640x360", "--from", "600", "--to", "604", "--overlay-fps", "10",
@@ -122,18 +128,20 @@ def test_a_ride_alone_as_an_overlay_with_alpha(tmp_path):
 
 
 @pytest.mark.parametrize("args, needle", [
-    ([FIT, "{tmp}/o.mp4"], "transparency"),
-    ([FIT, "{tmp}/o.mov", "--from", "999999"], "inside the ride"),
-    ([FIT, "{tmp}/o.mov", "--profile", "cpu"], "draws over a video"),
-    ([SAMPLE, "{tmp}/o.mp4", "--size", "640x360"], "without a video"),
-    ([SAMPLE, "{tmp}/o.mp4", "--gpx", GPX, "--fit", FIT], "not both"),
-])
+    pytest.param(args, needle, marks=needs_device_files_in(*args)) for args, needle in [
+        ([FIT, "{tmp}/o.mp4"], "transparency"),
+        ([FIT, "{tmp}/o.mov", "--from", "999999"], "inside the ride"),
+        ([FIT, "{tmp}/o.mov", "--profile", "cpu"], "draws over a video"),
+        ([SAMPLE, "{tmp}/o.mp4", "--size", "640x360"], "without a video"),
+        ([SAMPLE, "{tmp}/o.mp4", "--gpx", GPX, "--fit", FIT], "not both"),
+    ]])
 def test_ride_file_errors(tmp_path, args, needle):
     proc = run("render", *[str(a).format(tmp=tmp_path) for a in args])
     assert proc.returncode == 2 and needle in proc.stderr and "Traceback" not in proc.stderr
     assert not list(tmp_path.iterdir())
 
 
+@needs_device_file("fit/ride-2021-09-24-karoo.fit", "gpx/ride-2021-09-24.gpx.gz")
 def test_info_and_export_of_ride_files(tmp_path):
     import gzip
     import xml.etree.ElementTree as ET

@@ -8,14 +8,14 @@ import sys
 import numpy as np
 import pytest
 
-from tests.overlay.maps.test_maps_server import TileServer
 from overlay.telemetry.gopro import load_gopro
 from pipeline.commands.config import RenderConfig
 from pipeline.commands.render import plan_render
-from tests.support.paths import SHARED_DATA
+from tests.support.paths import SHARED_DATA, needs_device_file
+from tests.support.tile_server import TileServer
 
-DATA = SHARED_DATA
-SAMPLE = DATA / "gopro" / "max-heromode.mp4"
+SAMPLE = SHARED_DATA / "gopro" / "max-heromode.mp4"
+pytestmark = pytest.mark.e2e
 OVERDASH = [sys.executable, "-m", "pipeline.commands.cli"]
 LAYOUT = """<layout width="848" height="480">
   <component type="moving_map" x="20" y="20" size="200" zoom="16"/>
@@ -41,6 +41,8 @@ def render(tmp_path, env, *args):
     return proc, out
 
 
+@needs_device_file("gopro/max-heromode.mp4")
+@pytest.mark.slow
 def test_tiles_fetched_once_then_from_the_cache(tmp_path, env):
     with TileServer() as server:
         proc, out = render(tmp_path, env, "--map-style", server.template)
@@ -54,6 +56,8 @@ def test_tiles_fetched_once_then_from_the_cache(tmp_path, env):
     assert out.exists()
 
 
+@needs_device_file("gopro/max-heromode.mp4")
+@pytest.mark.slow
 def test_offline_or_unreachable_server_still_renders(tmp_path, env):
     proc, out = render(tmp_path, env, "--offline")
     assert proc.returncode == 0 and out.exists(), proc.stderr
@@ -63,6 +67,7 @@ def test_offline_or_unreachable_server_still_renders(tmp_path, env):
     assert proc.returncode == 0 and out.exists(), proc.stderr
 
 
+@needs_device_file("gopro/max-heromode.mp4")
 def test_privacy_zone_hides_coordinates_in_text(tmp_path, env):
     layout, _ = env
     gps = load_gopro(SAMPLE)["gps"]
@@ -78,10 +83,10 @@ def test_privacy_zone_hides_coordinates_in_text(tmp_path, env):
 
 def test_attribution_shows_only_with_tiles(tmp_path):
     """The provider's credit is drawn in the map when its tiles show, and not over a plain background."""
+    from overlay.frametable import FrameTable
+    from overlay.layout import parse_layout
     from overlay.maps import FetchReport, MapAssets, resolve_style
     from overlay.renderer import Renderer
-    from overlay.layout import parse_layout
-    from overlay.frametable import FrameTable
 
     layout = parse_layout('<layout width="400" height="400"><component type="journey_map" x="0" y="0" '
                           'size="300"/></layout>')
