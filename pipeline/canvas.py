@@ -1,11 +1,11 @@
 """How a worker gets overlay frame n into its ring slot, in the slot's pixel format.
 
-A slot holds one frame per dashboard region (the ring's parts), and each region
+A slot holds one frame per dashboard region (its slices in the ring), and each region
 crosses to ffmpeg as a NUT stream of its own, sent only when it differs from the
 frame before: paint() says which regions do.
 
-    RGBA slots       the painter draws each region straight into a view of its part of
-                     the slot; what the part already shows unchanged is left alone
+    RGBA slots       the painter draws each region straight into a view of its slice of
+                     the slot; what the slice already shows unchanged is left alone
     yuva420p slots   the painter draws each region into the worker's own RGBA canvas,
                      which is converted to yuva420p (overlay.yuva) once per change,
                      and the converted planes are copied into every slot that needs them
@@ -61,7 +61,7 @@ def image_over(buf, size: tuple[int, int], stride: int | None = None) -> Image.I
 
 
 Box = tuple[int, int, int, int]  # (x0, y0, x1, y1) inside a region
-Held = tuple[object, object]     # (frame, its key) that a canvas or slot part holds; (None, None): unknown
+Held = tuple[object, object]     # (frame, its key) that a canvas or a slot's region holds; (None, None): unknown
 
 
 class _Regions:
@@ -69,7 +69,7 @@ class _Regions:
 
     def __init__(self, ring: Ring, paint: Painter):
         self.paint_fn = paint
-        self.sizes = list(ring.spec.part_sizes)
+        self.sizes = list(ring.spec.region_sizes)
         # The painter's optional methods (RegionPaint has them all), None where it lacks one;
         # each is called only where the one it depends on is there.
         self.draw: Any = getattr(paint, "draw", None)
@@ -103,11 +103,11 @@ class _Regions:
 
 
 class RgbaCanvas(_Regions):
-    """Draw in place: each region into a view of its part of the slot.
+    """Draw in place: each region into a view of its slice of the slot.
 
-    A part is cleared and redrawn only where it differs from the frame it still holds:
+    A region is cleared and redrawn only where it differs from the frame it still holds:
     with `damage` and `draw_box` a moving map marker repaints the few pixels around it,
-    not the whole map. Each slot part remembers the (frame, keys) it holds.
+    not the whole map. Each region of a slot remembers the (frame, keys) it holds.
     """
 
     def __init__(self, ring: Ring, paint: Painter):
@@ -141,7 +141,7 @@ class RgbaCanvas(_Regions):
             return
         x0, y0, x1, y1 = box
         row = self.sizes[i][0] * 4
-        # Rows a part's width apart: the view reaches past the box's last row (Ring.tail).
+        # Rows a region's width apart: the view reaches past the box's last row (Ring.tail).
         at = self.ring.tail(slot, i, y0 * row + x0 * 4)
         self.draw_box(frame, image_over(at, (x1 - x0, y1 - y0), row), i, box)
 
@@ -152,7 +152,7 @@ class YuvaCanvas(_Regions):
     "What changed" is a box per region: painters that can say where two frames of a
     region differ (`damage`) and draw just a box of it (`draw_box`) get a moving map
     marker redrawn, converted and copied as a few hundred pixels, not the whole map.
-    Each canvas and each slot part remembers the (frame, keys) it holds.
+    Each canvas and each region of a slot remembers the (frame, keys) it holds.
     """
 
     def __init__(self, ring: Ring, paint: Painter, fmt):

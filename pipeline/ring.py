@@ -5,14 +5,14 @@ nothing is named, so nothing can leak, and no resource-tracker process has to st
 (~12 ms of start-up, and as much CPU taken from ffmpeg). Spawned children attach by
 name to a POSIX shared-memory segment, which main unlinks, also on failure. Slots are
 64-byte aligned so numpy and Pillow get aligned rows. A slot holds one raw
-frame per part (per dashboard region), back to back, each exactly as ffmpeg
+frame per dashboard region, back to back, each exactly as ffmpeg
 reads it: packed RGBA, or planar yuva420p (Y, U, V at half size, then A) when
 the workers convert the overlay themselves. Each region crosses to ffmpeg as a
 NUT stream of its own (encoders.nut), and only when it changed.
 
-The mapping ends with one spare row of the widest RGBA part: a Pillow view of a box
-inside a part (pipeline.canvas) spans whole rows of the part, so one whose box starts
-right of x = 0 in the part's last rows reaches past its end. Nothing is written there.
+The mapping ends with one spare row of the widest RGBA region: a Pillow view of a box
+inside a region (pipeline.canvas) spans whole rows of the region, so one whose box starts
+right of x = 0 in the region's last rows reaches past its end. Nothing is written there.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-RegionSize = tuple[int, int]  # (width, height) of a dashboard region: a part of every slot, a NUT stream
+RegionSize = tuple[int, int]  # (width, height) of a dashboard region: a slice of every slot, a NUT stream
 _ALIGN = 64
 # Anonymous rings this process created, by name: a forked child finds its inherited
 # mapping here (process-local: each process sees the dict as it was when it was forked).
@@ -39,27 +39,22 @@ class RingSpec:
     width: int
     height: int
     pix_fmt: str = "rgba"      # or "yuva420p" (even width and height)
-    # (width, height) of each part (a region each), frames back to back; () = one part, width x height
-    parts: tuple[RegionSize, ...] = ()
+    # (width, height) of each region, frames back to back; () = one region, width x height
+    regions: tuple[RegionSize, ...] = ()
 
     @property
-    def channels(self) -> int:
-        """Bytes per pixel of a packed RGBA slot."""
-        return 4
+    def region_sizes(self) -> tuple[RegionSize, ...]:
+        return self.regions or ((self.width, self.height),)
 
-    @property
-    def part_sizes(self) -> tuple[RegionSize, ...]:
-        return self.parts or ((self.width, self.height),)
-
-    def part_span(self, part: int) -> tuple[int, int]:
-        """(offset in the slot, bytes) of a part."""
-        sizes = [self._bytes(w, h) for w, h in self.part_sizes]
-        return sum(sizes[:part]), sizes[part]
+    def region_span(self, region: int) -> tuple[int, int]:
+        """(offset in the slot, bytes) of a region."""
+        sizes = [self._bytes(w, h) for w, h in self.region_sizes]
+        return sum(sizes[:region]), sizes[region]
 
     @property
     def frame_bytes(self) -> int:
-        """Bytes of all parts of a slot."""
-        return sum(self._bytes(w, h) for w, h in self.part_sizes)
+        """Bytes of all regions of a slot."""
+        return sum(self._bytes(w, h) for w, h in self.region_sizes)
 
     @property
     def stride(self) -> int:
@@ -67,8 +62,8 @@ class RingSpec:
 
     @property
     def total_bytes(self) -> int:
-        """The slots, then the spare row that views of boxes of RGBA parts may reach into."""
-        spare = max(w * 4 for w, _ in self.part_sizes) if self.pix_fmt == "rgba" else 0
+        """The slots, then the spare row that views of boxes of RGBA regions may reach into."""
+        spare = max(w * 4 for w, _ in self.region_sizes) if self.pix_fmt == "rgba" else 0
         return self.stride * self.slots + -(-spare // _ALIGN) * _ALIGN
 
     def _bytes(self, width: int, height: int) -> int:
@@ -87,18 +82,18 @@ class Ring:
 
     @classmethod
     def create(cls, slots: int, width: int, height: int, pix_fmt: str = "rgba",
-               parts: tuple[RegionSize, ...] = (), inherited: bool = False) -> "Ring":
+               regions: tuple[RegionSize, ...] = (), inherited: bool = False) -> "Ring":
         """inherited: the children are forked (they inherit an anonymous mapping);
         otherwise they attach to a named segment."""
         if pix_fmt not in ("rgba", "yuva420p"):
             raise ValueError(f"ring pixel format {pix_fmt!r} is not rgba or yuva420p")
-        for w, h in parts or ((width, height),):
+        for w, h in regions or ((width, height),):
             if w <= 0 or h <= 0:
                 raise ValueError(f"a ring needs positive sizes, not {w}x{h}")
             if pix_fmt == "yuva420p" and (w % 2 or h % 2):
                 raise ValueError(f"a yuva420p ring needs even sizes, not {w}x{h}")
         name = f"overdash-{os.getpid()}-{os.urandom(4).hex()}"  # the pid names the owner of a leak
-        spec = RingSpec(name, slots, width, height, pix_fmt, tuple(parts))
+        spec = RingSpec(name, slots, width, height, pix_fmt, tuple(regions))
         if inherited:
             _INHERITED[name] = mapping = mmap.mmap(-1, spec.total_bytes, flags=mmap.MAP_SHARED)
             return cls(spec, mapping, owner=True)
@@ -115,35 +110,35 @@ class Ring:
         shm = _attach_untracked(spec.name)
         return cls(spec, shm.buf, owner=False, shm=shm)
 
-    def buffer(self, slot: int, part: int | None = None) -> memoryview:
-        """The slot's bytes, or those of one part of it (one region's frame, as it crosses the pipe)."""
+    def buffer(self, slot: int, region: int | None = None) -> memoryview:
+        """The slot's bytes, or those of one region of it (one region's frame, as it crosses the pipe)."""
         start = slot * self.spec.stride
-        if part is None:
+        if region is None:
             return self._buf[start:start + self.spec.frame_bytes]
-        offset, size = self.spec.part_span(part)
+        offset, size = self.spec.region_span(region)
         return self._buf[start + offset:start + offset + size]
 
-    def tail(self, slot: int, part: int, offset: int) -> memoryview:
-        """The mapping from byte `offset` of one part of a slot to its end (the spare row
-        included): room for a Pillow view of any box of an RGBA part, rows a part's width apart."""
-        return self._buf[slot * self.spec.stride + self.spec.part_span(part)[0] + offset:]
+    def tail(self, slot: int, region: int, offset: int) -> memoryview:
+        """The mapping from byte `offset` of one region of a slot to its end (the spare row
+        included): room for a Pillow view of any box of an RGBA region, rows a region's width apart."""
+        return self._buf[slot * self.spec.stride + self.spec.region_span(region)[0] + offset:]
 
-    def array(self, slot: int, part: int = 0) -> np.ndarray:
-        """(height, width, 4) uint8 view of one part of an RGBA slot: no copy."""
+    def array(self, slot: int, region: int = 0) -> np.ndarray:
+        """(height, width, 4) uint8 view of one region of an RGBA slot: no copy."""
         s = self.spec
         if s.pix_fmt != "rgba":
             raise ValueError(f"slot of a {s.pix_fmt} ring is planar: use planes()")
-        w, h = s.part_sizes[part]
-        return np.ndarray((h, w, 4), np.uint8, self._buf, slot * s.stride + s.part_span(part)[0])
+        w, h = s.region_sizes[region]
+        return np.ndarray((h, w, 4), np.uint8, self._buf, slot * s.stride + s.region_span(region)[0])
 
-    def planes(self, slot: int, part: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(Y, U, V, A) uint8 views of one part of a yuva420p slot, in ffmpeg's plane order: no copy."""
+    def planes(self, slot: int, region: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(Y, U, V, A) uint8 views of one region of a yuva420p slot, in ffmpeg's plane order: no copy."""
         s = self.spec
         if s.pix_fmt != "yuva420p":
             raise ValueError(f"slot of a {s.pix_fmt} ring is packed: use array()")
-        w, h = s.part_sizes[part]
+        w, h = s.region_sizes[region]
         cw, ch = w // 2, h // 2
-        base = slot * s.stride + s.part_span(part)[0]
+        base = slot * s.stride + s.region_span(region)[0]
         y = np.ndarray((h, w), np.uint8, self._buf, base)
         u = np.ndarray((ch, cw), np.uint8, self._buf, base + w * h)
         v = np.ndarray((ch, cw), np.uint8, self._buf, base + w * h + cw * ch)

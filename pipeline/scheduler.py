@@ -54,7 +54,7 @@ class PipelineJob:
     nut_header: bytes
     workers: int = 2
     slots: int = 0             # 0: 2 × workers + 2
-    # (width, height) of each region: a part of every slot, a NUT stream; () = one, width x height
+    # (width, height) of each region: a region of every slot, a NUT stream; () = one, width x height
     regions: tuple[RegionSize, ...] = ()
     pix_fmt: str = "rgba"      # of a frame on the pipe: rgba, or yuva420p converted by the workers
     yuva: object = None        # overlay.yuva.YuvaFormat (matrix, range) for yuva420p

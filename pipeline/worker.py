@@ -24,13 +24,13 @@ __all__ = ["Painter", "PainterFactory", "WorkerArgs", "slot_image", "worker_main
 class WorkerArgs:
     index: int
     ring: RingSpec
-    painter: PainterFactory         # the regions are the ring's parts (RingSpec.part_sizes)
+    painter: PainterFactory         # the regions are the ring's regions (RingSpec.region_sizes)
     yuva: object = None             # overlay.yuva.YuvaFormat of a yuva420p ring
 
 
-def slot_image(ring: Ring, slot: int, part: int = 0) -> Image.Image:
-    """An RGBA image whose pixels ARE one part (one region's frame) of the slot."""
-    return image_over(ring.buffer(slot, part), ring.spec.part_sizes[part])
+def slot_image(ring: Ring, slot: int, region: int = 0) -> Image.Image:
+    """An RGBA image whose pixels ARE one region's frame in the slot."""
+    return image_over(ring.buffer(slot, region), ring.spec.region_sizes[region])
 
 
 def worker_main(args: WorkerArgs, tasks, drawn, events) -> None:

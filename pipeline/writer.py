@@ -33,7 +33,7 @@ class WriterArgs:
     ring: RingSpec
     stdin: Connection          # write end of ffmpeg's stdin (pipeline.encoder.Encoder.stdin_for_writer)
     count: int
-    # encoders.nut.header: one stream per ring part. Frames follow it with pts = frame index, a
+    # encoders.nut.header: one stream per ring region. Frames follow it with pts = frame index, a
     # region only when it differs from the frame before or `keepalive` frames have passed.
     nut_header: bytes
     keepalive: int = KEEPALIVE_FRAMES  # 1: every region of every frame (overlay-only outputs)
@@ -46,7 +46,7 @@ def writer_main(args: WriterArgs, drawn, events) -> None:
         ring = Ring.attach(args.ring)
         fd = args.stdin.fileno()
         pending: dict[int, tuple[int, int]] = {}
-        last_sent = [0] * len(ring.spec.part_sizes)
+        last_sent = [0] * len(ring.spec.region_sizes)
         try:
             _write_all(fd, memoryview(args.nut_header))
             while nxt < args.count:
@@ -56,10 +56,10 @@ def writer_main(args: WriterArgs, drawn, events) -> None:
                 pending[msg.frame] = (msg.slot, msg.changed)
                 while nxt in pending:
                     slot, changed = pending.pop(nxt)
-                    for part, sent in enumerate(last_sent):
-                        if changed & (1 << part) or nxt == 0 or nxt - sent >= args.keepalive:
-                            _send(fd, ring, slot, part, pts=nxt)
-                            last_sent[part] = nxt
+                    for region, sent in enumerate(last_sent):
+                        if changed & (1 << region) or nxt == 0 or nxt - sent >= args.keepalive:
+                            _send(fd, ring, slot, region, pts=nxt)
+                            last_sent[region] = nxt
                     events.put(Written(nxt, slot))
                     nxt += 1
         except BrokenPipeError:
@@ -74,11 +74,11 @@ def writer_main(args: WriterArgs, drawn, events) -> None:
         raise SystemExit(1)
 
 
-def _send(fd: int, ring: Ring, slot: int, part: int, pts: int) -> None:
-    """One region of the slot as NUT frame `pts` of stream `part`. The slot's memoryview
+def _send(fd: int, ring: Ring, slot: int, region: int, pts: int) -> None:
+    """One region of the slot as NUT frame `pts` of stream `region`. The slot's memoryview
     lives only here: one outliving the ring would stop its mapping from closing."""
-    data = ring.buffer(slot, part)
-    _write_all(fd, memoryview(frame_head(pts, len(data), part)))
+    data = ring.buffer(slot, region)
+    _write_all(fd, memoryview(frame_head(pts, len(data), region)))
     _write_all(fd, data)
 
 

@@ -17,7 +17,7 @@ def test_rgba_parts_lie_back_to_back_each_as_ffmpeg_reads_it():
     ring = Ring.create(3, 40, 21, "rgba", RGBA_SIZES)
     try:
         spec = ring.spec
-        assert [spec.part_span(i) for i in range(3)] == [(0, 1600), (1600, 364), (1964, 2520)]
+        assert [spec.region_span(i) for i in range(3)] == [(0, 1600), (1600, 364), (1964, 2520)]
         assert spec.frame_bytes == 4484 and spec.stride % 64 == 0 and spec.stride >= 4484
         for s in range(3):
             for i, (w, h) in enumerate(RGBA_SIZES):
@@ -26,18 +26,18 @@ def test_rgba_parts_lie_back_to_back_each_as_ffmpeg_reads_it():
         for s in range(3):
             assert bytes(ring.buffer(s)) == b"".join(bytes([10 * s + i + 1]) * (w * h * 4)
                                                      for i, (w, h) in enumerate(RGBA_SIZES))
-        # A view of a box in the last rows of the last part, right of x = 0, reaches past the
-        # part's end: the spare row at the end of the mapping holds it; only the box is written.
+        # A view of a box in the last rows of the last region, right of x = 0, reaches past the
+        # region's end: the spare row at the end of the mapping holds it; only the box is written.
         w, h = RGBA_SIZES[2]
         before = bytes(ring.buffer(2))
         view = image_over(ring.tail(2, 2, (h - 2) * w * 4 + 3 * 4), (5, 2), w * 4)
         view.paste((1, 2, 3, 4), (0, 0, 5, 2))
         del view
-        part = ring.array(2, 2)
-        assert (part[h - 2:, 3:8] == (1, 2, 3, 4)).all()
-        part[h - 2:, 3:8] = 10 * 2 + 2 + 1
+        region = ring.array(2, 2)
+        assert (region[h - 2:, 3:8] == (1, 2, 3, 4)).all()
+        region[h - 2:, 3:8] = 10 * 2 + 2 + 1
         assert bytes(ring.buffer(2)) == before
-        del part
+        del region
     finally:
         ring.close()
 
@@ -80,7 +80,7 @@ class Blocks:
         return self.block(i)
 
     def draw_box(self, frame, view, i, box):
-        """Clear `view` and draw the part `box` of region i into it (view's 0,0 is box's x0, y0)."""
+        """Clear `view` and draw the region `box` of region i into it (view's 0,0 is box's x0, y0)."""
         self.drawn.append((frame, i, box))
         (x0, y0, x1, y1), (bx0, by0, bx1, by1) = box, self.block(i)
         view.paste((0, 0, 0, 0), (0, 0, *view.size))
@@ -98,7 +98,7 @@ def fresh(frame: int) -> list[np.ndarray]:
 @pytest.mark.parametrize("boxes", [True, False])
 def test_a_region_that_did_not_change_is_neither_redrawn_nor_reported(pix_fmt, boxes):
     """paint() returns the regions whose keys differ from frame - 1 (all at frame 0): only those
-    cross the pipe. A slot part is redrawn only where it differs from the frame it still holds
+    cross the pipe. A slot region is redrawn only where it differs from the frame it still holds
     (the block's box with damage/draw_box, else the whole region), and then equals a fresh drawing."""
     from overlay.yuva import YuvaFormat
 

@@ -13,7 +13,7 @@ from tests.support.paths import device_file
 @pytest.mark.parametrize("pix_fmt", ["rgba", "yuva420p"])
 def test_each_region_keeps_its_place_and_is_a_stream_of_its_own(tmp_path, pix_fmt):
     """The overlay's regions are the dashboard's boxes, each blended where the layout draws it;
-    the ring has a part per region of exactly its size, and the NUT header a stream per region
+    the ring has a slice per region of exactly its size, and the NUT header a stream per region
     in the overlay's pixel format (RGBA regions need no even sizes: nothing is cropped)."""
     from pipeline.commands.config import RenderConfig
     from pipeline.commands.render import plan_render
