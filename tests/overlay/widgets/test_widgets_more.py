@@ -18,6 +18,7 @@ from overlay.frametable import FrameTable
 from overlay.layout import UnitSettings, parse_layout
 from overlay.renderer import LayoutPainter, Renderer
 from overlay.widgets import lookup
+from tests.overlay.widgets.test_widgets import drawn_box, inside
 from tests.support.paths import IMAGES, ROOT
 
 W, H = 400, 300
@@ -57,17 +58,6 @@ def render(body: str, frame: int = 0, tab=None, size=(W, H), video=None) -> np.n
     im = Image.new("RGBA", (vw, vh), (0, 0, 0, 0))
     r.draw(frame, im)
     return np.asarray(im)
-
-
-def drawn_box(arr: np.ndarray):
-    ys, xs = np.nonzero(arr[..., 3])
-    if not len(xs):
-        return None
-    return xs.min(), ys.min(), xs.max() + 1, ys.max() + 1
-
-
-def inside(box, outer) -> bool:
-    return box[0] >= outer[0] and box[1] >= outer[1] and box[2] <= outer[2] and box[3] <= outer[3]
 
 
 def rgb(arr: np.ndarray, y: int, x: int) -> tuple[int, int, int]:
