@@ -17,7 +17,7 @@ from overlay.layout.metrics import BY_NAME as LAYOUT_METRICS
 from overlay.layout.metrics import STATS
 from overlay.telemetry.timeseries import BASE_UNITS, Telemetry, Timeseries
 
-# Vocabulary metrics (LAYOUT-XML.md) computed from telemetry columns of another name/unit.
+# Vocabulary metrics (docs/layout-xml.md) computed from telemetry columns of another name/unit.
 _DERIVED = {
     "ori.roll": ("cori.roll", np.radians), "ori.pitch": ("cori.pitch", np.radians),
     "ori.yaw": ("cori.yaw", np.radians), "dist": ("codo", None), "odo": ("codo", None),

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-# Base units of the metric names used by layouts (LAYOUT-XML.md); pint strings.
+# Base units of the metric names used by layouts (docs/layout-xml.md); pint strings.
 BASE_UNITS = {
     "lat": "degree",
     "lon": "degree",

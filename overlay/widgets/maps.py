@@ -1,4 +1,4 @@
-"""Tile maps: moving_map, journey_map, moving_journey_map (LAYOUT-XML.md).
+"""Tile maps: moving_map, journey_map, moving_journey_map (docs/layout-xml.md).
 
 The tiles were fetched into the cache by overlay.maps.prepare_maps in the
 main process; `MapAssets.bind(layout)` put the cache folder, style and

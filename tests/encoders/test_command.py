@@ -19,7 +19,6 @@ from encoders.command import (
 from encoders.probe import VideoInfo
 from encoders.profiles import builtin_profiles
 from overdash import InputError
-from tests.support.paths import ROOT
 
 PROFILES = builtin_profiles()
 GOPRO = VideoInfo(
@@ -272,18 +271,6 @@ def test_overlay_geometry_checks():
     with pytest.raises(ValueError):
         OverlaySpec(0, 0, 0, 32, 30)
     assert RGBA.frame_bytes == 400 * 160 * 4 and YUVA.frame_bytes == 400 * 160 * 5 // 2
-
-
-def test_encoders_import_neither_overlay_nor_pipeline():
-    """ARCHITECTURE.md: imports point pipeline → encoders, never back or sideways."""
-    import ast
-    root = ROOT / "encoders"
-    for source in root.glob("*.py"):
-        for node in ast.walk(ast.parse(source.read_text())):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
-            for name in names:
-                assert name.split(".")[0] not in ("overlay", "pipeline"), f"{source.name} imports {name}"
 
 
 @pytest.mark.parametrize("pix_fmt, rng, space, height, blend, convert", [

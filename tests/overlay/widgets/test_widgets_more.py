@@ -1,7 +1,7 @@
 """icon, gps-lock-icon, bar, zone-bar, chart (gradient_chart), compass, compass-arrow: real rendering.
 
 Where pixels land, that each reacts to its metric, missing values, every
-vocabulary attribute (LAYOUT-XML.md) accepted, bad values reported with file:line.
+vocabulary attribute (docs/layout-xml.md) accepted, bad values reported with file:line.
 """
 from __future__ import annotations
 

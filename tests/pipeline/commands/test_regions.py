@@ -1,6 +1,5 @@
 """How render lays out the dashboard's regions: one NUT stream each, in either pixel format.
 
-(This replaces the RGBA "atlas", which stacked the regions as bands of one frame.)
 """
 from __future__ import annotations
 
