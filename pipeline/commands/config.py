@@ -80,8 +80,9 @@ def check_paths(config: RenderConfig) -> None:
             raise InputError(f"{path}: no such file")
         if path.is_dir():
             raise InputError(f"{path}: is a directory, not a file")
-    ride = src.name.lower().endswith((".gpx", ".gpx.gz", ".fit"))
-    if (config.size or config.from_time or config.to_time) and not ride:
+    from pipeline.commands.sources import is_ride_file  # sources reads this module's RenderConfig
+
+    if (config.size or config.from_time or config.to_time) and not is_ride_file(src):
         raise InputError("--size, --from and --to are for drawing a GPX/FIT ride without a video: "
                          "overdash render ride.fit out.mov --size 1920x1080")
     if src.suffix.lower() in (".raw", ".gpmd", ".bin"):
