@@ -277,8 +277,8 @@ def base_unit(metric: str) -> str | None:
     if metric in BASE_UNITS:
         return BASE_UNITS[metric]
     base, _, stat = metric.rpartition(".")
-    if stat in STATS and base in BASE_UNITS:
-        return BASE_UNITS[base]
+    if stat in STATS and base != metric:
+        return base_unit(base)  # dist.max is in dist's unit, however dist gets it
     if metric.startswith("ori."):  # ori.roll.max: the running statistics of ori.* are in radians too
         return "radian"
     return None

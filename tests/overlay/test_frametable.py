@@ -64,3 +64,14 @@ def test_untrusted_gps_samples_show_as_missing():
     locked = build_frame_table(load_gopro(device_file("gopro/max-heromode.mp4")), count=300,
                                fps=Fraction(30000, 1001))
     assert np.isfinite(locked.columns["speed"]).all()
+
+
+def test_running_statistics_are_in_their_metrics_unit():
+    """'dist.max' converts like 'dist' (a layout may ask for it in km or miles)."""
+    from overlay.frametable import base_unit
+    from overlay.layout.metrics import METRIC_TABLE as TABLE
+
+    for metric in TABLE:
+        for stat in ("min", "max", "avg"):
+            assert base_unit(f"{metric.name}.{stat}") == base_unit(metric.name), f"{metric.name}.{stat}"
+    assert base_unit("dist.max") == "metre"
