@@ -74,4 +74,4 @@ def test_running_statistics_are_in_their_metrics_unit():
     for metric in TABLE:
         for stat in ("min", "max", "avg"):
             assert base_unit(f"{metric.name}.{stat}") == base_unit(metric.name), f"{metric.name}.{stat}"
-    assert base_unit("dist.max") == "metre"
+    assert base_unit("dist.max") == "meter"
