@@ -17,10 +17,21 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := ffmpeg build-essential python3-dev libjpeg-dev zlib1g-dev libfreetype-dev fonts-dejavu-core
 # pillow-simd's build picks SSE4 by default; AVX2 when this CPU has it.
 SIMD_CC := $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && echo "cc -mavx2" || echo cc)
+# imageio-ffmpeg wheels whose static ffmpeg the version tests run (4.2.2, 7.0.2, 9.0.2:
+# tests/support/ffmpeg_builds.py); downloaded into $(VENV)/ffmpeg-builds, never installed.
+FFMPEG_BUILDS := 0.4.9 0.6.0 0.8.1
 
-.PHONY: setup apt render demo test lint typecheck bench perf-check clean sample docs
+.PHONY: setup apt ffmpeg-builds render demo test lint typecheck bench perf-check gpu-check clean docs
 
 setup: $(STAMP)
+
+# The older and newer ffmpeg builds the tests render with (test-only: `make demo`/`render` skip them).
+ffmpeg-builds: setup
+	@mkdir -p $(VENV)/ffmpeg-builds
+	@for v in $(FFMPEG_BUILDS); do \
+	  ls $(VENV)/ffmpeg-builds/imageio_ffmpeg-$$v-*.whl >/dev/null 2>&1 || \
+	  $(PY) -m pip download -q --no-deps --only-binary=:all: -d $(VENV)/ffmpeg-builds imageio-ffmpeg==$$v || exit 1; \
+	done
 
 $(STAMP): setup.cfg setup.py pyproject.toml Makefile overlay/_yuva.c
 	@$(MAKE) --no-print-directory apt
@@ -66,7 +77,7 @@ lint: setup
 typecheck: setup
 	$(PY) -m mypy
 
-test: setup lint typecheck
+test: setup ffmpeg-builds lint typecheck
 	$(PY) -m pytest tests $(ARGS)
 
 bench: setup
@@ -77,6 +88,9 @@ bench: setup
 
 perf-check: setup
 	$(PY) -m benchmarks.perf_check $(ARGS)
+
+gpu-check: setup
+	$(PY) -m benchmarks.gpu_check $(ARGS)
 
 docs: setup
 	$(PY) -m overlay.layout.vocabulary > docs/.layout-xml.md.partial && mv docs/.layout-xml.md.partial docs/layout-xml.md

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from encoders.features import MODERN, FfmpegFeatures
 from encoders.probe import VideoInfo
 from encoders.profiles import Profile
 
@@ -39,15 +40,26 @@ def blends_yuva420p(profile: Profile, video: VideoInfo) -> bool:
     return profile.compositor == "cuda"
 
 
-def blend_formats(video: VideoInfo, overlay: OverlaySpec) -> tuple[str, str | None]:
+def blend_formats(video: VideoInfo, overlay: OverlaySpec,
+                  features: FfmpegFeatures = MODERN) -> tuple[str, str | None]:
     """(overlay filter format, filters converting the overlay once to what it blends from, or None).
 
     The blend mixes raw YUV values, so the overlay must be converted with the
     source's own range and matrix: white must stay white on a full-range GoPro
-    file, not become the limited-range 235.
+    file, not become the limited-range 235. ffmpeg 4.x has no 10-bit blend formats:
+    there such sources blend with format=auto (ffmpeg converts).
     """
     blend, overlay_fmt = BLEND_FORMATS.get(video.pix_fmt or "", ("auto", None))
+    if blend.endswith("p10") and not features.ten_bit_blend:
+        blend, overlay_fmt = "auto", None
     if overlay_fmt is None or overlay_fmt == overlay.pix_fmt:
         return blend, None  # ffmpeg decides, or it already arrives in that format
     rng = "full" if video.full_range else "limited"
     return blend, f"scale=out_range={rng}:out_color_matrix={video.color_matrix},format={overlay_fmt}"
+
+
+def blend_full_range(profile: Profile, video: VideoInfo) -> bool:
+    """Whether the overlay is blended in full range: the CPU blend works in the source's own
+    range (ffmpeg converts afterwards); the GPU compositors convert a full-range source to
+    limited range before blending (encoders.command), so their overlay must be limited too."""
+    return video.full_range and profile.compositor == "cpu"

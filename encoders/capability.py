@@ -13,24 +13,27 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Sequence
 
-from encoders.command import GPU_OVERLAY, OverlaySpec, composite_graph
+from encoders.command import GPU_OVERLAY
+from encoders.features import MIN_VERSION, MODERN, FfmpegFeatures, features_from, require_supported
 from encoders.probe import VideoInfo
 from encoders.profiles import Profile, ProfileError, load_profile
+from encoders.render_check import Sample, check_command, decodes_on_gpu, sample_argv, sample_video
 from encoders.tools import first_error_line, resolve_tool, run_tool
 from overdash import OverdashError
 from overdash.files import atomic_write, cache_dir
 
 # fastest first: everything on the GPU, then GPU encode with CPU compositing, then the CPU
 AUTO_CANDIDATES = ("nvenc-full", "nvenc", "qsv", "vaapi", "videotoolbox", "cpu")
-# Global options that create or pick the hardware device; kept in the one-frame check.
-DEVICE_OPTIONS = ("-init_hw_device", "-filter_hw_device", "-vaapi_device", "-qsv_device")
 PLATFORM_ONLY = {"apple": "darwin"}  # gpu vendor → the only sys.platform it exists on
 CHECK_TIMEOUT = 20.0
+# Where a check's files go in its cache key (the real folder is a fresh temporary one).
+WORKDIR = Path("/overdash-check")
 FAILURE_TTL = 24 * 3600.0
 
 
@@ -75,28 +78,53 @@ def encoder_works(ffmpeg: str, encoder: str, *, cache_path: Path | None = None,
 
 
 def profile_works(profile: Profile, *, ffmpeg: str = "ffmpeg", cache_path: Path | None = None,
-                  timeout: float = CHECK_TIMEOUT, refresh: bool = False) -> tuple[bool, str]:
+                  timeout: float = CHECK_TIMEOUT, refresh: bool = False,
+                  video: VideoInfo | None = None) -> tuple[bool, str]:
     """(True, "ok") if this machine can run the profile, else (False, one-line reason).
 
     Checks, cheapest first: the platform (VideoToolbox is macOS only); the filters
     the profile's graph needs (`ffmpeg -filters`); then a real one-frame run of the
-    profile's own path — hardware device, upload, GPU overlay filter, encoder with
-    the profile's output options — cached like encoder_works. The source's
-    hardware decode is not exercised (it needs a real file); ffmpeg falls back to
-    software decoding where the GPU cannot decode a codec.
+    render's own argv (encoders.render_check) — hardware device, hardware decoding of
+    a one-frame sample in the source's codec and pixel format where the render decodes
+    on the GPU, the same filter graph, the encoder with the profile's output options —
+    cached like encoder_works, per kind of source. Without `video` the sample is 8-bit
+    4:2:0 H.264. The run uses this ffmpeg's spellings (encoders.features), as the
+    render does: a profile that works here renders.
     """
     platform = PLATFORM_ONLY.get(profile.gpu or "")
     if platform and not sys.platform.startswith(platform):
         return False, f"{profile.encoder} exists on macOS only"
-    argv = check_argv(profile, ffmpeg=ffmpeg)
-    key = "profile:" + " ".join(argv[1:])
+    features = ffmpeg_features(ffmpeg, cache_path=cache_path)
+    if profile.overlay_only:
+        argv = check_argv(profile, ffmpeg=ffmpeg, features=features)
+        key = "profile:" + " ".join(argv[1:])
+        run = lambda: _run_check(argv, timeout)  # noqa: E731
+    else:
+        sample = Sample(sample_video(video), WORKDIR / "sample.mkv" if decodes_on_gpu(profile) else None)
+        key = "profile:" + " ".join(check_command(profile, sample, WORKDIR, ffmpeg=ffmpeg, features=features)[1:])
+        key += f" | source {sample.label}"
+        run = lambda: _run_render_check(profile, sample, ffmpeg, features, timeout)  # noqa: E731
 
     def check() -> tuple[bool, str]:  # only on a cache miss: both parts start ffmpeg
         missing = [f for f in required_filters(profile) if f not in available_filters(ffmpeg)]
         if missing:
             return False, f"this ffmpeg has no {', '.join(missing)} filter"
-        return _run_check(argv, timeout)
+        return run()
     return _cached_check(ffmpeg, key, check, cache_path=cache_path, refresh=refresh)
+
+
+def _run_render_check(profile: Profile, sample: Sample, ffmpeg: str, features: FfmpegFeatures,
+                      timeout: float) -> tuple[bool, str]:
+    """Make the one-frame sample (if the render decodes on the GPU), then run the render's argv.
+    A codec overdash cannot encode a sample of is checked on a lavfi picture instead."""
+    with tempfile.TemporaryDirectory(prefix="overdash-check-") as tmp:
+        workdir = Path(tmp)
+        if sample.path is not None:
+            path = workdir / sample.path.name
+            make = sample_argv(sample.video, path, ffmpeg=resolve_tool(ffmpeg))
+            made = make is not None and _attempt(make, timeout)[0]
+            sample = replace(sample, path=path if made else None)
+        return _run_check(check_command(profile, sample, workdir, ffmpeg=ffmpeg, features=features), timeout)
 
 
 def required_filters(profile: Profile) -> tuple[str, ...]:
@@ -123,38 +151,24 @@ def available_filters(ffmpeg: str = "ffmpeg") -> frozenset[str]:
     return frozenset(names)
 
 
-def check_argv(profile: Profile, *, ffmpeg: str = "ffmpeg", size: int = 256) -> list[str]:
-    """The one-frame run that tells whether `profile` works: its device options, its
-    composite graph (GPU compositors: upload + GPU overlay) and its encoder settings,
-    on a lavfi test picture, into the null muxer."""
-    device = _device_options(profile.input_options)
-    head = [ffmpeg, "-hide_banner", "-loglevel", "error", "-nostats", "-nostdin", *device]
+def check_argv(profile: Profile, *, ffmpeg: str = "ffmpeg", size: int = 256,
+               features: FfmpegFeatures = MODERN, video: VideoInfo | None = None,
+               workdir: Path = WORKDIR) -> list[str]:
+    """The one-frame run that tells whether `profile` works.
+
+    A compositing profile: the render's own argv (encoders.render_check) on a one-frame
+    source like `video` — workdir/sample.mkv where the render decodes on the GPU (the
+    file profile_works makes), else a lavfi picture — with a lavfi overlay. An
+    overlay-only profile: its encoder settings on a lavfi picture with alpha, into
+    the null muxer.
+    """
+    if not profile.overlay_only:
+        sample = Sample(sample_video(video), workdir / "sample.mkv" if decodes_on_gpu(profile) else None)
+        return check_command(profile, sample, workdir, ffmpeg=ffmpeg, features=features)
+    head = [ffmpeg, "-hide_banner", "-loglevel", "error", "-nostats", "-nostdin"]
     picture = f"testsrc2=size={size}x{size}:rate=30:duration=0.1"
-    tail = ["-frames:v", "1", "-c:v", profile.encoder]
-    if profile.overlay_only:
-        return head + ["-f", "lavfi", "-i", f"{picture},format=rgba", *tail, "-pix_fmt", profile.pix_fmt,
-                       *profile.output_options, "-f", "null", "-"]
-    if not profile.gpu_frames:
-        return head + ["-f", "lavfi", "-i", picture, *tail, "-pix_fmt", profile.pix_fmt,
-                       *profile.output_options, "-f", "null", "-"]
-    video = VideoInfo(path=Path("lavfi"), width=size, height=size, fps_num=30, fps_den=1, frame_count=3,
-                      duration=0.1, start_time=0.0, has_audio=False, audio_codec=None, video_codec="rawvideo",
-                      pix_fmt="yuv420p", creation_time=None, rotation=0, gpmd_stream=None)
-    overlay = OverlaySpec(x=16, y=16, width=64, height=32, fps_num=30)
-    # The lavfi source is in system memory, never GPU-decoded: build the graph as for a CPU-decoded source.
-    cpu_decoded = Profile(**{**profile.__dict__, "input_options": tuple(device)})
-    graph = composite_graph(cpu_decoded, "0:v", ("[1:v]format=rgba",), video, overlay, overlay.placements())
-    return head + ["-f", "lavfi", "-i", f"{picture},format=yuv420p",
-                   "-f", "lavfi", "-i", "color=c=red@0.5:size=64x32:rate=30:duration=0.1,format=rgba",
-                   "-filter_complex", graph, "-map", "[vout]", *tail, *profile.output_options, "-f", "null", "-"]
-
-
-def _device_options(options: Sequence[str]) -> list[str]:
-    kept = []
-    for i, token in enumerate(options[:-1]):
-        if token in DEVICE_OPTIONS:
-            kept += [token, options[i + 1]]
-    return kept
+    return head + ["-f", "lavfi", "-i", f"{picture},format=rgba", "-frames:v", "1", *features.passthrough(),
+                   "-c:v", profile.encoder, "-pix_fmt", profile.pix_fmt, *profile.output_options, "-f", "null", "-"]
 
 
 def _run_check(argv: list[str], timeout: float) -> tuple[bool, str]:
@@ -213,7 +227,7 @@ def choose_profile(name: str = "auto", *, ffmpeg: str = "ffmpeg",
 
     if name != "auto":
         profile, notice = fit(load_profile(name, dirs=dirs))
-        ok, reason = profile_works(profile, ffmpeg=ffmpeg, cache_path=cache_path)
+        ok, reason = profile_works(profile, ffmpeg=ffmpeg, cache_path=cache_path, video=video)
         if not ok:
             raise OverdashError(f"profile '{profile.name}' does not work here ({reason}); "
                                 f"choose another profile, e.g. cpu (see `overdash profiles`)")
@@ -227,7 +241,7 @@ def choose_profile(name: str = "auto", *, ffmpeg: str = "ffmpeg",
         except OverdashError as exc:  # too large for this encoder and no fallback
             skipped.setdefault(str(exc).split(": ", 1)[-1], []).append(candidate)
             continue
-        ok, reason = profile_works(profile, ffmpeg=ffmpeg, cache_path=cache_path)
+        ok, reason = profile_works(profile, ffmpeg=ffmpeg, cache_path=cache_path, video=video)
         if ok:
             return ProfileChoice(profile, _skipped_line(skipped, profile.name) if skipped else None, notice)
         skipped.setdefault(reason, []).append(candidate)
@@ -258,6 +272,44 @@ def graph_script_option(ffmpeg: str = "ffmpeg", *, cache_path: Path | None = Non
         if ok:
             return option
     return None
+
+
+def ffmpeg_features(ffmpeg: str = "ffmpeg", *, cache_path: Path | None = None) -> FfmpegFeatures:
+    """This ffmpeg's release and option spellings (encoders.features), or FfmpegTooOld.
+
+    Read once per binary from `ffmpeg -h long` (banner and option list) and the
+    graph-script check, then cached with the encoder checks: later runs only stat
+    the binary. Kept in memory for the process as well (the cache file is read once).
+    """
+    identity = ffmpeg_identity(ffmpeg)
+    features = _features_memo.get(identity)
+    if features is None:
+        ok, text = _cached_check(ffmpeg, "features", lambda: _read_features(ffmpeg, cache_path),
+                                 cache_path=cache_path, refresh=False)
+        if not ok:
+            raise OverdashError(f"{resolve_tool(ffmpeg)} does not run as ffmpeg ({text})")
+        features = FfmpegFeatures.from_json(json.loads(text))
+        _features_memo[identity] = features
+    return require_supported(features, resolve_tool(ffmpeg))
+
+
+_features_memo: dict[str, FfmpegFeatures] = {}
+
+
+def _read_features(ffmpeg: str, cache_path: Path | None, timeout: float = CHECK_TIMEOUT) -> tuple[bool, str]:
+    """(True, the features as JSON) or (False, why ffmpeg could not tell): a _cached_check.
+    An ffmpeg too old to use is not asked about its graph option."""
+    try:
+        done = run_tool([resolve_tool(ffmpeg), "-h", "long"], timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return False, f"no answer within {timeout:g} s"
+    text = done.stderr + done.stdout  # the banner goes to stderr, the option list to stdout
+    if done.returncode != 0 or "ffmpeg version" not in text:
+        return False, first_error_line(done.stderr)
+    features = features_from(text, None)
+    if features.version is None or features.version[:2] >= MIN_VERSION:
+        features = replace(features, graph_script=graph_script_option(ffmpeg, cache_path=cache_path))
+    return True, json.dumps(features.to_json(), sort_keys=True)
 
 
 def _graph_script_check(ffmpeg: str, option: str, timeout: float = CHECK_TIMEOUT) -> tuple[bool, str]:

@@ -23,6 +23,7 @@ from math import floor
 from pathlib import Path
 
 from encoders.blend import blend_formats
+from encoders.features import MODERN, FfmpegFeatures
 from encoders.probe import VideoInfo
 from encoders.profiles import Profile
 from encoders.tools import path_arg
@@ -37,6 +38,8 @@ GPU_OVERLAY = {"cuda": "overlay_cuda", "qsv": "overlay_qsv", "vaapi": "overlay_v
 HWUPLOAD = {"cuda": "hwupload", "qsv": "hwupload=extra_hw_frames=64", "vaapi": "hwupload"}
 # Software formats uploaded for VAAPI/QSV: 4:2:0 surfaces are NV12 / P010 there.
 SURFACE_FORMATS = {"yuv420p": "nv12", "yuvj420p": "nv12", "yuv420p10le": "p010le"}
+# swscale's matrix names (VideoInfo.color_matrix) as setparams spells them.
+SETPARAMS_MATRIX = {"bt601": "smpte170m", "bt2020": "bt2020nc"}
 GPMF_CONTAINERS = ("mp4", "mov")
 # Audio codecs the mp4 muxer of ffmpeg 5.1 accepts as a stream copy; others are re-encoded.
 MP4_COPYABLE_AUDIO = frozenset({"aac", "mp3", "ac3", "eac3", "alac", "opus", "flac", "mp2"})
@@ -145,7 +148,8 @@ def output_container(final_path) -> str:
 def build_command(profile: Profile, video: VideoInfo, overlay: OverlaySpec, output_path, *,
                   ffmpeg: str = "ffmpeg", threads: int | None = None,
                   final_path=None, concat_path=None, keep_gpmf: bool = False,
-                  graph_via: tuple[str, str] | None = None) -> list[str]:
+                  graph_via: tuple[str, str] | None = None,
+                  features: FfmpegFeatures = MODERN) -> list[str]:
     """argv for: source + overlay frames on stdin → composited, encoded output_path.
 
     final_path is the name the output will be renamed to (default output_path);
@@ -155,7 +159,8 @@ def build_command(profile: Profile, video: VideoInfo, overlay: OverlaySpec, outp
     graph_via (option, path), e.g. ("-filter_complex_script", "pipe:5"): ffmpeg reads the
     graph (overlay_graph) from there instead of argv. Nothing else in the argv depends on
     the regions (the NUT header describes them), so ffmpeg can start before the layout
-    is measured.
+    is measured. features: how this ffmpeg spells what changed between releases
+    (encoders.features; default: 5.1 and later).
     """
     if profile.overlay_only:
         raise InputError(f"profile '{profile.name}' writes the overlay alone (no source video): "
@@ -170,22 +175,22 @@ def build_command(profile: Profile, video: VideoInfo, overlay: OverlaySpec, outp
     if profile.compositor != "cpu" and video.rotation:
         raise InputError(f"{video.path}: rotated video ({video.rotation}°) cannot be composited on the GPU "
                          f"(profile '{profile.name}'); use a profile with the cpu compositor, e.g. nvenc or cpu")
-    graph = graph_via or ("-filter_complex", _overlay_graph(profile, video, overlay, places))
+    graph = graph_via or ("-filter_complex", _overlay_graph(profile, video, overlay, places, features))
     filter_threads = threads or (None if profile.needs_gpu else CPU_ENCODE_FILTER_THREADS)
     return [
         ffmpeg, *LOGGING, "-y",
         *(["-filter_complex_threads", str(filter_threads)] if filter_threads else []),
-        *profile.input_options, *_source_input(video, concat_path),
+        *render_input_options(profile, video), *_source_input(video, concat_path),
         *NUT_INPUT,
         *graph,
         "-map", "[vout]", "-map", "0:a?", *_gpmf_maps(video, container, keep_gpmf, final_path or output_path),
-        *_output_args(profile, video, container, threads, gpmf=keep_gpmf), path_arg(output_path),
+        *_output_args(profile, video, container, threads, features, gpmf=keep_gpmf), path_arg(output_path),
     ]
 
 
 def build_overlay_only_command(profile: Profile, overlay_size: tuple[int, int], fps, output_path, *,
                                final_path=None, ffmpeg: str = "ffmpeg",
-                               threads: int | None = None) -> list[str]:
+                               threads: int | None = None, features: FfmpegFeatures = MODERN) -> list[str]:
     """argv for an overlay-only profile: full-frame RGBA frames on stdin → a video with alpha.
 
     The frames cross as NUT (encoders.nut), one stream of overlay_size (width, height),
@@ -212,7 +217,7 @@ def build_overlay_only_command(profile: Profile, overlay_size: tuple[int, int], 
         *NUT_INPUT,
         "-map", "0:v", "-c:v", profile.encoder, "-pix_fmt", profile.pix_fmt, *profile.output_options,
         *(["-threads", str(threads)] if threads else []),
-        "-an", "-fps_mode", "passthrough",
+        "-an", *features.passthrough(),
     ]
     if container == "mov":
         args += ["-movflags", "+faststart"]
@@ -221,7 +226,8 @@ def build_overlay_only_command(profile: Profile, overlay_size: tuple[int, int], 
 
 def build_transcode_command(profile: Profile, video: VideoInfo, output_path, *,
                             ffmpeg: str = "ffmpeg", threads: int | None = None,
-                            final_path=None, concat_path=None) -> list[str]:
+                            final_path=None, concat_path=None,
+                            features: FfmpegFeatures = MODERN) -> list[str]:
     """argv for the same encode without an overlay: the baseline overdash's overhead is measured against."""
     if profile.overlay_only:
         raise InputError(f"profile '{profile.name}' writes the overlay alone: there is nothing to transcode")
@@ -229,19 +235,20 @@ def build_transcode_command(profile: Profile, video: VideoInfo, output_path, *,
     upload = _hwupload_tail(profile)
     return [
         ffmpeg, *LOGGING, "-nostdin", "-y",
-        *profile.input_options, *_source_input(video, concat_path),
+        *render_input_options(profile, video), *_source_input(video, concat_path),
         "-map", f"0:{video.video_stream}", "-map", "0:a?", *(["-vf", upload] if upload else []),
-        *_output_args(profile, video, container, threads), path_arg(output_path),
+        *_output_args(profile, video, container, threads, features), path_arg(output_path),
     ]
 
 
-def overlay_graph(profile: Profile, video: VideoInfo, overlay: OverlaySpec) -> str:
+def overlay_graph(profile: Profile, video: VideoInfo, overlay: OverlaySpec,
+                  features: FfmpegFeatures = MODERN) -> str:
     """The filter graph build_command puts in its argv (or sends through graph_via)."""
-    return _overlay_graph(profile, video, overlay, overlay.placements())
+    return _overlay_graph(profile, video, overlay, overlay.placements(), features)
 
 
 def _overlay_graph(profile: Profile, video: VideoInfo, overlay: OverlaySpec,
-                   places: tuple[Region, ...]) -> str:
+                   places: tuple[Region, ...], features: FfmpegFeatures = MODERN) -> str:
     """Timing fix-up of each region's stream, then one overlay per region, chained.
 
     Each overlay region is converted on its own to the format the blend wants
@@ -254,20 +261,21 @@ def _overlay_graph(profile: Profile, video: VideoInfo, overlay: OverlaySpec,
     # would make the blend repeat the video's last frame under it: trim drops it, by pts.
     trim = f"trim=end_pts={overlay_frames_needed(video, overlay)}"
     chains = tuple(f"[1:{i}]{trim},{timing}" for i in range(len(places)))
-    return composite_graph(profile, f"0:{video.video_stream}", chains, video, overlay, places)
+    return composite_graph(profile, f"0:{video.video_stream}", chains, video, overlay, places, features)
 
 
 def composite_graph(profile: Profile, main: str, overlay_chains: tuple[str, ...], video: VideoInfo,
-                    overlay: OverlaySpec, places: tuple[Region, ...]) -> str:
+                    overlay: OverlaySpec, places: tuple[Region, ...],
+                    features: FfmpegFeatures = MODERN) -> str:
     """The blend part of the graph: `main` (a stream label) under the overlay regions → [vout].
 
     overlay_chains holds one chain per region (a stream each), each starting with
     its input label and without an output label.
-    Used for the render and, with lavfi inputs, for the one-frame capability check.
+    The capability check runs the render's argv (encoders.render_check).
     """
     kind = profile.compositor
     if kind == "cpu":
-        blend, convert = blend_formats(video, overlay)
+        blend, convert = blend_formats(video, overlay, features)
         blend_filter = f"overlay=x={{x}}:y={{y}}:eof_action=repeat:format={blend}"
         head, upload, tail = "", "", _hwupload_tail(profile)
     else:
@@ -302,24 +310,58 @@ def _hwupload_tail(profile: Profile) -> str:
 
 
 def _gpu_inputs(profile: Profile, video: VideoInfo, overlay: OverlaySpec) -> tuple[str, str | None, str]:
-    """(filters bringing the source to GPU surfaces or "", overlay conversion or None, per-region upload)."""
+    """(filters bringing the source to GPU surfaces or "", overlay conversion or None, per-region upload).
+
+    Every compositor writes limited-range video in the source's matrix, like the cpu profile
+    (whose -pix_fmt yuv420p makes ffmpeg convert a full-range yuvj420p source): a full-range
+    source is converted, stating both matrices so that only the range changes.
+    """
     kind = profile.compositor
-    decoded_on_gpu = _option_value(profile.input_options, "-hwaccel_output_format") == kind
     surface = profile.pix_fmt
     upload = HWUPLOAD[kind]
+    matrix = video.color_matrix
+    to_limited = (f"scale=in_range=full:out_range=limited:in_color_matrix={matrix}:out_color_matrix={matrix},"
+                  if video.full_range else "")
     if kind == "cuda":
-        # overlay_cuda blends a yuva420p overlay onto yuv420p/nv12, both on the GPU; scale_cuda
-        # converts what NVDEC made (nv12, p010 for 10-bit HEVC) to that surface. The blend mixes
-        # raw YUV values, so the overlay is converted with the source's range and matrix.
-        head = f"scale_cuda=format={surface}" if decoded_on_gpu else f"format={surface},{upload}"
-        rng = "full" if video.full_range else "limited"
+        # overlay_cuda blends a yuva420p overlay onto yuv420p/nv12, both on the GPU. NVDEC's frames
+        # (nv12, p010 for 10-bit HEVC) pass hwupload untouched and scale_cuda converts them; a frame
+        # NVDEC could not make (4:2:2, 4:4:4, 10-bit H.264, an old GPU) arrives in system memory and
+        # is uploaded by the same hwupload (swscale first brings it to a format CUDA holds).
+        # Full-range sources are decoded to system memory (render_input_options): 5.1's scale_cuda
+        # cannot change the range, swscale does before the upload.
+        on_gpu = _option_value(render_input_options(profile, video), "-hwaccel_output_format") == kind
+        head = f"{upload},scale_cuda=format={surface}" if on_gpu else f"{to_limited}format={surface},{upload}"
+        # The blend mixes raw YUV values: the overlay is converted to the output's range and matrix.
         convert = (None if overlay.pix_fmt == "yuva420p" else
-                   f"scale=out_range={rng}:out_color_matrix={video.color_matrix},format=yuva420p")
+                   f"scale=out_range=limited:out_color_matrix={matrix},format=yuva420p")
         return head, convert, upload
-    # overlay_qsv blends a bgra overlay with per-pixel alpha onto nv12 surfaces; overlay_vaapi
-    # (ffmpeg 6+) an rgba one. The source is decoded on the CPU unless the profile keeps it on the GPU.
-    head = "" if decoded_on_gpu else f"format={SURFACE_FORMATS.get(surface, surface)},{upload}"
-    return head, "format=bgra" if kind == "qsv" else "format=rgba", upload
+    decoded_on_gpu = _option_value(profile.input_options, "-hwaccel_output_format") == kind
+    if kind == "qsv":
+        # overlay_qsv (Intel VPP) blends per-pixel alpha as premultiplied and converts the RGB
+        # overlay with the matrix the main input's frames state (BT.601 when they state none):
+        # the workers' straight alpha is premultiplied, the base is tagged limited + its matrix.
+        tag = f"setparams=range=tv:colorspace={SETPARAMS_MATRIX.get(matrix, matrix)}"
+        head = "" if decoded_on_gpu else f"{to_limited}format={SURFACE_FORMATS.get(surface, surface)},{tag},{upload}"
+        return head, "format=bgra,premultiply=inplace=1", upload
+    # overlay_vaapi (ffmpeg 6+) blends an rgba overlay; the source is decoded on the CPU unless
+    # the profile keeps it on the GPU.
+    head = "" if decoded_on_gpu else f"{to_limited}format={SURFACE_FORMATS.get(surface, surface)},{upload}"
+    return head, "format=rgba", upload
+
+
+def render_input_options(profile: Profile, video: VideoInfo) -> tuple[str, ...]:
+    """The profile's decoder options as this source needs them.
+
+    The cuda compositor on a full-range source keeps NVDEC decoding but takes its
+    frames in system memory (no -hwaccel_output_format cuda): ffmpeg 5.1 has no CUDA
+    filter that converts the range, and the output must be limited range like every
+    other profile's. Other sources and profiles: the profile's options as written.
+    """
+    options = tuple(profile.input_options)
+    if profile.compositor != "cuda" or not video.full_range:
+        return options
+    i = next((i for i, tok in enumerate(options[:-1]) if tok == "-hwaccel_output_format"), None)
+    return options if i is None else options[:i] + options[i + 2:]
 
 
 def _option_value(options, flag: str) -> str | None:
@@ -367,7 +409,7 @@ def _overlay_shift(video: VideoInfo) -> float:
 
 
 def _output_args(profile: Profile, video: VideoInfo, container: str, threads: int | None,
-                 gpmf: bool = False) -> list[str]:
+                 features: FfmpegFeatures = MODERN, gpmf: bool = False) -> list[str]:
     # GPU surfaces reach the encoder as the graph made them: a -pix_fmt would make ffmpeg
     # insert a software conversion that cannot read them.
     pix_fmt = [] if profile.gpu_frames else ["-pix_fmt", profile.pix_fmt]
@@ -381,7 +423,7 @@ def _output_args(profile: Profile, video: VideoInfo, container: str, threads: in
         args += ["-c:d", "copy", "-copy_unknown", "-tag:d", "gpmd"]
     # passthrough: one output frame per composited frame, never duplicated or dropped to
     # fit a constant rate (ffmpeg's default for mp4), so the frame count is the source's.
-    args += ["-map_metadata", "0", "-fps_mode", "passthrough"]
+    args += ["-map_metadata", "0", *features.passthrough()]
     if container in ("mp4", "mov"):
         args += ["-movflags", "+faststart"]
     return args + ["-f", MUXERS[container]]

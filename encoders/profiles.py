@@ -29,12 +29,17 @@ Schema (version 1) — one JSON object per file, `<name>.json`; no other keys:
     compositor      where the overlay is blended onto the video (default "cpu"):
                     "cpu"   ffmpeg's overlay filter on decoded frames in memory;
                     "cuda"  overlay_cuda: the source stays on the NVIDIA GPU
-                            (decoded with -hwaccel_output_format cuda, converted
-                            with scale_cuda), only the overlay is uploaded
-                            (hwupload) — needs -init_hw_device/-filter_hw_device;
+                            (decoded with -hwaccel_output_format cuda, passed
+                            through hwupload — which uploads what NVDEC could not
+                            decode — and converted with scale_cuda), only the
+                            overlay is uploaded (hwupload) — needs
+                            -init_hw_device/-filter_hw_device; a full-range
+                            source is decoded to memory and converted to limited
+                            range before the upload (encoders.command);
                     "qsv"   overlay_qsv on Intel Quick Sync surfaces (source
-                            decoded on the CPU and uploaded, overlay uploaded
-                            as bgra);
+                            decoded on the CPU, converted to limited range,
+                            tagged with its matrix and uploaded; overlay
+                            uploaded as premultiplied bgra);
                     "vaapi" overlay_vaapi on VAAPI surfaces (overlay uploaded
                             as rgba). ffmpeg 5.1's overlay_vaapi ignores per-pixel
                             alpha (global alpha only; fixed in ffmpeg 6), so the

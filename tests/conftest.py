@@ -1,5 +1,6 @@
 """What every test gets: its own home folders, a check that it leaves nothing running, and
-device-file skips that CI turns into failures (tests/support/device_data.py).
+device-file skips that CI turns into failures (tests/support/device_data.py), and the static
+ffmpeg builds of three generations (the `ffmpeg_build` fixture of tests/support/ffmpeg_builds.py).
 
 Home and caches. No test reads or writes the user's ~, ~/.cache/overdash or
 ~/.config/overdash. Each test has its own HOME and XDG_CONFIG_HOME (empty
@@ -26,7 +27,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-pytest_plugins = ["tests.support.device_data"]
+pytest_plugins = ["tests.support.device_data", "tests.support.ffmpeg_builds"]
 
 SHM = Path("/dev/shm")
 RING_NAME = re.compile(r"overdash-(\d+)-")  # pipeline/ring.py names named rings after their creator's pid

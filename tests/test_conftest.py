@@ -1,4 +1,4 @@
-"""The test house itself: device-file skips (and CI refusing them), home isolation, the leak check.
+"""The test house itself: device-file and ffmpeg-build skips (and CI refusing them), home isolation, the leak check.
 
 Each check runs a small test file in a pytest of its own (a subprocess, its own
 --basetemp) with tests/conftest.py loaded as a plugin, and reads the outcome.
@@ -27,6 +27,9 @@ from tests.support.paths import device_file, needs_device_file
 
 def test_needs_a_device_file():
     device_file("no/such/file.mp4")
+
+def test_needs_an_ffmpeg_build(ffmpeg_build):
+    pass
 
 @needs_device_file("no/such/other.fit")
 def test_marked_for_a_device_file():
@@ -63,8 +66,10 @@ def run_inner(folder: Path, **env: str) -> tuple[str, dict[str, str]]:
     """Output and {test name: PASSED | FAILED | ERROR | SKIPPED} of INNER run in a pytest of its own."""
     folder.mkdir()
     (folder / "test_inner.py").write_text(INNER.format(real_home=Path.home()))
-    environ = {k: v for k, v in os.environ.items() if k not in ("CI", "OVERDASH_REQUIRE_DATA")}
-    environ.update(PYTHONPATH=str(ROOT), OVERDASH_LEAK_GRACE_S="0.3", **env)
+    environ = {k: v for k, v in os.environ.items()
+               if k not in ("CI", "OVERDASH_REQUIRE_DATA", "OVERDASH_REQUIRE_BUILDS")}
+    environ.update(PYTHONPATH=str(ROOT), OVERDASH_LEAK_GRACE_S="0.3",
+                   OVERDASH_FFMPEG_BUILDS=str(folder / "no-builds"), **env)
     proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "tests.conftest", "-p", "no:cacheprovider",
                            "-rA", "--basetemp", str(folder / "base"), "--rootdir", str(folder),
                            "--junitxml", str(folder / "junit.xml"), str(folder / "test_inner.py")],
@@ -103,6 +108,17 @@ def test_ci_fails_device_file_skips_and_only_those(on_ci):
     assert outcomes["test_marked_for_a_device_file"] in ("FAILED", "ERROR"), out  # a skipif mark: at setup
     assert "../shared/data/no/such/file.mp4" in out and "../shared/data/no/such/other.fit" in out
     assert outcomes["test_skips_for_another_reason"] == "SKIPPED", out
+    builds = [name for name in outcomes if name.startswith("test_needs_an_ffmpeg_build")]
+    assert len(builds) == 3 and {outcomes[n] for n in builds} <= {"FAILED", "ERROR"}, out
+    assert "ffmpeg build missing: ffmpeg 4.2.2" in out and "run `make ffmpeg-builds`" in out
+
+
+def test_missing_ffmpeg_builds_skip_naming_make_setup(relaxed):
+    out, outcomes = relaxed
+    builds = [name for name in outcomes if name.startswith("test_needs_an_ffmpeg_build")]
+    assert len(builds) == 3 and {outcomes[n] for n in builds} == {"SKIPPED"}, out
+    assert "ffmpeg build missing: ffmpeg 9.0.2 (imageio-ffmpeg 0.8.1 wheel in" in out
+    assert "run `make ffmpeg-builds`" in out
 
 
 def test_every_test_has_its_own_home(relaxed):

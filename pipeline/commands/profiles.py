@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from encoders.capability import AUTO_CANDIDATES, choose_profile, profile_works
+from encoders.capability import AUTO_CANDIDATES, choose_profile, ffmpeg_features, profile_works
 from encoders.profiles import (
     Profile,
     ProfileError,
@@ -32,7 +32,9 @@ def add_profiles_parser(sub) -> argparse.ArgumentParser:
 
 
 def profile_lines(ffmpeg: str = "ffmpeg", extra: str | None = None) -> list[str]:
-    """The report `overdash profiles` prints (also used by tests)."""
+    """The report `overdash profiles` prints (also used by tests). An ffmpeg overdash cannot
+    use (missing, too old) is one error, not a "no" on every line."""
+    ffmpeg_features(ffmpeg)
     rows, problems = [], []
     names = available_profiles()
     entries = [(name, None) for name in names] + ([(extra, extra)] if extra else [])

@@ -82,7 +82,7 @@ def plan_render(config: RenderConfig, prefetch=None, *, start_ffmpeg: bool = Fal
     loads its libraries meanwhile (~45 ms, 1.4% of rendering a 10 s clip). Nothing is
     written before the graph arrives, and a failure after the start kills it.
     """
-    from encoders.capability import choose_profile
+    from encoders.capability import choose_profile, ffmpeg_features
     from encoders.chapters import concat_list
     from encoders.command import (
         FFMPEG_ENV,
@@ -101,8 +101,14 @@ def plan_render(config: RenderConfig, prefetch=None, *, start_ffmpeg: bool = Fal
             prefetch.join()  # the run ends here: reap ffprobe
         raise
     say = (lambda text: None) if config.quiet else (lambda text: print(text, file=sys.stderr))
+    try:  # this ffmpeg's release and spellings; one too old is refused before anything is read
+        features = ffmpeg_features(config.ffmpeg)
+    except BaseException:
+        if prefetch is not None:
+            prefetch.join()
+        raise
     if is_ride_file(config.input):
-        return _plan_ride_only(config)
+        return _plan_ride_only(config, features)
     source = load_source(config, say=say, prefetch=prefetch)
     video, telemetry = source.video, source.telemetry
     video_fps = Fraction(video.fps_num, video.fps_den)
@@ -114,7 +120,7 @@ def plan_render(config: RenderConfig, prefetch=None, *, start_ffmpeg: bool = Fal
     note = _profile_note(choice)
     if choice.profile.overlay_only:  # the dashboard alone, with alpha, at the video's size
         return _plan_full_frame(config, choice.profile, note, telemetry, source.zone, count, fps, size,
-                                video=video, duration=video.duration)
+                                video=video, duration=video.duration, features=features)
     pix_fmt = overlay_pix_fmt(config.overlay_pix_fmt, choice.profile, video)
     partial = partial_path(config.output)
     concat = (Path(tempfile.gettempdir()) / f"{partial.name}.ffconcat", concat_list(video)) if video.parts else None
@@ -122,14 +128,14 @@ def plan_render(config: RenderConfig, prefetch=None, *, start_ffmpeg: bool = Fal
     def command(overlay, graph_via=None):
         return build_command(choice.profile, video, overlay, partial, ffmpeg=config.ffmpeg,
                              final_path=config.output, concat_path=concat[0] if concat else None,
-                             keep_gpmf=config.keep_gpmf, graph_via=graph_via)
+                             keep_gpmf=config.keep_gpmf, graph_via=graph_via, features=features)
 
     encoder = graph_via = None
     # Each region is a NUT stream of its own, described by the stream's header: nothing but
     # the graph depends on the regions. Chapters keep the late start (their concat list is
     # written just before the run).
     if start_ffmpeg and concat is None:
-        encoder, graph_via = _start_before_layout(config, command, fps, pix_fmt, env=FFMPEG_ENV)
+        encoder, graph_via = _start_before_layout(features.graph_script, command, fps, pix_fmt, env=FFMPEG_ENV)
     try:
         dash = build_dashboard(config.layout, telemetry, count, fps, size, config.units,
                                include=config.include, exclude=config.exclude, font=config.font,
@@ -145,10 +151,11 @@ def plan_render(config: RenderConfig, prefetch=None, *, start_ffmpeg: bool = Fal
         if encoder is not None:
             if tuple(argv) != encoder.argv:
                 raise AssertionError(f"ffmpeg was started with {encoder.argv}, the layout needs {argv}")
-            encoder.send_graph(overlay_graph(choice.profile, video, overlay))
+            encoder.send_graph(overlay_graph(choice.profile, video, overlay, features))
         job = PipelineJob(count=count, width=overlay.width, height=overlay.height, argv=tuple(argv),
                           partial=partial, output=config.output, workers=config.workers, regions=sizes,
-                          pix_fmt=pix_fmt, yuva=_yuva_format(video) if pix_fmt == "yuva420p" else None,
+                          pix_fmt=pix_fmt,
+                          yuva=_yuva_format(choice.profile, video) if pix_fmt == "yuva420p" else None,
                           env=FFMPEG_ENV, nut_header=nut_header(sizes, fps.numerator, fps.denominator, pix_fmt))
     except BaseException:
         if encoder is not None:
@@ -158,14 +165,13 @@ def plan_render(config: RenderConfig, prefetch=None, *, start_ffmpeg: bool = Fal
                 len(video.parts) or 1, encoder)
 
 
-def _start_before_layout(config: RenderConfig, command, fps: Fraction, pix_fmt: str, env):
-    """(Encoder, graph_via): ffmpeg started now, waiting for its graph; (None, None) if this
-    ffmpeg cannot read a graph from a pipe (the run starts it later, graph in argv)."""
-    from encoders.capability import graph_script_option
+def _start_before_layout(option: str | None, command, fps: Fraction, pix_fmt: str, env):
+    """(Encoder, graph_via): ffmpeg started now, waiting for its graph through `option`
+    (FfmpegFeatures.graph_script); (None, None) if this ffmpeg cannot read a graph from a
+    pipe (the run starts it later, graph in argv)."""
     from encoders.command import OverlaySpec
     from pipeline.encoder import Encoder
 
-    option = graph_script_option(config.ffmpeg)
     if option is None:
         return None, None
     # The regions are not known yet; nothing but the graph depends on them.
@@ -179,7 +185,7 @@ def _start_before_layout(config: RenderConfig, command, fps: Fraction, pix_fmt: 
 RIDE_ONLY_PROFILES = {".mov": "prores-alpha", ".webm": "vp9-alpha", ".mkv": "vp9-alpha"}
 
 
-def _plan_ride_only(config: RenderConfig) -> Plan:
+def _plan_ride_only(config: RenderConfig, features) -> Plan:
     """A GPX/FIT ride with no video: the dashboard alone, with transparency, for a video editor."""
     from encoders.capability import choose_profile
 
@@ -198,10 +204,11 @@ def _plan_ride_only(config: RenderConfig) -> Plan:
     fps = config.overlay_fps or Fraction(30)
     count = int(ride.duration * fps) + 1
     return _plan_full_frame(config, choice.profile, _profile_note(choice), ride.telemetry, ride.zone, count, fps,
-                            config.size or (1920, 1080), video=None, duration=float(count / fps))
+                            config.size or (1920, 1080), video=None, duration=float(count / fps), features=features)
 
 
-def _plan_full_frame(config, profile, note, telemetry, zone, count, fps, size, *, video, duration) -> Plan:
+def _plan_full_frame(config, profile, note, telemetry, zone, count, fps, size, *, video, duration,
+                     features) -> Plan:
     """The dashboard alone: one region, the whole picture, every frame sent (each is encoded)."""
     from encoders.command import OverlaySpec, build_overlay_only_command
     from encoders.nut import header as nut_header
@@ -211,7 +218,8 @@ def _plan_full_frame(config, profile, note, telemetry, zone, count, fps, size, *
     w, h = size
     overlay = OverlaySpec(x=0, y=0, width=w, height=h, fps_num=fps.numerator, fps_den=fps.denominator)
     partial = partial_path(config.output)
-    argv = build_overlay_only_command(profile, size, fps, partial, final_path=config.output, ffmpeg=config.ffmpeg)
+    argv = build_overlay_only_command(profile, size, fps, partial, final_path=config.output, ffmpeg=config.ffmpeg,
+                                      features=features)
     job = PipelineJob(count=count, width=w, height=h, argv=tuple(argv), partial=partial, output=config.output,
                       nut_header=nut_header([size], fps.numerator, fps.denominator, "rgba"),
                       workers=config.workers, keepalive=1)
@@ -273,10 +281,13 @@ def overlay_pix_fmt(asked: str, profile, video) -> str:
     return "yuva420p" if takes and native_available() else "rgba"
 
 
-def _yuva_format(video):
+def _yuva_format(profile, video):
+    """The workers' yuva420p: the source's matrix, in the range the compositor blends in
+    (a GPU compositor converts a full-range source to limited range first)."""
+    from encoders.blend import blend_full_range
     from overlay.yuva import YuvaFormat
 
-    return YuvaFormat(matrix=video.color_matrix, full_range=video.full_range)
+    return YuvaFormat(matrix=video.color_matrix, full_range=blend_full_range(profile, video))
 
 
 def render(config: RenderConfig, prefetch=None) -> RunStats:

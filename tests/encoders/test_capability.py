@@ -3,6 +3,7 @@ import json
 import os
 import shutil
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -112,20 +113,61 @@ def test_check_argv_runs_the_profiles_own_gpu_path():
     profiles = builtin_profiles()
     full = check_argv(profiles["nvenc-full"])
     graph = full[full.index("-filter_complex") + 1]
-    assert full[full.index("-init_hw_device") + 1] == "cuda=gpu:0" and "-hwaccel" not in full
-    assert "overlay_cuda=" in graph and graph.count("hwupload") == 2 and "[vout]" in graph
+    # hardware decoding of a one-frame sample file, CUDA frames kept on the GPU, as the render does
+    assert full[full.index("-init_hw_device") + 1] == "cuda=gpu:0" and full[full.index("-hwaccel") + 1] == "cuda"
+    assert full[full.index("-hwaccel_output_format") + 1] == "cuda"
+    assert full[full.index("-i") + 1] == "/overdash-check/sample.mkv"
+    assert "[0:0]hwupload,scale_cuda=format=yuv420p[base]" in graph and "overlay_cuda=" in graph
     assert full[full.index("-c:v") + 1] == "h264_nvenc" and full[full.index("-cq") + 1] == "21"
     qsv = check_argv(profiles["qsv"])
-    assert "overlay_qsv=" in qsv[qsv.index("-filter_complex") + 1]
+    assert "premultiply=inplace=1,hwupload" in qsv[qsv.index("-filter_complex") + 1]
     vaapi = check_argv(profiles["vaapi"])
     assert vaapi[vaapi.index("-vaapi_device") + 1] == "/dev/dri/renderD128"
     assert vaapi[vaapi.index("-filter_complex") + 1].endswith("format=nv12,hwupload[vout]")
     assert "-pix_fmt" not in vaapi
     cpu = check_argv(profiles["cpu"])
-    assert "-filter_complex" not in cpu and cpu[cpu.index("-pix_fmt") + 1] == "yuv420p"
+    assert cpu[cpu.index("-pix_fmt") + 1] == "yuv420p" and "overlay=" in cpu[cpu.index("-filter_complex") + 1]
     assert required_filters(profiles["nvenc-full"]) == ("overlay_cuda", "scale_cuda", "hwupload")
     assert required_filters(profiles["cpu"]) == ()
     assert {"overlay", "overlay_cuda", "hwupload"} <= available_filters("ffmpeg")
+
+
+@pytest.mark.parametrize("name", ["nvenc-full", "nvenc-full-hevc", "nvenc", "qsv", "vaapi", "cpu"])
+@pytest.mark.parametrize("pix_fmt, color_range", [("yuvj420p", None), ("yuv420p", "tv"), ("yuv422p10le", "tv")])
+def test_the_check_runs_the_renders_argv(name, pix_fmt, color_range):
+    """The capability check is the render's argv: same device and decoder options, same graph,
+    same encoder options, with a one-frame sample of the source's kind in place of the video
+    (a file where the render decodes on the GPU) and a lavfi colour in place of the NUT pipe."""
+    from dataclasses import replace
+
+    from encoders.command import NUT_INPUT, OverlaySpec, build_command
+    from encoders.probe import VideoInfo
+    from encoders.render_check import OVERLAY, sample_video
+
+    profile = builtin_profiles()[name]
+    video = VideoInfo(path=Path("/v/GX010001.MP4"), width=1920, height=1080, fps_num=30000, fps_den=1001,
+                      frame_count=300, duration=10.01, start_time=0.0, has_audio=True, audio_codec="aac",
+                      video_codec="h264", pix_fmt=pix_fmt, creation_time=None, rotation=0, gpmd_stream=3,
+                      color_range=color_range)
+    check = check_argv(profile, video=video, workdir=Path("/w"))
+    x, y, w, h = OVERLAY
+    pix = "yuva420p" if "yuva420p" in check[check.index("-filter_complex") - 1] else "rgba"
+    sample = sample_video(video)
+    on_gpu = "-hwaccel" in profile.input_options
+    render = build_command(profile, replace(sample, path=Path("/w/sample.mkv") if on_gpu else Path("lavfi")),
+                           OverlaySpec(x, y, w, h, 30000, 1001, pix), Path("/w") / f"check.{profile.extensions[0]}")
+    assert check[check.index("-filter_complex") + 1] == render[render.index("-filter_complex") + 1]
+    assert check[check.index("-filter_complex"):] == render[render.index("-filter_complex"):]
+    n = len(NUT_INPUT)
+    start = next(i for i in range(len(render)) if render[i:i + n] == list(NUT_INPUT))
+    before = render[:start]
+    if on_gpu:
+        assert check[:start + 1] == [render[0], "-nostdin", *render[1:start]]  # same decoder, the sample file
+    else:
+        assert check[check.index("-i") + 1].startswith("testsrc2=size=1920x1080:rate=30000/1001:duration=")
+        assert check[check.index("-i") + 1].split(",")[1] == f"format={pix_fmt}"
+        assert before[-2:] == ["-i", "lavfi"]
+    assert "pipe:0" not in check
 
 
 def test_missing_filter_is_the_reason(monkeypatch):

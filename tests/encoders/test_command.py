@@ -15,6 +15,7 @@ from encoders.command import (
     output_container,
     overlay_frames_needed,
     overlay_graph,
+    render_input_options,
 )
 from encoders.probe import VideoInfo
 from encoders.profiles import builtin_profiles
@@ -103,7 +104,8 @@ def test_overlay_argv_properties(name, ext, spec, tmp_path):
     pipe = groups[1]
     assert option(pipe, "-f") == "nut" and not {"-pix_fmt", "-s", "-framerate"} & set(pipe)
     # decoder options belong to the source input, right before its -i
-    assert groups[0][len(groups[0]) - len(profile.input_options):] == list(profile.input_options)
+    decoding = render_input_options(profile, GOPRO)
+    assert groups[0][len(groups[0]) - len(decoding):] == list(decoding)
     # filter labels: each defined once, used once; stream references point at real inputs
     out = groups[-1]
     graph = option(out, "-filter_complex")
@@ -148,8 +150,8 @@ def test_overlay_argv_properties(name, ext, spec, tmp_path):
         assert ("hwupload" in graph) == (profile.hwupload is not None)
     else:
         # each region is uploaded once; the source is converted/uploaded once, before the blends
-        on_gpu = "-hwaccel_output_format" in profile.input_options
-        assert graph.count("hwupload") == len(spec.placements()) + (not on_gpu)
+        # each region uploaded, and the source: hwupload passes NVDEC's CUDA frames through
+        assert graph.count("hwupload") == len(spec.placements()) + 1
         assert graph.count("[base]") == 2
 
 
@@ -315,25 +317,59 @@ def test_chapters_are_read_through_the_concat_demuxer():
 
 
 def test_gpu_profile_graphs():
-    """nvenc-full: decode, scale, blend and encode on the GPU; only overlay regions are uploaded."""
+    """nvenc-full on a limited-range source: NVDEC's CUDA frames pass hwupload, software frames
+    (what NVDEC cannot decode) are uploaded by it; scale_cuda, blend and encode on the GPU."""
+    from dataclasses import replace
+    limited = replace(GOPRO, pix_fmt="yuv420p", color_range="tv", color_space="bt709")
+    for name in ("nvenc-full", "nvenc-full-hevc"):
+        argv = build_command(PROFILES[name], limited, RGBA_STREAMS, "/o.mp4")
+        i = argv.index("-i")
+        assert argv[i - 10:i] == ["-init_hw_device", "cuda=gpu:0", "-filter_hw_device", "gpu", "-hwaccel", "cuda",
+                                  "-hwaccel_device", "gpu", "-hwaccel_output_format", "cuda"]
+        graph = argv[argv.index("-filter_complex") + 1]
+        assert "[0:0]hwupload,scale_cuda=format=yuv420p[base]" in graph  # hwupload before scale_cuda
+        # each region's stream is converted to the output's (limited) range and the source's matrix
+        convert = "scale=out_range=limited:out_color_matrix=bt709,format=yuva420p"
+        assert f"[1:0]trim=end_pts=315,settb=AVTB,setpts=PTS-STARTPTS-0.001000/TB,{convert},hwupload[r0]" in graph
+        assert graph.count(",hwupload[r") == 3
+        assert "[base][r0]overlay_cuda=x=16:y=16:eof_action=repeat[v0]" in graph
+        assert graph.endswith("[v1][r2]overlay_cuda=x=16:y=400:eof_action=repeat[vout]")
+        assert "-pix_fmt" not in argv[argv.index("-c:v"):]
+        # the upload uses the profile's CUDA device (-filter_hw_device gpu, created by -init_hw_device)
+        device = argv[argv.index("-init_hw_device") + 1]  # cuda=gpu:0 → the device named gpu
+        assert argv[argv.index("-filter_hw_device") + 1] == device.split("=")[1].split(":")[0]
+
+
+def test_nvenc_full_writes_limited_range_from_a_full_range_source():
+    """A GoPro file is full range; every profile writes limited range. 5.1 has no CUDA range
+    conversion, so NVDEC's frames come to system memory and swscale converts before the upload."""
     argv = build_command(PROFILES["nvenc-full"], GOPRO, RGBA_STREAMS, "/o.mp4")
-    i = argv.index("-i")
-    assert argv[i - 10:i] == ["-init_hw_device", "cuda=gpu:0", "-filter_hw_device", "gpu", "-hwaccel", "cuda",
-                              "-hwaccel_device", "gpu", "-hwaccel_output_format", "cuda"]
+    assert "-hwaccel_output_format" not in argv and argv[argv.index("-hwaccel") + 1] == "cuda"
     graph = argv[argv.index("-filter_complex") + 1]
-    assert "[0:0]scale_cuda=format=yuv420p[base]" in graph
-    # each region's stream is converted with the source's range and matrix, then uploaded
-    convert = "scale=out_range=full:out_color_matrix=bt601,format=yuva420p"
-    assert f"[1:0]trim=end_pts=315,settb=AVTB,setpts=PTS-STARTPTS-0.001000/TB,{convert},hwupload[r0]" in graph
-    assert graph.count(",hwupload[r") == 3
-    assert "[base][r0]overlay_cuda=x=16:y=16:eof_action=repeat[v0]" in graph
-    assert graph.endswith("[v1][r2]overlay_cuda=x=16:y=400:eof_action=repeat[vout]")
-    assert "-pix_fmt" not in argv[argv.index("-c:v"):]
-    # qsv: source uploaded as nv12, overlay as bgra, overlay_qsv blends, h264_qsv encodes
+    assert ("[0:0]scale=in_range=full:out_range=limited:in_color_matrix=bt601:out_color_matrix=bt601,"
+            "format=yuv420p,hwupload[base]") in graph
+    assert "scale_cuda" not in graph and "out_range=full" not in graph
+    assert graph.count("scale=out_range=limited:out_color_matrix=bt601,format=yuva420p,hwupload[r") == 3
+    # the workers' yuva420p is limited range too for this compositor, full range for the CPU blend
+    from encoders.blend import blend_full_range
+    assert not blend_full_range(PROFILES["nvenc-full"], GOPRO) and blend_full_range(PROFILES["cpu"], GOPRO)
+
+
+def test_qsv_premultiplies_and_states_the_matrix():
+    """Intel VPP blends premultiplied alpha and converts the RGB overlay with the matrix the main
+    frames state: premultiply before the upload, the base tagged limited + the source's matrix."""
     graph = next(t for t in build_command(PROFILES["qsv"], GOPRO, RGBA, "/o.mp4") if "overlay_qsv" in t)
-    assert "format=bgra,hwupload=extra_hw_frames=64[r0]" in graph
-    assert "[0:0]format=nv12,hwupload=extra_hw_frames=64[base]" in graph
+    assert "format=bgra,premultiply=inplace=1,hwupload=extra_hw_frames=64[r0]" in graph
+    assert ("[0:0]scale=in_range=full:out_range=limited:in_color_matrix=bt601:out_color_matrix=bt601,"
+            "format=nv12,setparams=range=tv:colorspace=smpte170m,hwupload=extra_hw_frames=64[base]") in graph
     assert graph.endswith("[base][r0]overlay_qsv=x=16:y=300:eof_action=repeat[vout]")
+    from dataclasses import replace
+    hd = replace(GOPRO, pix_fmt="yuv420p", height=1080, width=1920, color_space="bt709")
+    graph = next(t for t in build_command(PROFILES["qsv"], hd, RGBA, "/o.mp4") if "overlay_qsv" in t)
+    assert "[0:0]format=nv12,setparams=range=tv:colorspace=bt709,hwupload=extra_hw_frames=64[base]" in graph
+
+
+def test_vaapi_graphs():
     # vaapi: CPU blend (5.1's overlay_vaapi has no per-pixel alpha), then upload for h264_vaapi
     argv = build_command(PROFILES["vaapi"], GOPRO, RGBA, "/o.mp4")
     graph = argv[argv.index("-filter_complex") + 1]

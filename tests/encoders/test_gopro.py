@@ -37,8 +37,10 @@ def test_entries_become_profiles(tmp_path):
     assert nv.encoder == "h264_nvenc" and nv.compositor == "cuda" and nv.gpu == "nvidia"
     assert nv.input_options[:4] == ("-init_hw_device", "cuda=gpu:0", "-filter_hw_device", "gpu")
     assert "-hwaccel_device" in nv.input_options
-    graph = next(t for t in build_command(nv, GOPRO, RGBA, "/o.mp4") if "overlay_cuda" in t)
-    assert "scale_cuda=format=yuv420p[base]" in graph
+    from dataclasses import replace
+    limited = replace(GOPRO, pix_fmt="yuv420p")  # a full-range source is converted on the CPU first
+    graph = next(t for t in build_command(nv, limited, RGBA, "/o.mp4") if "overlay_cuda" in t)
+    assert "hwupload,scale_cuda=format=yuv420p[base]" in graph
     assert profiles["mac"].gpu == "apple" and profiles["mac"].output_options == ("-q:v", "60")
 
 

@@ -1,0 +1,76 @@
+"""overdash with the ffmpeg a system has, 4.2 to 9.x: renders, capability checks, and a refusal.
+
+Each test runs once per static build (4.2.2, 7.0.2, 9.0.2: the `ffmpeg_build`
+fixture, tests/support/ffmpeg_builds.py) on a short GoPro-like clip made with the
+system ffmpeg. The builds have no ffprobe beside them: probing uses the system's,
+as a render with --ffmpeg does wherever ffprobe is not next to the given ffmpeg.
+"""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from encoders.capability import ffmpeg_features
+from pipeline.commands.demo import make_sample
+from tests.pipeline.commands.test_cli import run
+
+pytestmark = pytest.mark.e2e
+EXTENSION = {"prores-alpha": "mov", "qtrle": "mov", "vp9-alpha": "webm"}
+NOT_RENDERED = {"png"}  # an image sequence: `overdash render` writes video files only (config.VIDEO_SUFFIXES)
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_sample(tmp_path_factory.mktemp("clip"), 1, (320, 180))
+
+
+def frames(path: Path) -> int:
+    out = subprocess.run(["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0",
+                          "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", str(path)],
+                         capture_output=True, text=True, check=True).stdout
+    return int(out.strip())
+
+
+def test_features_of_each_build(ffmpeg_build):
+    """The spellings each generation takes (see encoders.features for the evidence)."""
+    features = ffmpeg_features(str(ffmpeg_build.path))
+    assert features.version_text == ffmpeg_build.version
+    major = int(ffmpeg_build.version.split(".")[0])
+    assert features.fps_option == ("-vsync" if major < 5 else "-fps_mode")
+    assert features.graph_script == ("-/filter_complex" if major >= 7 else "-filter_complex_script")
+
+
+def test_render_with_each_build(ffmpeg_build, clip, tmp_path):
+    out = tmp_path / "dash.mp4"
+    done = run("render", clip, out, "--ffmpeg", ffmpeg_build.path, "-q", "--workers", "2")
+    assert done.returncode == 0, done.stderr
+    assert frames(out) == frames(clip)
+
+
+def test_what_profiles_calls_working_renders(ffmpeg_build, clip, tmp_path):
+    """`overdash profiles` checks with the render's own options: each profile it says works renders."""
+    listed = run("profiles", "--ffmpeg", ffmpeg_build.path)
+    assert listed.returncode == 0, listed.stderr
+    working = [line[2:].split()[0] for line in listed.stdout.splitlines() if line[2:].split()[1:2] == ["works"]]
+    assert "cpu" in working, listed.stdout
+    for name in sorted(set(working) - NOT_RENDERED):
+        out = tmp_path / name / f"dash.{EXTENSION.get(name, 'mp4')}"
+        out.parent.mkdir()
+        done = run("render", clip, out, "--ffmpeg", ffmpeg_build.path, "--profile", name, "-q", "--workers", "2")
+        assert done.returncode == 0, f"{name}: {done.stderr}"
+
+
+def test_an_ffmpeg_too_old_is_refused_in_one_line(clip, tmp_path):
+    fake = tmp_path / "bin" / "ffmpeg"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\necho 'ffmpeg version 3.4.8 Copyright (c) 2000-2020 the FFmpeg developers' >&2\n"
+                    "echo '-vsync              video sync method'\n")
+    fake.chmod(0o755)
+    expected = f"overdash: error: ffmpeg 3.4.8 at {fake} is too old: overdash needs ffmpeg 4.2 or newer"
+    for args in (("render", clip, tmp_path / "out.mp4"), ("profiles",)):
+        done = run(*args, "--ffmpeg", fake)
+        assert done.returncode != 0
+        assert done.stderr.strip().splitlines() == [expected], done.stderr
+    assert not (tmp_path / "out.mp4").exists()
