@@ -107,3 +107,28 @@ def test_the_makefile_pins_the_builds_the_tests_know():
     makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
     line = next(ln for ln in makefile.splitlines() if ln.startswith("FFMPEG_BUILDS :="))
     assert line.split(":=")[1].split() == sorted(BUILDS)
+
+
+COMPOSITING = sorted(name for name, p in PROFILES.items() if not p.overlay_only)
+
+
+@pytest.mark.parametrize("features", GENERATIONS, ids=ids)
+@pytest.mark.parametrize("name", COMPOSITING)
+def test_every_hardware_profile_builds_for_every_generation(name, features):
+    """Each compositing profile's render argv on each ffmpeg: its fps spelling, its graph in one
+    -filter_complex, and the GPU compositors' uploads where they read software frames."""
+    argv = build_command(PROFILES[name], GOPRO, STREAMS, "/o.mp4", features=features)
+    assert fps_options(argv) == [(features.fps_option, "passthrough")]
+    assert argv.count("-filter_complex") == 1
+    graph = argv[argv.index("-filter_complex") + 1]
+    compositor = PROFILES[name].compositor
+    if compositor == "cuda":  # NVDEC's frames pass hwupload; what it could not decode is uploaded
+        assert "hwupload" in graph.split("[base]")[0] and "overlay_cuda" in graph
+    if compositor == "qsv":
+        assert "premultiply=inplace=1" in graph and "overlay_qsv" in graph
+    assert "-fps_mode" not in argv or features.fps_option == "-fps_mode"
+    assert "-vsync" not in argv or features.fps_option == "-vsync"
+
+
+def test_the_gpu_compositors_are_among_the_profiles_checked():
+    assert {"cuda", "qsv"} <= {PROFILES[name].compositor for name in COMPOSITING}
