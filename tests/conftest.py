@@ -1,5 +1,5 @@
 """What every test gets: its own home folders, a check that it leaves nothing running, and
-device-file skips that CI turns into failures (tests/support/device_data.py), and the static
+device-file skips that CI turns into failures (tests/support/required_skips.py), and the static
 ffmpeg builds of three generations (the `ffmpeg_build` fixture of tests/support/ffmpeg_builds.py).
 
 Home and caches. No test reads or writes the user's ~, ~/.cache/overdash or
@@ -27,7 +27,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-pytest_plugins = ["tests.support.device_data", "tests.support.ffmpeg_builds"]
+pytest_plugins = ["tests.support.ffmpeg_builds", "tests.support.required_skips"]
 
 SHM = Path("/dev/shm")
 RING_NAME = re.compile(r"overdash-(\d+)-")  # pipeline/ring.py names named rings after their creator's pid

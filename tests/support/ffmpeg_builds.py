@@ -6,10 +6,10 @@ They are never pip-installed (one package name, three versions) and never fetche
 while tests run: the `ffmpeg_build` fixture unzips one wheel's binary into a
 session folder and yields FfmpegBuild(version, path). A missing wheel skips the test
 with a reason starting with SKIP_PREFIX that names `make ffmpeg-builds`; under CI (CI=true,
-or OVERDASH_REQUIRE_BUILDS=1) such a skip is reported as a failure instead, as
-tests/support/device_data.py does for device files.
+or OVERDASH_REQUIRE_BUILDS=1) such a skip is reported as a failure instead
+(tests/support/required_skips.py, as for device files).
 
-A pytest plugin, loaded by tests/conftest.py: the fixture and the CI rule.
+A pytest plugin, loaded by tests/conftest.py, for the fixture.
 """
 from __future__ import annotations
 
@@ -27,7 +27,6 @@ WHEELS = Path(os.environ.get("OVERDASH_FFMPEG_BUILDS") or ROOT / ".venv" / "ffmp
 # imageio-ffmpeg release → the ffmpeg its binary is (must match the Makefile's FFMPEG_BUILDS).
 BUILDS = {"0.4.9": "4.2.2", "0.6.0": "7.0.2", "0.8.1": "9.0.2"}
 SKIP_PREFIX = "ffmpeg build missing:"
-REQUIRED_NOTE = "the ffmpeg builds are required here (CI=true or OVERDASH_REQUIRE_BUILDS=1)"
 
 
 @dataclass(frozen=True)
@@ -58,29 +57,6 @@ def extract(package_version: str, folder: Path) -> FfmpegBuild:
                 dst.write(chunk)
     target.chmod(target.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     return FfmpegBuild(version, target)
-
-
-def builds_required() -> bool:
-    explicit = os.environ.get("OVERDASH_REQUIRE_BUILDS", "").strip()
-    if explicit:
-        return explicit not in ("0", "false", "no")
-    return os.environ.get("CI", "").strip().lower() in ("true", "1")
-
-
-def _fail_missing_build(report) -> None:
-    if not report.skipped or not isinstance(report.longrepr, tuple) or hasattr(report, "wasxfail"):
-        return
-    reason = str(report.longrepr[2]).removeprefix("Skipped: ")
-    if reason.startswith(SKIP_PREFIX):
-        report.outcome = "failed"
-        report.longrepr = f"{reason}\n{REQUIRED_NOTE}"
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    outcome = yield
-    if builds_required():
-        _fail_missing_build(outcome.get_result())
 
 
 @pytest.fixture(scope="session", params=sorted(BUILDS), ids=lambda v: f"ffmpeg-{BUILDS[v]}")
