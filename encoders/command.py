@@ -180,7 +180,7 @@ def build_command(profile: Profile, video: VideoInfo, overlay: OverlaySpec, outp
     return [
         ffmpeg, *LOGGING, "-y",
         *(["-filter_complex_threads", str(filter_threads)] if filter_threads else []),
-        *render_input_options(profile, video), *_source_input(video, concat_path),
+        *render_input_options(profile, video, features), *_source_input(video, concat_path),
         *NUT_INPUT,
         *graph,
         "-map", "[vout]", "-map", "0:a?", *_gpmf_maps(video, container, keep_gpmf, final_path or output_path),
@@ -235,7 +235,7 @@ def build_transcode_command(profile: Profile, video: VideoInfo, output_path, *,
     upload = _hwupload_tail(profile)
     return [
         ffmpeg, *LOGGING, "-nostdin", "-y",
-        *render_input_options(profile, video), *_source_input(video, concat_path),
+        *render_input_options(profile, video, features), *_source_input(video, concat_path),
         "-map", f"0:{video.video_stream}", "-map", "0:a?", *(["-vf", upload] if upload else []),
         *_output_args(profile, video, container, threads, features), path_arg(output_path),
     ]
@@ -279,7 +279,7 @@ def composite_graph(profile: Profile, main: str, overlay_chains: tuple[str, ...]
         blend_filter = f"overlay=x={{x}}:y={{y}}:eof_action=repeat:format={blend}"
         head, upload, tail = "", "", _hwupload_tail(profile)
     else:
-        head, convert, upload = _gpu_inputs(profile, video, overlay)
+        head, convert, upload = _gpu_inputs(profile, video, overlay, features)
         opts = "x={x}:y={y}" + ("" if kind == "vaapi" else ":eof_action=repeat")  # 5.1 overlay_vaapi has none
         blend_filter = f"{GPU_OVERLAY[kind]}={opts}"
         tail = ""
@@ -309,7 +309,8 @@ def _hwupload_tail(profile: Profile) -> str:
     return f"format={surface},{HWUPLOAD[profile.hwupload]}"
 
 
-def _gpu_inputs(profile: Profile, video: VideoInfo, overlay: OverlaySpec) -> tuple[str, str | None, str]:
+def _gpu_inputs(profile: Profile, video: VideoInfo, overlay: OverlaySpec,
+                features: FfmpegFeatures = MODERN) -> tuple[str, str | None, str]:
     """(filters bringing the source to GPU surfaces or "", overlay conversion or None, per-region upload).
 
     Every compositor writes limited-range video in the source's matrix, like the cpu profile
@@ -327,10 +328,12 @@ def _gpu_inputs(profile: Profile, video: VideoInfo, overlay: OverlaySpec) -> tup
         # (nv12, p010 for 10-bit HEVC) pass hwupload untouched and scale_cuda converts them; a frame
         # NVDEC could not make (4:2:2, 4:4:4, 10-bit H.264, an old GPU) arrives in system memory and
         # is uploaded by the same hwupload (swscale first brings it to a format CUDA holds).
-        # Full-range sources are decoded to system memory (render_input_options): 5.1's scale_cuda
-        # cannot change the range, swscale does before the upload.
-        on_gpu = _option_value(render_input_options(profile, video), "-hwaccel_output_format") == kind
-        head = f"{upload},scale_cuda=format={surface}" if on_gpu else f"{to_limited}format={surface},{upload}"
+        # A full-range source goes limited on the GPU with colorspace_cuda (ffmpeg 6.0+); before
+        # 6.0 it is decoded to system memory (render_input_options) and swscale converts it.
+        on_gpu = _option_value(render_input_options(profile, video, features), "-hwaccel_output_format") == kind
+        gpu_range = ",colorspace_cuda=range=tv" if video.full_range else ""
+        head = (f"{upload},scale_cuda=format={surface}{gpu_range}" if on_gpu
+                else f"{to_limited}format={surface},{upload}")
         # The blend mixes raw YUV values: the overlay is converted to the output's range and matrix.
         convert = (None if overlay.pix_fmt == "yuva420p" else
                    f"scale=out_range=limited:out_color_matrix={matrix},format=yuva420p")
@@ -349,16 +352,18 @@ def _gpu_inputs(profile: Profile, video: VideoInfo, overlay: OverlaySpec) -> tup
     return head, "format=rgba", upload
 
 
-def render_input_options(profile: Profile, video: VideoInfo) -> tuple[str, ...]:
+def render_input_options(profile: Profile, video: VideoInfo,
+                         features: FfmpegFeatures = MODERN) -> tuple[str, ...]:
     """The profile's decoder options as this source needs them.
 
-    The cuda compositor on a full-range source keeps NVDEC decoding but takes its
-    frames in system memory (no -hwaccel_output_format cuda): ffmpeg 5.1 has no CUDA
-    filter that converts the range, and the output must be limited range like every
-    other profile's. Other sources and profiles: the profile's options as written.
+    The cuda compositor on a full-range source (every GoPro file) with an ffmpeg before
+    6.0 keeps NVDEC decoding but takes its frames in system memory (no
+    -hwaccel_output_format cuda): only 6.0 brought a CUDA filter that converts the
+    range (colorspace_cuda), and the output must be limited range like every other
+    profile's. Other sources, profiles and ffmpegs: the profile's options as written.
     """
     options = tuple(profile.input_options)
-    if profile.compositor != "cuda" or not video.full_range:
+    if profile.compositor != "cuda" or not video.full_range or features.cuda_range:
         return options
     i = next((i for i, tok in enumerate(options[:-1]) if tok == "-hwaccel_output_format"), None)
     return options if i is None else options[:i] + options[i + 2:]

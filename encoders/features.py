@@ -59,6 +59,12 @@ class FfmpegFeatures:
         return [self.fps_option, "passthrough"]
 
     @property
+    def cuda_range(self) -> bool:
+        """colorspace_cuda (ffmpeg 6.0+) converts full to limited range on the GPU. It is built
+        wherever scale_cuda is (both need ffmpeg's CUDA kernels), so the release decides."""
+        return self.version is None or self.version >= (6,)
+
+    @property
     def version_text(self) -> str:
         return ".".join(map(str, self.version)) if self.version else "(development build)"
 

@@ -340,10 +340,29 @@ def test_gpu_profile_graphs():
         assert argv[argv.index("-filter_hw_device") + 1] == device.split("=")[1].split(":")[0]
 
 
+def test_nvenc_full_writes_limited_range_on_the_gpu_from_ffmpeg_6():
+    """colorspace_cuda (6.0+) turns NVDEC's full-range frames limited without leaving the GPU."""
+    from dataclasses import replace
+
+    from encoders.features import FFMPEG_7
+
+    argv = build_command(PROFILES["nvenc-full"], GOPRO, RGBA_STREAMS, "/o.mp4", features=FFMPEG_7)
+    assert argv[argv.index("-hwaccel_output_format") + 1] == "cuda"
+    graph = argv[argv.index("-filter_complex") + 1]
+    assert "[0:0]hwupload,scale_cuda=format=yuv420p,colorspace_cuda=range=tv[base]" in graph
+    assert "in_range=full" not in graph and "out_range=full" not in graph
+    limited = replace(GOPRO, pix_fmt="yuv420p", color_range="tv")
+    graph = next(t for t in build_command(PROFILES["nvenc-full"], limited, RGBA_STREAMS, "/o.mp4",
+                                          features=FFMPEG_7) if "overlay_cuda" in t)
+    assert "colorspace_cuda" not in graph, "a limited-range source needs no conversion"
+
+
 def test_nvenc_full_writes_limited_range_from_a_full_range_source():
     """A GoPro file is full range; every profile writes limited range. 5.1 has no CUDA range
     conversion, so NVDEC's frames come to system memory and swscale converts before the upload."""
-    argv = build_command(PROFILES["nvenc-full"], GOPRO, RGBA_STREAMS, "/o.mp4")
+    from encoders.features import FFMPEG_5
+
+    argv = build_command(PROFILES["nvenc-full"], GOPRO, RGBA_STREAMS, "/o.mp4", features=FFMPEG_5)
     assert "-hwaccel_output_format" not in argv and argv[argv.index("-hwaccel") + 1] == "cuda"
     graph = argv[argv.index("-filter_complex") + 1]
     assert ("[0:0]scale=in_range=full:out_range=limited:in_color_matrix=bt601:out_color_matrix=bt601,"
