@@ -23,7 +23,7 @@ from encoders.command import GPU_OVERLAY
 from encoders.features import MIN_VERSION, MODERN, FfmpegFeatures, features_from, require_supported
 from encoders.probe import VideoInfo
 from encoders.profiles import Profile, ProfileError, load_profile
-from encoders.render_check import Sample, check_command, decodes_on_gpu, sample_argv, sample_video
+from encoders.render_check import Sample, check_command, sample_argv, sample_for
 from encoders.tools import first_error_line, resolve_tool, run_tool
 from overdash import OverdashError
 from overdash.files import atomic_write, cache_dir
@@ -100,7 +100,7 @@ def profile_works(profile: Profile, *, ffmpeg: str = "ffmpeg", cache_path: Path 
         key = "profile:" + " ".join(argv[1:])
         run = lambda: _run_check(argv, timeout)  # noqa: E731
     else:
-        sample = Sample(sample_video(video), WORKDIR / "sample.mkv" if decodes_on_gpu(profile) else None)
+        sample = sample_for(profile, video, WORKDIR)
         key = "profile:" + " ".join(check_command(profile, sample, WORKDIR, ffmpeg=ffmpeg, features=features)[1:])
         key += f" | source {sample.label}"
         run = lambda: _run_render_check(profile, sample, ffmpeg, features, timeout)  # noqa: E731
@@ -163,7 +163,7 @@ def check_argv(profile: Profile, *, ffmpeg: str = "ffmpeg", size: int = 256,
     the null muxer.
     """
     if not profile.overlay_only:
-        sample = Sample(sample_video(video), workdir / "sample.mkv" if decodes_on_gpu(profile) else None)
+        sample = sample_for(profile, video, workdir)
         return check_command(profile, sample, workdir, ffmpeg=ffmpeg, features=features)
     head = [ffmpeg, "-hide_banner", "-loglevel", "error", "-nostats", "-nostdin"]
     picture = f"testsrc2=size={size}x{size}:rate=30:duration=0.1"

@@ -8,13 +8,13 @@ inputs swapped:
 
 * the source: where the render decodes on the GPU (-hwaccel in the profile), a
   one-frame file in the source's own codec, pixel format, range and size, made
-  with a software encoder (make_sample), so the hardware decoder meets what the
+  with a software encoder (sample_argv), so the hardware decoder meets what the
   render will give it; otherwise a lavfi test picture in the source's pixel format;
 * the overlay: a lavfi colour with alpha in place of the NUT pipe, one region,
   in the pixel format the render would send.
 
 Everything between — device options, decoder options, the filter graph, encoder
-and muxer options — is the render's. Pure except make_sample, which runs ffmpeg.
+and muxer options — is the render's. Pure: encoders.capability runs the argv.
 """
 from __future__ import annotations
 
@@ -70,6 +70,11 @@ def sample_video(video: VideoInfo | None) -> VideoInfo:
     return replace(v, path=Path("sample"), frame_count=1, duration=v.fps_den / v.fps_num, start_time=0.0,
                    has_audio=False, audio_codec=None, gpmd_stream=None, rotation=0, video_stream=0,
                    format_start_time=0.0, parts=(), part_frames=(), part_offsets=(), creation_time=None)
+
+
+def sample_for(profile: Profile, video: VideoInfo | None, workdir: Path) -> Sample:
+    """The check's source: a file in workdir where the render decodes on the GPU, else lavfi."""
+    return Sample(sample_video(video), workdir / "sample.mkv" if decodes_on_gpu(profile) else None)
 
 
 def sample_argv(video: VideoInfo, path: Path, *, ffmpeg: str = "ffmpeg") -> list[str] | None:
