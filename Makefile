@@ -14,7 +14,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.setup-$(PIL)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := ffmpeg build-essential python3-dev libjpeg-dev zlib1g-dev libfreetype-dev fonts-dejavu-core
+APT_PACKAGES := ffmpeg build-essential python3-dev libjpeg-dev zlib1g-dev libfreetype-dev fonts-dejavu-core proj-data
 # pillow-simd's build picks SSE4 by default; AVX2 when this CPU has it.
 SIMD_CC := $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && echo "cc -mavx2" || echo cc)
 # imageio-ffmpeg wheels whose static ffmpeg the version tests run (4.2.2, 7.0.2, 9.0.2:

@@ -16,6 +16,7 @@ import numpy as np
 
 from overdash import InputError
 from overlay import memo
+from overlay.layout.units import LABELS, SCALED_UNITS
 
 
 def default_memo_path() -> Path:
@@ -63,6 +64,8 @@ class UnitConverter:
 
     def symbol(self, unit: str, spec: str = "~P") -> str:
         """How a unit is written on the dashboard, e.g. 'km/h'."""
+        if unit in SCALED_UNITS:  # a layout unit pint has no name for ('spm')
+            return LABELS.get(unit, unit)
         key = f"{unit}\u2237{spec}"
         text = self._memo.get(key)
         if text is None:

@@ -20,8 +20,11 @@ from overlay.telemetry.timeseries import BASE_UNITS, Telemetry, Timeseries
 # Vocabulary metrics (docs/layout-xml.md) computed from telemetry columns of another name/unit.
 _DERIVED = {
     "ori.roll": ("cori.roll", np.radians), "ori.pitch": ("cori.pitch", np.radians),
-    "ori.yaw": ("cori.yaw", np.radians), "dist": ("codo", None), "odo": ("codo", None),
+    "ori.yaw": ("cori.yaw", np.radians), "sdps": ("dev.sdps", None),
 }
+# Metrics that show what a device recorded, frame by frame, and where it recorded nothing the value
+# overdash computes (as gopro-dashboard-overlay does): the FIT odometer, else codo; FIT grade, else cgrad.
+_RECORDED_ELSE = {"odo": ("odo", "codo"), "gradient": ("fit.grade", "cgrad")}
 # Running statistics of any metric: "speed.max", "hr.avg", "alt.min" (since the first frame);
 # STATS, the suffixes, come from overlay.layout.metrics.
 # Columns that come from a GPS fix: samples the quality check did not trust (no 3D fix, DOP
@@ -29,7 +32,7 @@ _DERIVED = {
 # rather than a frozen or wandering value. Time, lock state and DOP are kept as recorded.
 GPS_FIX_COLUMNS = {"lat", "lon", "alt", "speed", "speed3d", "cspeed", "cog", "azi", "cgrad", "vspeed"}
 # Step-like values: take the nearer sample instead of blending two.
-_NEAREST = {"gps-lock", "gps-flags", "gps-ok"}
+NEAREST = {"gps-lock", "gps-flags", "gps-ok", "gps-packet", "gps-packet-index", "gear.front", "gear.rear"}
 # Largest gap (s) bridged by interpolation; beyond it the value is missing (NaN).
 MAX_GAP = 5.0
 # Frames this close (s) before the first / after the last sample take its value: with
@@ -140,7 +143,7 @@ def build_frame_table(
         for metric in series.columns:
             if metric not in columns:
                 source = trusted if metric in GPS_FIX_COLUMNS else series
-                columns[metric] = interpolate(source, metric, times, nearest=metric in _NEAREST)
+                columns[metric] = interpolate(source, metric, times, nearest=metric in NEAREST)
     if "speed" not in columns and "cspeed" in columns:
         columns["speed"] = columns["cspeed"]
     for metric, col in time_columns(telemetry, times).items():
@@ -148,6 +151,15 @@ def build_frame_table(
     for metric, (source, fn) in _DERIVED.items():
         if metric not in columns and source in columns:
             columns[metric] = fn(columns[source]) if fn else columns[source]
+    for metric, (recorded, computed) in _RECORDED_ELSE.items():
+        have = columns.get(recorded)
+        if computed in columns:
+            columns[metric] = columns[computed] if have is None else np.where(np.isfinite(have), have,
+                                                                               columns[computed])
+    if "dist" not in columns:
+        dist = _fix_steps(telemetry, times)
+        if dist is not None:
+            columns["dist"] = dist
     for metric, _ in requests:
         base, _, stat = metric.rpartition(".")
         if stat in STATS and metric not in columns and base in columns:
@@ -235,6 +247,20 @@ def lap_columns(laps: np.ndarray, times: np.ndarray, speedup: float = 1.0) -> di
         "lap.time": np.where(started >= 1, np.maximum(times - current, 0.0) * speedup, np.nan),
         "lap.last": np.where(started >= 2, (current - previous) * speedup, np.nan),
     }
+
+
+def _fix_steps(telemetry: Telemetry, times: np.ndarray) -> np.ndarray | None:
+    """dist: metres from the previous trusted GPS fix to each one (codo's steps), held until the next fix."""
+    for series in telemetry.streams.values():
+        if "codo" in series.columns:
+            codo = np.asarray(series["codo"], dtype=np.float64)
+            ok = np.isfinite(codo)
+            steps = np.full(len(codo), np.nan)
+            if ok.any():
+                at = np.flatnonzero(ok)
+                steps[at] = np.diff(codo[at], prepend=codo[at[0]])
+            return interpolate(Timeseries(series.t, {"dist": steps}), "dist", times, nearest=True)
+    return None
 
 
 def _trusted(series: Timeseries) -> Timeseries:

@@ -28,7 +28,7 @@ class Renderer:
                  unit_settings: UnitSettings = UnitSettings(), *, font: str | None = None):
         self.layout = layout
         self.video_size = (int(video_size[0]), int(video_size[1]))
-        self.scaling = Scaling.fit((layout.width, layout.height), self.video_size)
+        self.scaling = Scaling.fit(layout.design_for(self.video_size), self.video_size)
         self.settings = unit_settings
         self.ctx = Context(table, self.scaling, FontBook(font), self._column_key, self._unit_label)
         self.ops: list[Drawable] = self._visible(merge_static(self._compile(layout.children, (0.0, 0.0))))
@@ -58,7 +58,8 @@ class Renderer:
                 box = scaling.xy(*o) + scaling.xy(o[0] + node.width, o[1] + node.height)
                 if box[2] <= box[0] or box[3] <= box[1]:
                     continue
-                panel = Panel(box, node.bg, node.outline, scaling.length(node.cr), scaling.length(1), node.opacity)
+                panel = Panel(box, node.bg, node.outline, scaling.length(node.cr), scaling.length(1), node.opacity,
+                              fade=node.fo * scaling.scale)
                 parts += panel_parts(panel, self._compile(node.children, o))
         return parts
 

@@ -46,20 +46,34 @@ METRIC_TABLE: tuple[Metric, ...] = (
     Metric("cspeed", _SPEED, "speed", "Speed computed from the distance between GPS fixes over about a second."),
     Metric("vspeed", _SPEED, None, "Vertical speed: the change of altitude per second, positive when climbing."),
     Metric("codo", "meter", "distance", "Distance travelled since the start, added up from GPS fixes."),
-    Metric("dist", "meter", "distance", "The same value as codo (distance travelled since the start)."),
+    Metric("odo", "meter", "distance", "Distance since the start as the ride file's device counted it "
+                                       "(FIT distance); where nothing records one, codo."),
+    Metric("dist", "meter", "distance", "Distance from the previous GPS fix to this one (a step of codo)."),
     Metric("cgrad", "percent", None, "Gradient: altitude change over distance travelled, in percent; "
                                      "missing when barely moving."),
+    Metric("gradient", "percent", None, "Gradient as the ride file records it (FIT grade), in percent; "
+                                        "where nothing records one, cgrad."),
     Metric("cog", "degree", None, "Course over ground: direction of travel, clockwise from north, "
                                   "taken across about a second; missing when barely moving."),
     Metric("azi", "degree", None, "Bearing from this GPS fix to the next one, clockwise from north."),
     Metric("gps-lock", "dimensionless", None, "GPS fix: 0 none, 2 for 2D, 3 for 3D."),
     Metric("gps-dop", "dimensionless", None, "Dilution of precision of the GPS fix: lower is better."),
     Metric("timestamp", "second", None, "The frame's time in UTC as seconds since 1970 (what datetime shows)."),
+    Metric("gps-packet", "dimensionless", None, "GoPro: number of the GPMF payload the GPS fix came in, "
+                                                "from 0 (about one a second)."),
+    Metric("gps-packet-index", "dimensionless", None, "GoPro: position of the GPS fix within its payload, "
+                                                      "from 0."),
     # sensors (ride file or camera)
     Metric("hr", "1 / minute", None, "Heart rate in beats per minute."),
     Metric("cadence", "1 / minute", None, "Cadence in revolutions (or steps) per minute."),
     Metric("power", "watt", None, "Power."),
     Metric("temp", "degC", "temperature", "Temperature (ride file or the camera's own sensor)."),
+    Metric("respiration", "1 / minute", None, "Respiration rate in breaths per minute (FIT)."),
+    Metric("gear.front", "dimensionless", None, "Front gear (chainring) number from the FIT gear change events, "
+                                                "held until the next change."),
+    Metric("gear.rear", "dimensionless", None, "Rear gear (sprocket) number from the FIT gear change events, "
+                                               "held until the next change."),
+    Metric("sdps", "centimeter", None, "The FIT developer field named Sdps, in centimetres."),
     # camera motion sensors, in the camera's axes
     Metric("accl.x", _ACCEL, None, "Accelerometer, x axis of the camera."),
     Metric("accl.y", _ACCEL, None, "Accelerometer, y axis of the camera."),
@@ -84,7 +98,7 @@ METRIC_TABLE: tuple[Metric, ...] = (
 )
 
 # Other names accepted for a metric: alias -> name in METRIC_TABLE.
-ALIASES: dict[str, str] = {"gradient": "cgrad", "odo": "codo"}
+ALIASES: dict[str, str] = {"cad": "cadence"}
 
 # Running statistics: metric="speed.max". Computed from the first frame to each frame,
 # missing values skipped (overlay.frametable.running).

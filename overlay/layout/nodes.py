@@ -17,6 +17,7 @@ from overdash import InputError
 from overlay.frametable import base_unit
 from overlay.layout.units import UnitSettings, format_label, pace_aware, resolve_unit
 
+# The canvas a preview draws on when neither a video nor the layout gives a size.
 DESIGN_SIZE = (1920, 1080)
 
 
@@ -60,7 +61,7 @@ class Frame:
     outline: tuple | None = None
     cr: float = 0.0
     opacity: float = 1.0
-    fo: float = 0.0  # fade-out: parsed, not drawn yet
+    fo: float = 0.0  # fade-out: how far in from the edge (layout px) the panel fades in from clear
     name: str | None = None
     where: str = ""
 
@@ -77,10 +78,31 @@ def walk(nodes) -> Iterator[Node]:
 
 @dataclass(frozen=True)
 class Layout:
+    """A parsed layout.
+
+    width x height is the canvas it was designed on, when `<layout>` declares one: the whole
+    layout is then scaled by one factor to the video and centred (overdash's bundled layouts
+    do this, so one layout serves every video size). A layout that declares no size is in
+    picture pixels, drawn one to one from the top-left corner, as gopro-dashboard-overlay
+    draws it — its layouts for 2.7K and 4K place widgets at x=3500, which only mean
+    something on a picture that wide.
+    """
+
     children: tuple[Node, ...]
-    width: int = DESIGN_SIZE[0]
-    height: int = DESIGN_SIZE[1]
+    width: int | None = None
+    height: int | None = None
     source: str = ""
+
+    def design_for(self, video_size: tuple[int, int]) -> tuple[int, int]:
+        """The canvas to scale from onto a picture of video_size: the declared one, else the picture's."""
+        if self.width and self.height:
+            return self.width, self.height
+        return int(video_size[0]), int(video_size[1])
+
+    @property
+    def preferred_size(self) -> tuple[int, int]:
+        """The picture size to preview on when there is no video: the declared canvas, else 1080p."""
+        return (self.width, self.height) if self.width and self.height else DESIGN_SIZE
 
     def components(self) -> Iterator[Component]:
         return (n for n in walk(self.children) if isinstance(n, Component))

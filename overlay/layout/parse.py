@@ -14,7 +14,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser, ParseError
 
 from overdash import InputError
-from overlay.layout.nodes import DESIGN_SIZE, Component, Frame, Group, Layout, Node
+from overlay.layout.nodes import Component, Frame, Group, Layout, Node
 from overlay.widgets import registry
 from overlay.widgets.attrs import (
     Attr,
@@ -128,9 +128,11 @@ def parse_layout(data: bytes | str, source: str = "<layout>") -> Layout:
     attrs = _attributes(root, CONTAINERS["layout"], source, "<layout>")
     if (attrs["width"] is None) != (attrs["height"] is None):
         raise InputError(f"{source}:{root.line}: <layout>: give both width and height, or neither")
-    width, height = (attrs["width"], attrs["height"]) if attrs["width"] else DESIGN_SIZE
     children = tuple(_node(c, source) for c in root.children)
-    return Layout(children=children, width=int(round(width)), height=int(round(height)), source=source)
+    if attrs["width"] is None:
+        return Layout(children=children, source=source)
+    return Layout(children=children, width=int(round(attrs["width"])), height=int(round(attrs["height"])),
+                  source=source)
 
 
 def _node(el: _Element, source: str) -> Node:

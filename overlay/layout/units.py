@@ -34,11 +34,11 @@ NAMED_UNITS: dict[str, str | None] = {
     "kmh": "kph",
     "knots": "knot",
     "knot": "knot",
-    "pace": "second / kilometer",
-    "pace_km": "second / kilometer",
-    "pace_mile": "second / mile",
-    "pace_kt": "second / nautical_mile",
-    "spm": "1 / minute",
+    "pace": "minute / kilometer",  # or per mile: follows the distance setting (resolve_unit)
+    "pace_km": "minute / kilometer",
+    "pace_mile": "minute / mile",
+    "pace_kt": "minute / nautical_mile",
+    "spm": "spm",  # steps per minute: SCALED_UNITS
     "G": "standard_gravity",
     "gravity": "standard_gravity",
     "feet": "foot",
@@ -61,13 +61,20 @@ SETTING_OF = {
 }
 
 PACE_UNITS = frozenset(v for k, v in NAMED_UNITS.items() if k.startswith("pace"))
+# Distance settings whose `units="pace"` is per mile (any other distance: per kilometre).
+MILE_DISTANCES = frozenset({"mile", "miles", "mi"})
+
+# Units pint has no name for: layout name -> (pint unit, factor). A running step is half a
+# stride, and FIT and GPX record a runner's cadence in strides (revolutions) per minute, so
+# steps per minute are twice the recorded cadence (as gopro-dashboard-overlay's spm).
+SCALED_UNITS: dict[str, tuple[str, float]] = {"spm": ("1 / minute", 2.0)}
 
 # How units read on a dashboard where pint's symbol would look odd.
 LABELS = {
-    "second / kilometer": "min/km",
-    "second / mile": "min/mi",
-    "second / nautical_mile": "min/nmi",
-    "1 / minute": "spm",
+    "minute / kilometer": "min/km",
+    "minute / mile": "min/mi",
+    "minute / nautical_mile": "min/nmi",
+    "spm": "spm",
     "standard_gravity": "G",
 }
 
@@ -79,21 +86,45 @@ def resolve_unit(units: str | None, settings: UnitSettings) -> str | None:
     name = units.strip()
     if name in SETTING_OF:
         name = getattr(settings, SETTING_OF[name]).strip()
+    if name == "pace" and settings.distance.strip() in MILE_DISTANCES:
+        name = "pace_mile"
     return NAMED_UNITS.get(name, name) or None
 
 
 def pace_aware(convert: Callable[[np.ndarray, str, str], np.ndarray]):
-    """Wrap a converter so speed -> pace (time per distance) works: pint cannot invert."""
+    """Wrap a converter so speed -> pace (time per distance) and SCALED_UNITS work.
+
+    pint cannot invert: a pace unit (or any time-per-distance unit pint refuses to reach from a
+    speed, such as 'second / kilometer') is reached through 1 / speed. Pace is in the unit's
+    own terms (minutes per km: 2.0 for 2:00/km); format="pace" writes it as m:ss.
+    """
     def convert_with_pace(values: np.ndarray, from_unit: str, to_unit: str) -> np.ndarray:
         import numpy as np  # not at module level: the command line reads UnitSettings before numpy is needed
 
+        if to_unit in SCALED_UNITS:
+            unit, factor = SCALED_UNITS[to_unit]
+            return np.asarray(convert(values, from_unit, unit), dtype=np.float64) * factor
         if to_unit not in PACE_UNITS:
-            return convert(values, from_unit, to_unit)
-        v = np.asarray(values, dtype=np.float64)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            inverse = np.where(v > 0.1, 1.0 / v, np.nan)  # standing still has no pace
-        return convert(inverse, f"1 / ({from_unit})", to_unit)
+            try:
+                return convert(values, from_unit, to_unit)
+            except InputError:
+                try:
+                    return _inverse(convert, values, from_unit, to_unit)
+                except InputError:
+                    pass
+                raise
+        return _inverse(convert, values, from_unit, to_unit)
     return convert_with_pace
+
+
+def _inverse(convert, values, from_unit: str, to_unit: str):
+    """`values` turned into 1 / value, then converted: speed -> time per distance."""
+    import numpy as np
+
+    v = np.asarray(values, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inverse = np.where(v > 0.1, 1.0 / v, np.nan)  # standing still has no pace
+    return convert(inverse, f"1 / ({from_unit})", to_unit)
 
 
 def format_label(body: str, unit: str, symbol: Callable[[str, str], str]) -> str:

@@ -28,6 +28,12 @@ def default_cache_dir() -> Path:
     return cache_dir() / "tiles"
 
 
+def tiles_under(folder: str | os.PathLike) -> Path:
+    """The tile cache inside a folder the user named (--cache-dir): a subfolder of its own, so
+    that pointing it at gopro-dashboard-overlay's ~/.gopro-graphics mixes nothing with that tool's files."""
+    return Path(folder) / "overdash-tiles"
+
+
 class TileCache:
     """Tiles of one style under `root/<style_key>/`; safe to use from several threads and processes."""
 

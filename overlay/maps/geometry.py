@@ -31,7 +31,6 @@ class MapGeometry:
     rotate: bool = False
     window: int = 0                 # side of the view-pixel window read per frame (>= size)
     origin: tuple[int, int] | None = None       # journey_map: fixed top-left, view pixels
-    clamp: tuple[float, float, float, float] | None = None  # moving_journey_map: centre limits
 
     def project(self, lat, lon):
         x, y = to_global(lat, lon, self.zoom)
@@ -93,27 +92,17 @@ def plan(kind: str, attrs: dict, place_scale: float, size: int, style: TileStyle
     rotate = kind == "moving_map" and bool(attrs.get("rotate", True))
     window = int(math.ceil(size * math.sqrt(2))) + 4 if rotate else size
     window += window % 2
-    clamp = None
-    if kind == "moving_journey_map":
-        alat, alon = (tlat, tlon) if len(tlat) else (plat, plon)
-        g = MapGeometry(kind, size, z, s)
-        x, y = g.project(alat, alon)
-        pad = max(8.0, size * 0.06)
-        x0, x1, y0, y1 = x.min() - pad, x.max() + pad, y.min() - pad, y.max() + pad
-        h = size / 2
-        cx0, cx1 = (x0 + h, x1 - h) if x1 - x0 >= size else ((x0 + x1) / 2,) * 2
-        cy0, cy1 = (y0 + h, y1 - h) if y1 - y0 >= size else ((y0 + y1) / 2,) * 2
-        clamp = (float(cx0), float(cy0), float(cx1), float(cy1))
-    return MapGeometry(kind, size, z, s, rotate=rotate, window=window, clamp=clamp)
+    return MapGeometry(kind, size, z, s, rotate=rotate, window=window)
 
 
 def centres(g: MapGeometry, lat, lon) -> tuple[np.ndarray, np.ndarray]:
-    """The view-pixel centre of the map at every frame (positions held across gaps and zones)."""
-    x, y = g.project(hold(lat), hold(lon))
-    if g.clamp is not None:
-        x = np.clip(x, g.clamp[0], g.clamp[2])
-        y = np.clip(y, g.clamp[1], g.clamp[3])
-    return x, y
+    """The view-pixel centre of the map at every frame (positions held across gaps and zones).
+
+    Both moving maps keep the position in the middle, moving_journey_map too: its
+    documented meaning is a map that moves with the position, not one that stops at
+    the ride's edges.
+    """
+    return g.project(hold(lat), hold(lon))
 
 
 def needed_tiles(g: MapGeometry, lat, lon, track) -> set[Tile]:

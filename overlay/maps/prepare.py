@@ -82,7 +82,8 @@ def layout_tiles(layout, table, video_size, style: TileStyle, zones=()) -> set[T
     """Every tile the layout's map widgets show over the render (same geometry the workers use)."""
     from overlay.widgets.base import Scaling
 
-    scaling = Scaling.fit((layout.width, layout.height), (int(video_size[0]), int(video_size[1])))
+    size = (int(video_size[0]), int(video_size[1]))
+    scaling = Scaling.fit(layout.design_for(size), size)
     lat, lon = positions(table.columns.get("lat"), table.columns.get("lon"), zones)
     track = mask_track(table.track, zones)
     wanted: set[Tile] = set()

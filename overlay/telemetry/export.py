@@ -4,6 +4,11 @@ CSV columns (t = seconds from the first video frame; SI units):
   GPS          t,utc,lat,lon,alt,speed2d,speed3d,fix,dop   (utc ISO 8601 with ms, 'Z')
   ACCL, GYRO, GRAV, MAGN   t,x,y,z   (m/s², rad/s, unit vector, tesla)
   CORI         t,w,x,y,z,roll,pitch,yaw   (angles in degrees)
+  everything   t,utc, then every column the telemetry carries, named as the layout's metrics
+               (lat, lon, alt, speed, hr, cadence, power, temp, respiration, gear.front,
+               odo, codo, ...; then fit.*, dev.* and the rest under their own names): the
+               rows of a ride file, or the camera's GPS rows of a video merged with one
+               (`csv_everything`)
 A missing value is an empty field. GPX carries time, ele and speed (in a
 GPX 1.1 <extensions> element, as Garmin and Strava exports do); GeoJSON is a
 LineString of the trusted fixes plus per-point times/speeds in properties.
@@ -16,10 +21,13 @@ from typing import Iterator
 
 import numpy as np
 
-from overlay.telemetry.timeseries import Timeseries
+from overlay.telemetry.timeseries import Telemetry, Timeseries
 
 GPS_HEADER = ("t", "utc", "lat", "lon", "alt", "speed2d", "speed3d", "fix", "dop")
 VECTOR_STREAMS = {"ACCL": "accl", "GYRO": "gyro", "GRAV": "grav", "MAGN": "magn"}
+# Streams with an export of their own (--stream ACCL ...): their 200 Hz rows are not resampled into
+# the GPS rows of csv_everything.
+OWN_EXPORT = frozenset({"accl", "gyro", "grav", "magn", "cori", "iori"})
 
 
 def iso_utc(seconds: float) -> str:
@@ -110,3 +118,37 @@ def geojson(gps: Timeseries, name: str) -> Iterator[str]:
                               "speed": col(column(gps, "speed"), 3), "fix": col(column(gps, "gps-lock"), 0),
                               "dop": col(column(gps, "gps-dop"), 2)}}
     yield json.dumps({"type": "FeatureCollection", "features": [feature]}) + "\n"
+
+
+def csv_everything(tel: Telemetry) -> Iterator[str]:
+    """Every column of every stream (but OWN_EXPORT) on the rows of the 'gps' stream (else the first one).
+
+    A stream on the same time axis as the rows (a ride file's streams) gives its values as
+    recorded; any other (a ride merged onto a camera's GPS) is interpolated at the rows' times
+    the way the dashboard does (overlay.frametable.interpolate: step values held, no value
+    across a gap of more than MAX_GAP seconds).
+    """
+    from overlay.frametable import NEAREST, interpolate
+    from overlay.layout.metrics import NAMES
+
+    streams = [(k, s) for k, s in tel.streams.items() if k not in OWN_EXPORT and len(s)]
+    if not streams:
+        yield "t,utc\n"
+        return
+    rows = dict(streams).get("gps") or streams[0][1]
+    t = rows.t
+    found: dict[str, np.ndarray] = {}
+    for _, series in streams:
+        same = len(series.t) == len(t) and np.array_equal(series.t, t)
+        for name in series.columns:
+            if name in found or name == "timestamp":
+                continue
+            found[name] = (np.asarray(series[name], dtype=float) if same
+                           else interpolate(series, name, t, nearest=name in NEAREST))
+    rank = {name: i for i, name in enumerate(NAMES)}
+    names = sorted(found, key=lambda n: (rank.get(n, len(rank)), list(found).index(n)))
+    utc = column(rows, "timestamp")
+    yield ",".join(["t", "utc", *names]) + "\n"
+    cols = [_num(t, ".6f"), [iso_utc(v) for v in utc.tolist()]] + [_num(found[n], ".12g") for n in names]
+    for row in zip(*cols):
+        yield ",".join(row) + "\n"

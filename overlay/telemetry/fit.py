@@ -24,6 +24,9 @@ Columns, per record (missing fields are NaN):
     power                          -> power (W)
     temperature                    -> temp (degC)
     gps_accuracy                   -> gps-accuracy (m)
+    enhanced_respiration_rate,
+      respiration_rate             -> respiration (breaths/min; enhanced preferred)
+    event gear changes             -> gear.front, gear.rear (overlay.telemetry.fitevents)
     any other numeric field        -> fit.<name>, e.g. fit.grade, fit.left_right_balance
     developer fields               -> dev.<field_name> (e.g. dev.charge); one whose
                                       native_field_num names a standard field (a Stryd
@@ -50,6 +53,7 @@ import numpy as np
 
 from overdash import InputError
 from overlay.telemetry.filedata import build_telemetry
+from overlay.telemetry.fitevents import gear_columns
 from overlay.telemetry.fitfile import FILE_ID, RECORD, TIMESTAMP, FitHeaderError, Scan, gather, scan
 from overlay.telemetry.timeseries import Telemetry, sorted_unique
 
@@ -60,6 +64,7 @@ RENAME = {
     "altitude": "alt", "enhanced_altitude": "alt.enhanced", "speed": "speed", "enhanced_speed": "speed.enhanced",
     "distance": "odo", "heart_rate": "hr", "cadence": "cadence", "fractional_cadence": "cadence.fraction",
     "power": "power", "temperature": "temp", "gps_accuracy": "gps-accuracy",
+    "respiration_rate": "respiration", "enhanced_respiration_rate": "respiration.enhanced",
 }
 # record field numbers (FIT profile) a developer field's native_field_num may name
 NATIVE = {2: "alt", 3: "hr", 4: "cadence", 5: "odo", 6: "speed", 7: "power", 13: "temp"}
@@ -362,11 +367,12 @@ def lap_starts(data: bytes, sc: Scan) -> np.ndarray:
     return sorted_unique(starts[np.isfinite(starts)])
 
 
-def read_records(path: Path, laps: list | None = None) -> tuple[dict[str, np.ndarray], int, list[str], str | None,
-                                                                  dict[str, str]]:
+def read_records(path: Path, laps: list | None = None, gears: dict | None = None
+                 ) -> tuple[dict[str, np.ndarray], int, list[str], str | None, dict[str, str]]:
     """Record columns (float64, NaN where a record lacks the field; not yet converted), the record count, notes,
     the device and which standard column each developer column may stand in for. A `laps` list, if given,
-    receives the lap start times (FIT seconds)."""
+    receives the lap start times (FIT seconds); a `gears` dict the gear columns at the records
+    (overlay.telemetry.fitevents), which are events, not record fields."""
     data = path.read_bytes()
     try:
         sc = scan(data)
@@ -374,6 +380,8 @@ def read_records(path: Path, laps: list | None = None) -> tuple[dict[str, np.nda
         raise InputError(f"{path}: not a FIT file ({exc})") from exc
     notes: list[str] = []
     columns, native, n = _record_columns(data, sc)
+    if gears is not None and "timestamp" in columns:
+        gears.update(gear_columns(data, sc, columns["timestamp"]))
     if laps is not None:
         laps.extend(lap_starts(data, sc).tolist())
     if sc.damage:
@@ -418,7 +426,9 @@ def load_fit(path: str | os.PathLike) -> Telemetry:
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     laps: list[float] = []
-    columns, n, notes, device, native = read_records(path, laps)
+    gears: dict[str, np.ndarray] = {}
+    columns, n, notes, device, native = read_records(path, laps, gears)
+    columns.update(gears)
     ts = columns.pop("timestamp", None)
     if ts is None or not np.isfinite(ts).any():
         raise InputError(f"{path}: no timed record messages (is this an activity FIT file?)")
@@ -427,7 +437,7 @@ def load_fit(path: str | os.PathLike) -> Telemetry:
         notes.append(f"{int((~keep).sum())} records without a timestamp were dropped")
         columns = {k: v[keep] for k, v in columns.items()}
         ts = ts[keep]
-    for base in ("alt", "speed"):  # enhanced (32-bit) value where written, else the 16-bit one
+    for base in ("alt", "speed", "respiration"):  # enhanced (wider) value where written, else the plain one
         enhanced = columns.pop(f"{base}.enhanced", None)
         if enhanced is not None:
             plain = columns.get(base)

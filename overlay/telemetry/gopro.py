@@ -49,14 +49,16 @@ class GPMFTrack:
     hilights: np.ndarray = field(default_factory=lambda: np.zeros(0))  # HiLight times, seconds (MP4 only)
 
 
-def load_gopro(path: str | os.PathLike, limits: QualityLimits = QualityLimits()) -> Telemetry:
+def load_gopro(path: str | os.PathLike, limits: QualityLimits = QualityLimits(), altitude: str = "msl") -> Telemetry:
     """Every known stream of a GoPro MP4/MOV or raw GPMF file, timed, marked and with derived metrics;
-    its HiLights as laps (lap 1 from the first frame, a new lap at each HiLight; none: no laps)."""
-    tel = add_derived(load_parts(path, limits)[0])
+    its HiLights as laps (lap 1 from the first frame, a new lap at each HiLight; none: no laps).
+    `altitude`: "msl" (heights above mean sea level) or "ellipsoid" (GPS heights as recorded)."""
+    tel = add_derived(load_parts(path, limits, altitude)[0])
     return tel.with_times(tel.start, hilight_laps(tel.laps))
 
 
-def load_parts(path: str | os.PathLike, limits: QualityLimits = QualityLimits()) -> tuple[Telemetry, float]:
+def load_parts(path: str | os.PathLike, limits: QualityLimits = QualityLimits(),
+               altitude: str = "msl") -> tuple[Telemetry, float]:
     """Measured streams (no derived metrics) and the file's length in seconds of video — the
     video track's duration, or the payloads' total for a raw file — for joining chapters.
 
@@ -65,7 +67,7 @@ def load_parts(path: str | os.PathLike, limits: QualityLimits = QualityLimits())
     (overlay.telemetry.hilights.hilight_laps), so a chapter boundary never starts a lap."""
     track = read_gpmf(path, only=DECODED)
     tel = assemble(track.payloads, Timing(track.starts, track.durations), source=str(path),
-                   device=track.device, firmware=track.firmware, limits=limits)
+                   device=track.device, firmware=track.firmware, limits=limits, altitude=altitude)
     if len(track.hilights):
         tel.with_times(tel.start, track.hilights)
         shown = ", ".join(f"{t:.3f}" for t in track.hilights[:10]) + (", …" if len(track.hilights) > 10 else "")

@@ -31,8 +31,9 @@ VALID_TYPES = set(NUMERIC) | set(TEXT) | {"?", "\0"}
 PROPERTY_KEYS = {"DVID", "DVNM", "STNM", "RMRK", "SCAL", "SIUN", "UNIT", "TYPE", "TSMP", "TIMO",
                  "EMPT", "TICK", "TOCK", "STMP", "ORIN", "ORIO", "MTRX", "TMPC", "GPSU", "GPSF",
                  "GPSP", "GPSA", "VPTS", "MINF"}
-# Properties that describe a stream's data and so stay valid in later payloads if omitted.
-CARRIED = ("STNM", "SCAL", "SIUN", "UNIT", "TYPE", "ORIN")
+# Properties that describe a stream's data and so stay valid in later payloads if omitted
+# (GPSA: the altitude's reference, "MSLV" = mean sea level; absent = the WGS84 ellipsoid).
+CARRIED = ("STNM", "SCAL", "SIUN", "UNIT", "TYPE", "ORIN", "GPSA")
 MAX_DEPTH = 8  # DEVC > STRM > (rarely) one more level; deeper is corruption
 _PRINTABLE = re.compile(rb"[\x20-\x7e]{4}")
 
@@ -62,6 +63,7 @@ class StreamMeta:
     gpsu: float | None = None  # GPS UTC time of the first sample, POSIX seconds
     gpsf: int | None = None  # GPS fix: 0 none, 2 2D, 3 3D
     gpsp: int | None = None  # GPS DOP x100
+    gpsa: str | None = None  # GPS altitude reference: "MSLV" (mean sea level); None: WGS84 ellipsoid
     other: Mapping[str, object] = field(default_factory=dict)  # any other property by key
 
 
@@ -405,7 +407,8 @@ def _stream(buf: bytes, key: str, data: list[tuple], props: dict[str, object],
 # Property -> (StreamMeta field, type) for the optional scalar fields (None when absent or not a scalar).
 _META_FIELDS = {"STNM": ("name", str), "ORIN": ("orin", str), "TYPE": ("type", str), "TSMP": ("tsmp", int),
                 "STMP": ("stmp", int), "TICK": ("tick", int), "TOCK": ("tock", int), "TMPC": ("tmpc", float),
-                "GPSU": ("gpsu", float), "GPSF": ("gpsf", int), "GPSP": ("gpsp", int)}
+                "GPSU": ("gpsu", float), "GPSF": ("gpsf", int), "GPSP": ("gpsp", int),
+                "GPSA": ("gpsa", str)}
 _KNOWN = frozenset({*_META_FIELDS, "SIUN", "UNIT", "SCAL"})
 
 

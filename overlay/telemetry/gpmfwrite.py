@@ -10,8 +10,13 @@ a type char, a struct size (1 byte), a big-endian repeat count (2 bytes) and
 its data padded to 32 bits; type 0 nests items (DEVC > STRM). Containers get
 struct size 1 and repeat = length, as the cameras write them (struct size 4
 past 65535 bytes, which readers multiply out the same way). In a STRM the
-properties (STMP, TSMP, STNM, units, SCAL, GPSU/GPSF/GPSP, ...) come first
+properties (STMP, TSMP, STNM, units, SCAL, GPSU/GPSF/GPSP/GPSA, ...) come first
 and the data item last.
+
+Altitudes are written as given and labelled GPSA "MSLV" (mean sea level, as
+HERO9 and later write), so a reader takes them as they are; `gpsa=None` leaves
+the label out, as HERO5-7 and MAX do, and a reader then takes them as heights
+above the WGS84 ellipsoid (and corrects them with the geoid).
 
 Samples are put on the payload grid, N per 1.001 s payload: sample j of
 payload k is at (k + j/N) * 1.001 s. A reader that counts samples against
@@ -151,10 +156,11 @@ def gpsu_text(posix: float) -> str:
 # ------------------------------------------------------------------ streams and payloads
 
 def gps5_stream(rows: np.ndarray, *, tsmp: int, stmp_us: int | None, utc: float | None,
-                fix: int = 3, dop: float = 1.0) -> bytes:
+                fix: int = 3, dop: float = 1.0, gpsa: str | None = "MSLV") -> bytes:
     """A GPS5 STRM: rows of (lat, lon, alt, 2D speed, 3D speed) in degrees, m and m/s.
 
-    GPSU is the UTC time of the first sample, GPSF the fix (0, 2 or 3), GPSP the DOP x100."""
+    GPSU is the UTC time of the first sample, GPSF the fix (0, 2 or 3), GPSP the DOP x100,
+    GPSA what the altitude is measured from ("MSLV": mean sea level; None: not written)."""
     rows = np.asarray(rows, dtype=np.float64)
     if rows.ndim != 2 or rows.shape[1] != 5:
         raise GPMFEncodeError(f"GPS5: rows of 5 values expected, got shape {rows.shape}")
@@ -164,8 +170,10 @@ def gps5_stream(rows: np.ndarray, *, tsmp: int, stmp_us: int | None, utc: float 
     props += [klv("TSMP", "L", tsmp), klv("STNM", "c", GPS5_NAME)]
     if utc is not None:
         props.append(klv("GPSU", "U", gpsu_text(utc)))
-    props += [klv("GPSF", "L", fix), klv("GPSP", "S", round(dop * 100)), klv("UNIT", "c", GPS5_UNITS),
-              klv("SCAL", "l", GPS5_SCALE)]
+    props += [klv("GPSF", "L", fix), klv("GPSP", "S", round(dop * 100))]
+    if gpsa is not None:
+        props.append(klv("GPSA", "F", gpsa))
+    props += [klv("UNIT", "c", GPS5_UNITS), klv("SCAL", "l", GPS5_SCALE)]
     return nest("STRM", [*props, klv("GPS5", "l", np.round(rows * GPS5_SCALE))])
 
 
@@ -246,12 +254,13 @@ def _first(ts: Timeseries | None, name: str, t: np.ndarray) -> np.ndarray | None
 
 
 def encode(tel: Telemetry, seconds: float, *, gps_rate: float = 18.0, imu_rate: float = 200.0,
-           imu: bool = True, device_name: str = "overdash demo") -> list[bytes]:
+           imu: bool = True, device_name: str = "overdash demo", gpsa: str | None = "MSLV") -> list[bytes]:
     """The payloads of `seconds` of video: GPS5 at `gps_rate` Hz, with ACCL/GYRO (`imu`) at
     `imu_rate` Hz where the telemetry has them, and TMPC from a 'temp' column if any.
 
     GPSU comes from the gps 'timestamp' column (omitted without one), GPSF from 'gps-lock'
     (else 3) and GPSP from 'gps-dop' (else 1.0), each at the payload's first sample.
+    `gpsa`: the altitude's reference written in every GPS5 stream (see gps5_stream).
     """
     n = payload_count(seconds)
     gps_n = round(gps_rate * PAYLOAD_SECONDS)
@@ -281,7 +290,7 @@ def encode(tel: Telemetry, seconds: float, *, gps_rate: float = 18.0, imu_rate: 
         streams.append(gps5_stream(gps_rows[k], tsmp=gps_n * (k + 1), stmp_us=round(starts[k] * 1e6),
                                    utc=float(utc[k]) if utc is not None else None,
                                    fix=round(fix[k]) if fix is not None else 3,
-                                   dop=float(dop[k]) if dop is not None else 1.0))
+                                   dop=float(dop[k]) if dop is not None else 1.0, gpsa=gpsa))
         out.append(payload(streams, device_name=device_name))
     return out
 

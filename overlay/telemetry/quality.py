@@ -13,6 +13,12 @@ metrics use the boolean `gps-ok` column. Reasons are bits in `gps-flags`, so
   left to the next one, faster than `max_speed` (default 100 m/s = 360 km/h,
   beyond any ground vehicle a GoPro rides on; flights can raise it). Both
   legs must be impossible, so the first sample after a real gap is kept.
+* SPEED: the receiver's own reported 2D speed above `max_reported_speed`
+  (m/s; off by default). gopro-dashboard-overlay's --gps-speed-max: a fix that
+  claims an impossible speed is a bad fix, whatever its position says.
+* BBOX: outside `bbox` (min lon, min lat, max lon, max lat; off by default),
+  gopro-dashboard-overlay's --gps-bbox-lon-lat: a few locked fixes far away
+  from where the ride was would stretch every map.
 """
 from __future__ import annotations
 
@@ -23,14 +29,17 @@ import numpy as np
 from overlay.telemetry.derived import haversine
 from overlay.telemetry.timeseries import Timeseries
 
-NO_FIX, DOP, JUMP = 1, 2, 4
-REASONS = {NO_FIX: "no 3D fix", DOP: "DOP too high", JUMP: "impossible jump"}
+NO_FIX, DOP, JUMP, SPEED, BBOX = 1, 2, 4, 8, 16
+REASONS = {NO_FIX: "no 3D fix", DOP: "DOP too high", JUMP: "impossible jump",
+           SPEED: "reported speed too high", BBOX: "outside the bounding box"}
 
 
 @dataclass(frozen=True)
 class QualityLimits:
     max_dop: float = 5.0
     max_speed: float = 100.0  # m/s between consecutive trusted samples (real time)
+    max_reported_speed: float | None = None  # m/s, the receiver's own 2D speed; None: not checked
+    bbox: tuple[float, float, float, float] | None = None  # min lon, min lat, max lon, max lat
 
 
 def mark_gps(gps: Timeseries, limits: QualityLimits = QualityLimits(), speedup: float = 1.0) -> Timeseries:
@@ -42,6 +51,12 @@ def mark_gps(gps: Timeseries, limits: QualityLimits = QualityLimits(), speedup: 
     no_fix = ~(fix >= 3) | ~np.isfinite(lat) | ~np.isfinite(lon) | ((lat == 0) & (lon == 0))
     flags[no_fix] |= NO_FIX
     flags[dop > limits.max_dop] |= DOP  # NaN DOP (not written) is not a reason
+    if limits.max_reported_speed is not None and "speed" in gps:
+        flags[gps["speed"] > limits.max_reported_speed] |= SPEED
+    if limits.bbox is not None:
+        min_lon, min_lat, max_lon, max_lat = limits.bbox
+        inside = (lon >= min_lon) & (lon <= max_lon) & (lat >= min_lat) & (lat <= max_lat)
+        flags[~inside & ~no_fix] |= BBOX
     flags[_spikes(gps.t * speedup, lat, lon, flags == 0, limits.max_speed)] |= JUMP
     columns = dict(gps.columns)
     columns["gps-flags"] = flags
@@ -64,9 +79,12 @@ def _spikes(t: np.ndarray, lat: np.ndarray, lon: np.ndarray, trusted: np.ndarray
 
 
 def counts(gps: Timeseries) -> dict[str, int]:
-    """Samples per reason, plus 'total' and 'ok', for `info`."""
+    """Samples per reason, plus 'total' and 'ok', for `info`; the opt-in reasons (SPEED, BBOX) only
+    when some sample has them, so a report without those limits does not list them."""
     flags = gps["gps-flags"] if "gps-flags" in gps else np.zeros(len(gps), dtype=np.uint8)
     out = {"total": len(gps), "ok": int(np.count_nonzero(flags == 0))}
     for bit, reason in REASONS.items():
-        out[reason] = int(np.count_nonzero(flags & bit))
+        count = int(np.count_nonzero(flags & bit))
+        if count or bit in (NO_FIX, DOP, JUMP):
+            out[reason] = count
     return out

@@ -14,6 +14,10 @@ sample in every payload: there GPSU is not the first sample's time, and GPS9
 is what we use. For GPS5-only cameras the per-payload GPSU values are fitted
 with one line over the file (robust: median intercept), not stepped per
 payload, because single GPSU values are known to jump by up to 2 s.
+
+Altitude is height above mean sea level: samples of payloads whose stream lacks
+GPSA "MSLV" are heights above the WGS84 ellipsoid and are corrected with the
+EGM96 geoid (overlay.telemetry.geoid) unless `altitude="ellipsoid"` asks for them raw.
 """
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ from typing import Sequence
 
 import numpy as np
 
+from overlay.telemetry.geoid import msl_heights
 from overlay.telemetry.gpmf import Payload, Stream
 from overlay.telemetry.quality import QualityLimits, mark_gps
 from overlay.telemetry.timeseries import StreamInfo, Telemetry, Timeseries, median
@@ -61,8 +66,11 @@ class _Collected:
 
 
 def assemble(payloads: Sequence[Payload | None], timing: Timing, source: str = "", device: str | None = None,
-             firmware: str | None = None, limits: QualityLimits = QualityLimits()) -> Telemetry:
-    """Build every known stream, the inventory of all streams, and the timelapse factor."""
+             firmware: str | None = None, limits: QualityLimits = QualityLimits(),
+             altitude: str = "msl") -> Telemetry:
+    """Build every known stream, the inventory of all streams, and the timelapse factor.
+
+    `altitude`: "msl" corrects heights above the ellipsoid to mean sea level, "ellipsoid" keeps them."""
     collected, skipped = _collect(payloads)
     pieces = {key: p for key, p in ((key, c.pieces()) for key, c in collected.items()) if p.total}
     cmap = camera_map(list(pieces.values()), timing.starts)
@@ -75,6 +83,9 @@ def assemble(payloads: Sequence[Payload | None], timing: Timing, source: str = "
         if cmap is None:
             speedup = _gps_speedup(collected[gps_key], gps_key, times[gps_key], pieces[gps_key])
         gps = _gps9(collected["GPS9"]) if gps_key == "GPS9" else _gps5(collected["GPS5"], times["GPS5"], speedup)
+        gps["alt"], note = msl_heights(gps["lat"], gps["lon"], gps["alt"], _ellipsoidal(collected[gps_key]), altitude)
+        notes.append(note)
+        gps.update(_packets(collected[gps_key]))
         streams["gps"] = mark_gps(Timeseries(times[gps_key], gps), limits, speedup)
     for fourcc, name in VECTORS.items():
         if fourcc in pieces:
@@ -139,6 +150,19 @@ def _gps_speedup(coll: _Collected, key: str, t: np.ndarray, pieces: Pieces) -> f
         return 1.0
     slope = np.polyfit(x, y, 1)[0]
     return snap_speedup(float(slope)) if slope > 0 else 1.0
+
+
+def _ellipsoidal(coll: _Collected) -> np.ndarray:
+    """Per sample: does its payload's stream give heights above the ellipsoid (no GPSA "MSLV")?"""
+    return np.repeat([s.meta.gpsa != "MSLV" for _, s in coll.parts], [len(s) for _, s in coll.parts])
+
+
+def _packets(coll: _Collected) -> dict[str, np.ndarray]:
+    """gps-packet (the payload each fix came in, from 0) and gps-packet-index (its place in that payload)."""
+    counts = np.array([len(s) for _, s in coll.parts], dtype=np.int64)
+    packet = np.repeat(np.array([k for k, _ in coll.parts], dtype=np.float64), counts)
+    index = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    return {"gps-packet": packet, "gps-packet-index": index.astype(np.float64)}
 
 
 def _gps9(coll: _Collected) -> dict[str, np.ndarray]:

@@ -39,6 +39,11 @@ BASE_UNITS = {
     "cori.pitch": "degree",
     "cori.yaw": "degree",
     "gps-ok": "dimensionless",
+    "gps-packet": "dimensionless",  # GoPro: GPMF payload of the fix, and the fix's place in it
+    "gps-packet-index": "dimensionless",
+    "respiration": "1 / minute",  # FIT: breaths per minute
+    "gear.front": "dimensionless",  # FIT gear change events: gear numbers
+    "gear.rear": "dimensionless",
     # derived metrics (overlay/telemetry/derived.py)
     "odo": "meter",
     "codo": "meter",

@@ -37,24 +37,27 @@ COMPONENTS = {
     "icon": "A picture: one of the bundled icons or an image file of your own.",
     "gps_lock_icon": "A picture of the GPS fix: none, 2D, 3D, or unknown while there is no data.",
     "bar": "A horizontal bar from zero to the value, between min and max (for values that can be "
-           "negative, such as acceleration or gradient).",
+           "negative, such as acceleration or gradient); its end is highlighted, green above zero, red below.",
     "zone_bar": "A bar from min to the value over four coloured zones (heart rate or power zones).",
     "chart": "The metric over a window of time centred on now, with a dot at the current value.",
     "gradient_chart": "The old name of chart: the same component.",
-    "compass": "A compass card that turns so the direction of travel (cog) is at the top, "
-               "with the heading in degrees in the middle.",
+    "compass": "A compass card that turns so the direction of travel (cog) is at the top, under a "
+               "fixed mark; the letters N, E, S and W stay upright halfway between centre and rim.",
     "compass_arrow": "A compass with north up and an arrow pointing in the direction of travel (cog).",
     "circuit_map": "The whole track as a line (no map tiles), with a dot at the current position.",
     "cairo_circuit_map": "Like circuit_map, with line sizes given as fractions of the size, and a rotation.",
     "journey_map": "A map of the whole ride with the track and a dot at the current position.",
     "moving_map": "A map around the current position, with the track; turned so the direction "
                   "of travel is up unless rotate is false.",
-    "moving_journey_map": "A map of the whole ride at a fixed zoom, of which a window follows the position.",
-    "asi": "An aircraft airspeed indicator: white, green and yellow arcs and a red line.",
-    "msi": "A motor speed dial with green, yellow and red zones, with a needle or a lit zone band.",
-    "msi2": "A motor speed dial whose ring of segments lights up to the value in zone colours, "
-            "with a large readout.",
-    "cairo_gauge_marker": "A thick arc filled up to the value, with a dot at the value.",
+    "moving_journey_map": "A map of the whole ride at a fixed zoom that moves with the position, which "
+                          "stays in the middle (north up).",
+    "asi": "An aircraft airspeed indicator: a scale from vs0 over 300 degrees, white, green and yellow "
+           "arcs and a red line at vne.",
+    "msi": "A motor speed dial (300 degrees, numbered every 20) with green and yellow zones, with a needle, "
+           "or with a band lit from 0 to the value.",
+    "msi2": "A motor speed dial with green and yellow zones on the rim and a ring of segments lit from 0 "
+            "to the value, with a large readout.",
+    "cairo_gauge_marker": "A disc with an arc filled up to the value, ticks across it, and a dot at the value.",
     "cairo_gauge_round_annotated": "A round dial with ticks, numbers and a needle.",
     "cairo_gauge_arc_annotated": "The round dial plus a range arc: between fixed values, or between "
                                  "two other metrics (such as the lowest and highest value so far).",
@@ -73,7 +76,7 @@ BODIES = {
 FORMAT_DOCS = {
     "time": "Hours, minutes and seconds: 1:05:07. Whole seconds, cut off like a stopwatch's.",
     "mm:ss": "Minutes and seconds: 05:07, and 75:03 past the hour. Whole seconds, cut off.",
-    "pace": "Minutes and seconds, rounded to the nearest second: 4:35. For the pace units.",
+    "pace": "Minutes as minutes and seconds, seconds rounded up: 4.5 shows 4:30. For the pace units.",
 }
 
 # --- attributes ---------------------------------------------------------------------------------
@@ -115,14 +118,16 @@ SHARED = {
     "truncate": "Number of characters to cut off the end (3 turns the microseconds of %f into milliseconds).",
     # bar, zone-bar
     "zero": "Colour of the line marking zero, drawn when zero is between min and max; none: no line.",
-    "bar": "Colour of the bar at zero; it shades into h_neg and h_pos towards the ends.",
-    "h_neg": "Colour the bar shades into towards min.",
-    "h_pos": "Colour the bar shades into towards max.",
+    "bar": "Colour of the bar.",
+    "h_neg": "Colour of the bar's end (its last twentieth) while the value is below zero.",
+    "h_pos": "Colour of the bar's end (its last twentieth) while the value is above zero.",
     "zone_divider": "Colour of the lines at z1, z2 and z3; none: no lines.",
     "z1": "Where zone 1 begins (zone 0 runs from min to here).",
     "z2": "Where zone 2 begins.",
     "z3": "Where zone 3 begins (it runs to max).",
-    **{f"z{i}_rgb": f"Colour of zone {i}; neighbouring zone colours blend into each other." for i in range(4)},
+    **{f"z{i}_rgb": f"Colour at the start of zone {i} ({'min' if i == 0 else f'z{i}'}), "
+                    + ("shading into the next zone's colour." if i < 3 else "held from there to max.")
+       for i in range(4)},
     **{f"z{i}_col": f"Another spelling of z{i}_rgb; wins when both are given." for i in range(4)},
     # chart
     "seconds": "Length of the window of time shown, in seconds, centred on now.",
@@ -136,9 +141,9 @@ SHARED = {
     "arrow": "Colour of the arrow (its left half a little darker).",
     "arrow_outline": "Colour of the arrow's edge; none: no edge.",
     # circuit maps
-    "fill_width": "Width of the track line, in layout pixels.",
+    "fill_width": "Width of the track line, its edge (outline_width) included, in layout pixels.",
     "line_width": "Width of the track line, as a fraction of size (0.015 = 1.5 %); 0: no line.",
-    "loc_size": "Diameter of the position dot, in layout pixels; 0: no dot.",
+    "loc_size": "Radius of the position dot, in layout pixels; 0: no dot.",
     # icons
     "file": "The picture: a bundled icon's name (with or without .png) or an image file.",
     "invert": "Whether to invert the picture's colours (the bundled icons are black, inverted white).",
@@ -147,29 +152,38 @@ SHARED = {
     "lock_2d": "Picture for a 2D fix.",
     "lock_3d": "Picture for a 3D fix.",
     # asi
-    "vs0": "Start of the white arc (stall speed with flaps down).",
+    "vs0": "Start of the scale and of the white arc (stall speed with flaps down); lower values "
+           "rest the needle there.",
     "vs": "Start of the green arc (stall speed, clean).",
     "vfe": "End of the white arc (highest speed with flaps down).",
     "vno": "End of the green arc and start of the yellow one (highest cruising speed).",
-    "vne": "End of the yellow arc, marked by a red line (never exceed); the scale ends a little past it.",
+    "vne": "End of the yellow arc, marked by a red line (never exceed). The scale runs on to vne plus "
+           "5 % of vne − vs0, rounded up to a multiple of 20.",
     # msi, msi2
-    "green": "End of the green zone, which starts at 0.",
-    "yellow": "End of the yellow zone; the red zone runs from here to end.",
-    "end": "Value at the end of the scale.",
-    "needle": "true: a needle and a small readout; false: the zone band lights up to the value, "
-              "with a large readout in the middle.",
+    "green": "Where the green zone starts; it runs clockwise to yellow. Below it: no zone. (As the "
+             "original draws it; its README calls this the green section's max.)",
+    "yellow": "Where the yellow zone starts; it runs clockwise to end, over the green one. A zone whose "
+              "end is below its start runs the long way round the dial, as in the original: with the "
+              "defaults and end=100, yellow covers 0–100 and green shows from 100 on.",
+    "end": "End of the yellow zone. The scale runs from 0 to end plus 5 %, rounded up to a multiple of "
+           "20, numbered every 20 and ticked every 5 (fewer where they would not fit).",
+    "needle": "true: a needle and a small readout; false: a band lit from 0 to the value (inside a thin "
+              "zone band), with a large readout in the middle.",
     # cairo-gauge-*
     "start": "Where the scale begins, in degrees clockwise from 3 o'clock.",
     "length": "How far the scale runs, in degrees (negative: anticlockwise; at most 360).",
-    "sectors": "Number of major divisions of the scale.",
+    "sectors": "Number of major divisions of the scale; each division's ends are numbered.",
     "background_rgb": "Colour of the dial's disc.",
-    "major_ann_rgb": "Colour of the numbers at the major ticks (alpha 0: no numbers).",
-    "minor_ann_rgb": "Colour of the numbers halfway between, drawn where there is room (alpha 0: none).",
+    "major_ann_rgb": "Colour of the larger numbers: at the 1st, 3rd, 5th... major tick after the start "
+                     "(alpha 0: none). Numbers shrink, then every 2nd, 3rd... is left out, where they "
+                     "would overlap.",
+    "minor_ann_rgb": "Colour of the smaller numbers: at the start and every 2nd major tick from it "
+                     "(alpha 0: none).",
     "major_tick_rgb": "Colour of the major ticks.",
     "minor_tick_rgb": "Colour of the minor ticks.",
     "needle_rgb": "Colour of the needle.",
-    "arc_inner_rgb": "Colour of the wide, inner part of the range arc.",
-    "arc_outer_rgb": "Colour of the thin band of the range arc along the rim.",
+    "arc_inner_rgb": "Colour of the range arc at its inner edge (it shades into arc_outer_rgb).",
+    "arc_outer_rgb": "Colour of the range arc at its outer edge, on the rim.",
     "arc_metric_upper": "Metric giving the top of the range arc at each frame (such as speed.max), "
                         "in the dial's units.",
     "arc_metric_lower": "Metric giving the bottom of the range arc at each frame (such as speed.min).",
@@ -177,11 +191,11 @@ SHARED = {
                        "Without either, no range arc is drawn.",
     "arc_value_lower": "Fixed bottom of the range arc, when arc_metric_lower is not given "
                        "(not given either: min).",
-    "tick_rgb": "Colour of the ticks across the track.",
-    "gauge_rgb": "Colour of the track up to the value.",
-    "dot_outer_rgb": "Colour of the dot at the value.",
-    "dot_inner_rgb": "Colour of the centre of that dot.",
-    "cap": "Shape of the track's ends.",
+    "tick_rgb": "Colour of the ticks at every sector, drawn across the filled arc.",
+    "gauge_rgb": "Colour of the arc filled from the start to the value.",
+    "dot_outer_rgb": "Colour of the dot at the value; not given: tick_rgb at 70 % opacity.",
+    "dot_inner_rgb": "Colour of the centre of that dot; not given: gauge_rgb at 70 % opacity.",
+    "cap": "Shape of the filled arc's ends.",
     "background_inner_rgb": "Colour of the ring at its inner edge (shading into the outer colour).",
     "background_outer_rgb": "Colour of the ring at its outer edge.",
 }
@@ -213,17 +227,19 @@ PER_COMPONENT = {
        for c in ("chart", "gradient_chart")},
     # compasses
     ("compass", "bg"): "Colour of the disc behind the dial; none: no disc.",
-    ("compass", "text"): "Colour of the letters N, E, S, W and of the heading.",
-    ("compass", "textsize"): "Font size of the letters N, E, S, W (the heading is a quarter larger).",
+    ("compass", "text"): "Colour of the letters N, E, S, W.",
+    ("compass", "textsize"): "Font size of the letters N, E, S, W; big letters move out from halfway to the "
+                             "rim only as far as keeps them apart.",
     ("compass_arrow", "bg"): "Colour of the disc behind the dial; none: no disc.",
     ("compass_arrow", "text"): "Colour of the letters N, E, S, W.",
     ("compass_arrow", "textsize"): "Font size of the letters N, E, S, W.",
     ("compass_arrow", "outline"): "Colour of the ring and its ticks; none: no ring.",
     # circuit maps
     **{(c, "fill"): "Colour of the track line." for c in ("circuit_map", "cairo_circuit_map")},
-    ("circuit_map", "outline"): "Colour of a wider line under the track, which edges it; none: no edge.",
-    ("circuit_map", "outline_width"): "Width of the edging line under the track, in layout pixels "
-                                      "(it shows by half the difference from fill_width on each side).",
+    ("circuit_map", "outline"): "Colour of the track line's edge; none: no edge.",
+    ("circuit_map", "outline_width"): "Width of the track line's edge, in layout pixels: half of it along "
+                                      "each side, inside fill_width (the line stays fill_width wide); "
+                                      "0: no edge.",
     ("cairo_circuit_map", "outline"): "Colour of the track line's edge; none: no edge.",
     ("cairo_circuit_map", "rotate"): "Degrees to turn the drawing clockwise.",
     ("cairo_circuit_map", "loc_size"): "Diameter of the position dot, as a fraction of size; 0: no dot.",
@@ -241,13 +257,16 @@ PER_COMPONENT = {
        for c in ("asi", "msi", "msi2")},
     **{(c, "textsize"): "Font size of the scale's numbers, in layout pixels; captions and readout scale with it."
        for c in ("asi", "msi", "msi2")},
-    **{(c, "outline"): "Colour of the bezel ring; none: no ring." for c in ("msi", "msi2")},
-    ("cairo_gauge_marker", "background_rgb"): "Colour of the track.",
+    **{(c, "outline"): "Width of the dark edge around the scale's numbers, in layout pixels; 0: none."
+       for c in ("msi", "msi2")},
+    **{(c, "rotate"): "Where the 60 degree gap of the scale is centred, in degrees clockwise from 12 "
+                      "o'clock (absolute: 0 = gap at the top, 180 = at the bottom). The numbers stay upright."
+       for c in ("asi", "msi", "msi2")},
+    ("cairo_gauge_marker", "background_rgb"): "Colour of the disc behind the scale; not given: tick_rgb "
+                                              "at 20 % opacity.",
     ("cairo_gauge_donut", "background_rgb"): "Colour of the whole ring, used when background_inner_rgb and "
                                              "background_outer_rgb are left as they are.",
     ("cairo_gauge_donut", "needle_rgb"): "Colour of the bar marking the value.",
-    ("cairo_gauge_donut", "arc_inner_rgb"): "Colour of the range arc across the ring.",
-    ("cairo_gauge_donut", "arc_outer_rgb"): "Colour of the thin line of the range arc inside the ring.",
     # containers
     ("layout", "width"): "Width of the canvas the layout was designed for; give both width and height "
                          "or neither (then 1920 x 1080).",
@@ -261,8 +280,8 @@ PER_COMPONENT = {
     ("frame", "bg"): "Background colour of the panel; none: clear.",
     ("frame", "outline"): "Colour of a thin outline (1 layout pixel); none: no outline.",
     ("frame", "opacity"): "Opacity of the panel and everything in it, from 0 (invisible) to 1 (solid).",
-    ("frame", "fo"): "Width of a soft fade at the panel's edge, in layout pixels: accepted, "
-                     "not drawn yet (the edge stays sharp).",
+    ("frame", "fo"): "Fade-out: the panel and everything in it fade from clear at its (rounded) edge to "
+                     "solid this many layout pixels inside it; 0: a sharp edge.",
 }
 
 

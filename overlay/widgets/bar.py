@@ -1,9 +1,11 @@
 """bar: a horizontal bar from zero (or the nearer end of min..max) to the current value.
 
 Static: the rounded track (fill, outline) and the zero marker. Dynamic: a crop
-of one pre-rendered, already rounded, gradient layer - from the `bar` colour
-at zero to the `h-pos` / `h-neg` highlight at the ends - cached by its pixel
-length, so a frame is a dictionary lookup and one paste.
+of pre-rendered, already rounded layers, cached by its pixel length, so a frame
+is a dictionary lookup and one paste. As in gopro-dashboard-overlay, the bar is
+the `bar` colour with its end - the last twentieth of its length - highlighted
+in `h-pos` (value above zero) or `h-neg` (below); its defaults are that
+project's too: a clear track in a 3 px white outline, red and green ends.
 """
 from __future__ import annotations
 
@@ -24,11 +26,12 @@ from overlay.widgets.attrs import (
     positive,
 )
 from overlay.widgets.base import Box, Drawable, StaticImage, Widget
-from overlay.widgets.imaging import gradient, masked, paste_over, rounded_mask, supersampled
+from overlay.widgets.imaging import masked, paste_over, rounded_mask, supersampled
 from overlay.widgets.registry import component
 
-TRACK_FILL = (0, 0, 0, 110)
-TRACK_OUTLINE = (255, 255, 255, 170)
+TRACK_FILL = (255, 255, 255, 0)
+TRACK_OUTLINE = (255, 255, 255, 255)
+TIP = 0.05  # the highlighted end of a bar, as a fraction of its length
 
 
 def visible(colour) -> bool:
@@ -99,7 +102,7 @@ class BarFill(Drawable):
         self.track, self.layer, self.anchor = track, layer, anchor_px
         self.node = track.widget.node  # names the bar in --profile-widgets
         self.px = px  # per frame: pixel end of the bar, -1 when the value is missing
-        self.cache = LRU(512)
+        self.cache: LRU[tuple[Image.Image, int] | None] = LRU(512)
 
     def bbox(self) -> Box:
         t = self.track
@@ -122,6 +125,27 @@ class BarFill(Drawable):
             paste_over(image, piece[0], self.track.ix + piece[1] - origin[0], self.track.iy - origin[1])
 
 
+class TippedFill(BarFill):
+    """A bar whose end is highlighted: `tips` are the layers of the end above and below zero."""
+
+    def __init__(self, track: BarTrack, layer: Image.Image, tips: tuple[Image.Image, Image.Image],
+                 anchor_px: int, px: np.ndarray):
+        super().__init__(track, layer, anchor_px, px)
+        self.tips = tips  # (below zero, above zero)
+
+    def _piece(self, end: int):
+        piece = super()._piece(end)
+        if piece is None:
+            return None
+        image, x0 = piece
+        length = abs(end - self.anchor)
+        tip = max(1, round(length * TIP))
+        t0 = end - tip if end > self.anchor else end
+        image = image.copy()
+        image.paste(self.tips[end > self.anchor].crop((t0, 0, t0 + tip, image.height)), (t0 - x0, 0))
+        return (image, x0)
+
+
 def pixel_ends(track: BarTrack, values) -> np.ndarray:
     """Per-frame bar end in whole pixels; -1 where the value is missing."""
     v = np.asarray(values, dtype=np.float64)
@@ -140,8 +164,8 @@ BAR_ATTRS = (
     Attr("units", parse_text, None),
     Attr("fill", parse_optional_colour, TRACK_FILL),
     Attr("outline", parse_optional_colour, TRACK_OUTLINE),
-    Attr("outline_width", non_negative(parse_number), 2.0),
-    Attr("cr", non_negative(parse_number), 6.0),
+    Attr("outline_width", non_negative(parse_number), 3.0),
+    Attr("cr", non_negative(parse_number), 5.0),
 )
 
 
@@ -176,29 +200,31 @@ class BarWidget(Widget):
             return parts
         layer, anchor = self.fill_layer()
         px = pixel_ends(t, self.ctx.values(a["metric"], a["units"]))
-        parts.append(BarFill(t, t.rounded(layer), anchor, px))
+        parts.append(self.fill(t.rounded(layer), anchor, px))
         return parts + [m for m in self.markers() if m is not None]
+
+    def fill(self, layer: Image.Image, anchor: int, px: np.ndarray) -> BarFill:
+        """The dynamic part: `layer` (rounded) cropped from `anchor` to each frame's end `px`."""
+        return BarFill(self.track, layer, anchor, px)
 
 
 @component("bar", BAR_ATTRS + (
     Attr("zero", parse_optional_colour, WHITE),
-    Attr("bar", parse_colour, (255, 255, 255, 220)),
-    Attr("h_neg", parse_colour, (255, 96, 80, 255)),
-    Attr("h_pos", parse_colour, (96, 225, 130, 255)),
+    Attr("bar", parse_colour, WHITE),
+    Attr("h_neg", parse_colour, (255, 0, 0, 255)),
+    Attr("h_pos", parse_colour, (0, 255, 0, 255)),
     Attr("max", parse_number, 20.0),
     Attr("min", parse_number, -20.0),
 ))
 class Bar(BarWidget):
     def fill_layer(self) -> tuple[Image.Image, int]:
-        a, t = self.a, self.track
-        zero = float(t.to_px(0.0))
-        anchor = int(round(zero))
-        stops = [(0.0, a["h_neg"]), (zero, a["bar"]), (float(t.iw), a["h_pos"])]
-        if anchor <= 0:
-            stops = stops[1:]
-        elif anchor >= t.iw:
-            stops = stops[:2]
-        return gradient(t.iw, t.ih, stops), anchor
+        t = self.track
+        return Image.new("RGBA", (t.iw, t.ih), self.a["bar"]), int(round(float(t.to_px(0.0))))
+
+    def fill(self, layer: Image.Image, anchor: int, px: np.ndarray) -> BarFill:
+        t = self.track
+        tips = tuple(t.rounded(Image.new("RGBA", (t.iw, t.ih), self.a[k])) for k in ("h_neg", "h_pos"))
+        return TippedFill(t, layer, (tips[0], tips[1]), anchor, px)
 
     def markers(self) -> list[StaticImage | None]:
         t = self.track

@@ -13,7 +13,7 @@ import math
 import numpy as np
 from PIL import Image
 
-from overlay.widgets.attrs import Attr, choice, parse_metric, parse_number
+from overlay.widgets.attrs import Attr, choice, parse_colour, parse_metric, parse_number
 from overlay.widgets.base import Drawable, StaticImage, square_attrs
 from overlay.widgets.dial.arcs import ArcFill, ArcMask
 from overlay.widgets.dial.face import (
@@ -27,6 +27,7 @@ from overlay.widgets.dial.face import (
     paint_face,
     radial_gradient,
 )
+from overlay.widgets.dial.labels import Mark
 from overlay.widgets.dial.needle import Dot, Needle, NeedleShape
 from overlay.widgets.dial.scale import Dial, label, minor_divisions
 from overlay.widgets.gauges import DialWidget, colour, input_error, scale_attrs
@@ -48,45 +49,56 @@ class ScaleWidget(DialWidget):
 
 # --- cairo-gauge-marker -------------------------------------------------------------------------------
 
+def _alpha(c, f: float) -> tuple:
+    """Colour c with f x its opacity."""
+    return tuple(c[:3]) + (round(c[3] * f),)
+
+
 @component("cairo-gauge-marker", square_attrs() + scale_attrs(start=0.0, length=270.0, sectors=6) + (
-    colour("tick_rgb", MARK_DIM),
-    colour("background_rgb", (96, 100, 110, 150)),
+    colour("tick_rgb", MARK),
+    Attr("background_rgb", parse_colour, None),
     colour("gauge_rgb", ACCENT),
-    colour("dot_outer_rgb", MARK),
-    colour("dot_inner_rgb", ACCENT),
-    Attr("cap", choice("round", "square", "butt"), "round"),
+    Attr("dot_outer_rgb", parse_colour, None),
+    Attr("dot_inner_rgb", parse_colour, None),
+    Attr("cap", choice("round", "square", "butt"), "square"),
 ))
 class GaugeMarker(ScaleWidget):
-    """A thick track; the part up to the value filled, a dot marking the value."""
+    """A disc; on it an arc filled from the start to the value, ticks across it at every sector
+    (over the fill), and a dot at the value. As in gopro-dashboard-overlay, colours not given follow
+    others: the disc is the tick colour at 20 % opacity, the dot's rim the tick colour at 70 %, its
+    centre the gauge colour at 70 %."""
 
     def parts(self) -> list[Drawable]:
         a, d, R = self.a, self.dial, self.R
-        width = R * 0.2
-        dot_r = width * 0.62
-        r_out = R - (dot_r - width / 2) - 1  # the dot, wider than the track, stays inside the box
-        r_mid = r_out - width / 2
+        tick = a["tick_rgb"]
+        disc = a["background_rgb"] or _alpha(tick, 0.2)
+        dot_outer = a["dot_outer_rgb"] or _alpha(tick, 0.7)
+        dot_inner = a["dot_inner_rgb"] or _alpha(a["gauge_rgb"], 0.7)
+        r_disc, r_mid, width = R * 0.9, R * 0.8, R * 0.1
+        dot_r = R * 0.1
         a0, a1 = d.span()
         cap = a["cap"]
 
-        def track(p: FaceDraw):
-            p.band(d.cx, d.cy, r_out, width, a0, a1, a["background_rgb"], cap)
+        def back(p: FaceDraw):
+            p.disc(d.cx, d.cy, r_disc, disc)
+
+        def ticks(p: FaceDraw):
             for f in d.ticks(a["sectors"]):
-                p.tick(d.cx, d.cy, d.angle(d.lo + f * (d.hi - d.lo)), r_out - width * 0.9, r_out - width * 0.1,
-                       max(1.0, R * 0.018), a["tick_rgb"])
+                p.tick(d.cx, d.cy, d.start + f * d.length, R * 0.7, r_disc, max(1.0, R * 0.04), tick)
 
         def lit(p: FaceDraw):
-            p.band(d.cx, d.cy, r_out, width, a0, a1, a["gauge_rgb"], cap)
+            p.band(d.cx, d.cy, r_mid + width / 2, width, a0, a1, a["gauge_rgb"], cap)
 
         def dot(p: FaceDraw):
             c = dot_r + 1
-            p.disc(c, c, dot_r, a["dot_outer_rgb"])
-            p.disc(c, c, dot_r * 0.55, a["dot_inner_rgb"])
+            p.disc(c, c, dot_r, dot_outer)
+            p.disc(c, c, dot_r * 0.6, dot_inner)
 
-        parts: list[Drawable] = [StaticImage(self.face(track), self.x, self.y, trim=True)]
-        parts.append(ArcFill(ArcMask(d, paint_face(self.size, lit)), self.values, self.x, self.y))
         n = math.ceil(2 * dot_r + 2)
-        parts.append(Dot(d, self.values, paint_face(n, dot), r_mid, self.x, self.y, self.size))
-        return parts
+        return [StaticImage(self.face(back), self.x, self.y, trim=True),
+                ArcFill(ArcMask(d, paint_face(self.size, lit)), self.values, self.x, self.y),
+                StaticImage(self.face(ticks), self.x, self.y, trim=True),
+                Dot(d, self.values, paint_face(n, dot), r_mid, self.x, self.y, self.size)]
 
 
 # --- annotated dials -----------------------------------------------------------------------------------
@@ -130,21 +142,18 @@ class Annotated(ScaleWidget):
                 p.tick(d.cx, d.cy, deg, r1 - R * self.major_len, r1, major_w, a["major_tick_rgb"])
             else:
                 p.tick(d.cx, d.cy, deg, r1 - R * self.minor_len, r1, minor_w, a["minor_tick_rgb"])
-        # Numbers: majors always, a minor one mid-sector when there is room for it.
+        # A number at every sector boundary, alternating as in gopro-dashboard-overlay: the min and every
+        # 2nd boundary from it in the minor style (smaller), the ones between in the major style.
         big, small = R * 0.15, R * 0.105
         rn = R * self.number_at if self.number_at else R * (self.tick_out - self.major_len) - big * 0.8
-        major = self.raster(big, a["major_ann_rgb"])
-        minor_r = self.raster(small, a["minor_ann_rgb"])
-        step = (d.hi - d.lo) / n
-        widest = max(len(label(d.lo + i * step)) for i in range(n + 1))
-        room = abs(d.length) / n * math.pi / 180 * rn
-        for f in d.ticks(n):
-            if a["major_ann_rgb"][3]:
-                labels.add(major, label(d.lo + f * (d.hi - d.lo)), *d.point(d.angle(d.lo + f * (d.hi - d.lo)), rn))
-        if a["minor_ann_rgb"][3] and minor % 2 == 0 and room > 2.2 * widest * big * 0.6:
-            for i in range(n):
-                v = d.lo + (i + 0.5) * step
-                labels.add(minor_r, label(v), *d.point(d.angle(v), rn + (big - small) * 0.3))
+        styles = ((small, a["minor_ann_rgb"], rn + (big - small) * 0.3), (big, a["major_ann_rgb"], rn))
+        marks = []
+        for i, f in enumerate(d.ticks(n)):
+            px, rgb, r = styles[i % 2]
+            if rgb[3]:
+                x, y = d.point(d.start + f * d.length, r)
+                marks.append(Mark(label(d.lo + f * (d.hi - d.lo)), x, y, i % 2))
+        self.numbers(labels, marks, lambda style, k: self.raster(styles[style][0] * k, styles[style][1]))
 
     def needle_part(self) -> Needle:
         a, R, nd = self.a, self.R, self.needle
@@ -154,18 +163,30 @@ class Annotated(ScaleWidget):
         return Needle(self.dial, self.values, shape, self.x, self.y, self.size)
 
     # -- the range arc (arc-annotated, donut) --
-    def range_arc(self, lit_paint) -> tuple[list[Drawable], Image.Image | None]:
-        """(dynamic parts, static image) of the range arc, or ([], None) when no upper bound is given."""
+    def range_arc(self, r_in: float, r_out: float) -> tuple[list[Drawable], Image.Image | None]:
+        """(dynamic parts, static face-sized image) of the range arc between radii r_in and r_out,
+        shaded from arc_inner_rgb at r_in to arc_outer_rgb at r_out; ([], None) without an upper bound."""
         a, d = self.a, self.dial
         if a.get("arc_metric_upper") is None and a.get("arc_value_upper") is None:
             return [], None
-        mask = ArcMask(d, paint_face(self.size, lit_paint))
+
+        def band(p: FaceDraw):
+            a0, a1 = d.span()
+            p.band(d.cx, d.cy, r_out, r_out - r_in, a0, a1, (255, 255, 255, 255))
+
+        shape = paint_face(self.size, band).getchannel("A")
+        lit = radial_gradient(self.size, d.cx, d.cy, r_in, r_out, a["arc_inner_rgb"], a["arc_outer_rgb"], shape)
+        mask = ArcMask(d, lit)
         upper = self.ctx.values(a["arc_metric_upper"], a["units"]) if a["arc_metric_upper"] else None
         lower = self.ctx.values(a["arc_metric_lower"], a["units"]) if a["arc_metric_lower"] else None
         lo_fixed = a["arc_value_lower"] if a["arc_value_lower"] is not None else d.lo
-        if upper is None and lower is None:  # fixed range: part of the face
+        if upper is None and lower is None:  # fixed range: part of the face, where the mask's box is
             f0, f1 = sorted((d.frac(lo_fixed), d.frac(a["arc_value_upper"])))
-            return [], mask.image(None if f0 <= 0 else f0, None if f1 >= 1 else f1)
+            cut = mask.image(None if f0 <= 0 else f0, None if f1 >= 1 else f1)
+            face = Image.new("RGBA", (self.size, self.size), (0, 0, 0, 0))
+            if cut is not None and mask.box is not None:
+                face.alpha_composite(cut, dest=mask.box[:2])
+            return [], face
         if upper is None:
             upper = np.full(max(len(lower), 1), a["arc_value_upper"], dtype=np.float64)
         return [ArcFill(mask, upper, self.x, self.y, lower=lower,
@@ -200,14 +221,8 @@ class GaugeArcAnnotated(Annotated):
     tick_out = 0.86
 
     def parts(self) -> list[Drawable]:
-        a, d, R = self.a, self.dial, self.R
-        a0, a1 = d.span()
-
-        def lit(p: FaceDraw):
-            p.band(d.cx, d.cy, R * 0.965, R * 0.075, a0, a1, a["arc_outer_rgb"])
-            p.band(d.cx, d.cy, R * 0.89, R * 0.89 - R * 0.24, a0, a1, a["arc_inner_rgb"])
-
-        dynamic, fixed = self.range_arc(lit)
+        a, R = self.a, self.R
+        dynamic, fixed = self.range_arc(R * 0.6, R - 0.5)
         labels = Labels()
 
         def bg(p: FaceDraw):
@@ -255,11 +270,7 @@ class GaugeDonut(Annotated):
         shape = paint_face(self.size, ring).getchannel("A")
         ring_img = radial_gradient(self.size, d.cx, d.cy, r_in, r_out, inner, outer, shape)
 
-        def lit(p: FaceDraw):
-            p.band(d.cx, d.cy, r_out, r_out - r_in, a0, a1, a["arc_inner_rgb"])
-            p.band(d.cx, d.cy, r_in - R * 0.02, R * 0.05, a0, a1, a["arc_outer_rgb"])
-
-        dynamic, fixed = self.range_arc(lit)
+        dynamic, fixed = self.range_arc(r_in, r_out)
         labels = Labels()
         marks = self.face(lambda p: self.scale_marks(p, labels), labels)
         nw = max(1.5, R * 0.035)

@@ -67,10 +67,11 @@ CHART_ATTRS = (
     Attr("textsize", positive(parse_number), 16.0),
     Attr("filled", parse_bool, True),
     Attr("height", positive(parse_number), 64.0),
-    Attr("bg", parse_optional_colour, (0, 0, 0, 110)),
-    Attr("fill", parse_optional_colour, (91, 160, 235, 130)),
-    Attr("line", parse_optional_colour, (255, 255, 255, 255)),
-    Attr("text", parse_colour, (255, 255, 255, 255)),
+    # gopro-dashboard-overlay's colours: everything a little see-through
+    Attr("bg", parse_optional_colour, (0, 0, 0, 170)),
+    Attr("fill", parse_optional_colour, (91, 113, 146, 170)),
+    Attr("line", parse_optional_colour, (255, 255, 255, 170)),
+    Attr("text", parse_colour, (255, 255, 255, 170)),
 )
 
 

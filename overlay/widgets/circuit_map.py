@@ -149,30 +149,37 @@ class TrackWidget(SquareWidget):
 
 
 @component("circuit_map", square_attrs() + (
-    Attr("fill", parse_colour, WHITE),
-    Attr("outline", parse_optional_colour, (0, 0, 0, 160)),
+    Attr("fill", parse_colour, (255, 0, 0, 255)),
+    Attr("outline", parse_optional_colour, WHITE),
     Attr("fill_width", non_negative(parse_number), 4.0),
-    Attr("outline_width", non_negative(parse_number), 8.0),
-    Attr("loc_fill", parse_colour, (255, 72, 40, 255)),
-    Attr("loc_outline", parse_optional_colour, WHITE),
-    Attr("loc_size", non_negative(parse_number), 16.0),
+    Attr("outline_width", non_negative(parse_number), 0.0),
+    Attr("loc_fill", parse_colour, (0, 0, 255, 255)),
+    Attr("loc_outline", parse_optional_colour, (0, 0, 0, 255)),
+    Attr("loc_size", non_negative(parse_number), 6.0),
 ))
 class CircuitMap(TrackWidget):
+    """gopro-dashboard-overlay's meanings (its defaults too): the line is fill_width wide and
+    outline_width of it, half on each side, is its edge in the outline colour; loc_size is the
+    dot's radius."""
+
     def __init__(self, node, offset, ctx):
         super().__init__(node, offset, ctx)
         a, scaling = self.a, ctx.scaling
-        self.fill_w = scaling.length(a["fill_width"])
-        self.outline_w = scaling.length(a["outline_width"]) if a["outline"] else 0
-        self.loc = scaling.length(a["loc_size"])
+        self.line_w = scaling.length(a["fill_width"])
+        edge = scaling.length(a["outline_width"]) if a["outline"] else 0
+        self.fill_w = max(0, self.line_w - edge) if edge else self.line_w
+        self.outline_w = self.line_w if edge else 0
+        self.loc = 2 * scaling.length(a["loc_size"])
 
     def pad(self) -> float:
-        return max(self.fill_w, self.outline_w, self.loc) / 2 + 1
+        return max(self.line_w, self.loc) / 2 + 1
 
     def track_parts(self, runs: list[np.ndarray]) -> list[Drawable]:
         return [StaticImage(self._draw_track(runs), self.x, self.y)]
 
     def _draw_track(self, runs: list[np.ndarray]) -> Image.Image:
-        """Each run of the track as its own line (outlines first, so a fill is never covered)."""
+        """Each run of the track as its own line: the full-width line in the outline colour, the
+        narrower fill over it (so the edge shows by outline_width / 2 on each side)."""
         a = self.a
 
         def paint(big: Image.Image, k: int) -> None:
@@ -191,8 +198,8 @@ class CircuitMap(TrackWidget):
         return supersampled((self.size, self.size), paint)
 
     def dot(self) -> Image.Image:
-        a, n = self.a, self.loc + 2
-        ring = max(1, round(self.loc / 6)) if a["loc_outline"] else 0
+        a, n = self.a, int(self.loc) + 2
+        ring = max(1, round(self.loc / 12)) if a["loc_outline"] else 0
 
         def paint(big: Image.Image, k: int) -> None:
             d = ImageDraw.Draw(big)

@@ -1,12 +1,12 @@
 """compass: a dial turned so the course over ground (`cog`) is at the top, under a fixed index mark.
 
 Static: the background disc and the index mark. Dynamic: the dial - ring and
-ticks turned, cardinal letters kept upright and the
-heading in degrees in the middle - cached by the heading rounded to 0.5
-degrees. The ticks repeat every 30 degrees, so the turned ring depends only
+ticks turned, the cardinal letters N, E, S, W kept upright halfway between the
+centre and the rim (where gopro-dashboard-overlay puts them; no other labels) -
+cached by the heading rounded to 0.5 degrees. The ticks repeat every 30 degrees, so the turned ring depends only
 on the heading modulo 30: 60 drawings per worker at most (~2 ms each at
 256 px), kept for good; composing a dial from one is cheap. Without a
-course the dial rests north-up, faded, with no reading.
+course the dial rests north-up, faded.
 """
 from __future__ import annotations
 
@@ -67,9 +67,32 @@ class CompassWidget(SquareWidget):
         self.stroke = max(1, round(s / 96))
         self.radius = s / 2 - self.stroke / 2 - 1
         self.text_px = ctx.scaling.length(self.a["textsize"])
-        self.text_outline = max(1, round(self.text_px / 12))
+        self.text_outline = max(1, round(self.text_px / 32))  # thin: letters close together
         self.letters = ctx.fonts.raster(self.text_px, self.a["text"], TEXT_OUTLINE, self.text_outline, "mm")
         self.headings = headings(ctx)
+
+    def letter_gap(self, turning: bool) -> float:
+        """The least distance from the centre at which the upright letters clear each other.
+
+        Neighbours (a quarter turn apart) are r·√2 apart. Held at N/E/S/W (compass-arrow) two
+        letters clear when r reaches the smaller of their mean width and height; turning with the
+        card (compass), also at the worst angle between, which needs r ≥ √((w² + h²) / 2).
+        """
+        sizes = []
+        for letter, _ in CARDINALS:
+            left, top, right, bottom = self.letters.bbox(letter)
+            sizes.append((right - left, bottom - top))
+        need = 0.0
+        for (w0, h0), (w1, h1) in zip(sizes, sizes[1:] + sizes[:1]):
+            w, h = (w0 + w1) / 2, (h0 + h1) / 2
+            need = max(need, math.sqrt((w * w + h * h) / 2) if turning else min(w, h))
+        return need + 1.0
+
+    def letter_room(self) -> float:
+        """The farthest from the centre a letter can sit and still lie wholly inside the dial."""
+        half = max(max(-left, right, -top, bottom) for left, top, right, bottom
+                   in (self.letters.bbox(c) for c, _ in CARDINALS))
+        return self.size / 2 - half - 1
 
     def heading(self, frame: int) -> float | None:
         """The course at `frame` as drawn (0.5 degree steps); None where it is not known."""
@@ -85,10 +108,9 @@ class CompassWidget(SquareWidget):
 class Compass(CompassWidget):
     def __init__(self, node, offset, ctx):
         super().__init__(node, offset, ctx)
-        s, text_px = self.size, self.text_px
-        self.reading = ctx.fonts.raster(max(1, round(text_px * 1.25)), self.a["text"], TEXT_OUTLINE,
-                                        self.text_outline, "mm")
-        self.letter_r = self.radius - s * 0.09 - text_px * 0.75
+        s = self.size
+        # a quarter of the size from the centre, farther out only as far as keeps big letters apart
+        self.letter_r = min(max(s / 4, self.letter_gap(turning=True)), max(s / 4, self.letter_room()))
         self.rings: dict[float, Image.Image] = {}  # heading mod 30 (0.5 steps) -> turned ring
         self.cache = LRU(cache_size(s * s, 16 << 20, 64))
 
@@ -112,7 +134,7 @@ class Compass(CompassWidget):
         return solid(self.a["fg"], mask.reduce(k))
 
     def dial(self, heading: float) -> Image.Image:
-        """The dial for a heading (None: north-up, faded, no reading)."""
+        """The dial for a heading (None: north-up, faded)."""
         h = 0.0 if heading is None else heading
         key = h % 30.0
         ring = self.rings.get(key)
@@ -123,10 +145,7 @@ class Compass(CompassWidget):
         for letter, bearing in CARDINALS:
             x, y = polar(c, self.letter_r, bearing - h)
             self.letters.draw(im, letter, round(x), round(y))
-        if heading is None:
-            return faded(im, 0.45)
-        self.reading.draw(im, f"{int(round(heading)) % 360}°", round(c), round(c))
-        return im
+        return faded(im, 0.45) if heading is None else im
 
     def parts(self) -> list[Drawable]:
         a, s = self.a, self.size

@@ -12,27 +12,31 @@ import math
 from PIL import Image, ImageDraw
 
 from overdash.lru import LRU
-from overlay.widgets.attrs import WHITE, Attr, parse_colour, parse_optional_colour
-from overlay.widgets.base import Box, Drawable, StaticImage
-from overlay.widgets.compass import CARDINALS, COMPASS_ATTRS, CompassWidget, polar
+from overlay.widgets.attrs import WHITE, Attr, parse_colour, parse_number, parse_optional_colour, positive
+from overlay.widgets.base import Box, Drawable, StaticImage, square_attrs
+from overlay.widgets.compass import CARDINALS, CompassWidget, polar
 from overlay.widgets.imaging import SUPERSAMPLE, cache_size, paste_over, supersampled
 from overlay.widgets.registry import component
 
 
-@component("compass-arrow", COMPASS_ATTRS + (
+# Defaults are gopro-dashboard-overlay's: 32 px letters, a black ring, a white arrow edged in black.
+@component("compass-arrow", square_attrs() + (
+    Attr("textsize", positive(parse_number), 32.0),
     Attr("arrow", parse_colour, (255, 255, 255, 255)),
     Attr("bg", parse_optional_colour, (0, 0, 0, 0)),
     Attr("text", parse_colour, WHITE),
-    Attr("outline", parse_optional_colour, (255, 255, 255, 200)),
-    Attr("arrow_outline", parse_optional_colour, (0, 0, 0, 200)),
+    Attr("outline", parse_optional_colour, (0, 0, 0, 255)),
+    Attr("arrow_outline", parse_optional_colour, (0, 0, 0, 255)),
 ))
 class CompassArrow(CompassWidget):
     def __init__(self, node, offset, ctx):
         super().__init__(node, offset, ctx)
         a, s, text_px = self.a, self.size, self.text_px
-        self.letter_r = self.radius - s * 0.07 - text_px * 0.7
-        # the arrow fits inside the letters
-        self.arrow_len = max(2.0, self.letter_r - text_px * 0.75)
+        # letters 0.7 of the way out to the rim, pulled in when big letters would cross it
+        self.letter_r = min(max(min(0.35 * s, self.letter_room() - self.stroke), self.letter_gap(turning=False)),
+                            max(0.25 * s, self.letter_room()))
+        # the arrow fits inside the letters, yet stays at least a quarter of the dial long
+        self.arrow_len = max(s * 0.25 / 2, min(0.55 * s / 2, self.letter_r - text_px * 0.75))
         self.side = 2 * math.ceil(self.arrow_len + self.stroke + 2)
         self.outline_w = max(1, round(self.stroke * 0.9)) if a["arrow_outline"] else 0
         self.shapes = self._shapes()

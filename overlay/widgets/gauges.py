@@ -16,6 +16,7 @@ from overdash import InputError
 from overlay.widgets.attrs import Attr, parse_colour, parse_int, parse_metric, parse_number, parse_text, positive
 from overlay.widgets.base import Box, Drawable, SquareWidget, value_at
 from overlay.widgets.dial.face import MARK, SHADOW, FaceDraw, Labels, paint_face
+from overlay.widgets.dial.labels import Mark, fit
 from overlay.widgets.textcache import TextRaster
 
 
@@ -75,10 +76,20 @@ class DialWidget(SquareWidget):
         self.R = self.size / 2
         self.values = ctx.values(self.a.get("metric"), self.a.get("units"))
 
-    def raster(self, px: float, fill=MARK, anchor: str = "mm", outline=SHADOW) -> TextRaster:
+    def raster(self, px: float, fill=MARK, anchor: str = "mm", outline=SHADOW,
+               outline_width: float | None = None) -> TextRaster:
+        """Text of `px` pixels; its dark edge `outline_width` video pixels wide (None: in proportion)."""
         px = max(6, round(px))
-        ow = max(1, round(px / 12)) if outline and outline[3] else 0
+        if outline_width is None:
+            ow = max(1, round(px / 12)) if outline and outline[3] else 0
+        else:
+            ow = max(0, round(outline_width))
         return self.ctx.fonts.raster(px, tuple(fill), outline, ow, anchor)
+
+    def numbers(self, labels: Labels, marks: list[Mark], raster: Callable[[int, float], TextRaster]):
+        """Put a scale's numbers on the face, as many as fit without overlapping (dial.labels)."""
+        for r, text, x, y in fit(marks, raster):
+            labels.add(r, text, x, y)
 
     def face(self, paint: Callable[[FaceDraw], None], labels: Labels | None = None,
              under: Iterable[Image.Image] = ()) -> Image.Image:

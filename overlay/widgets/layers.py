@@ -1,4 +1,4 @@
-"""Container drawables: cached static layers and rounded `frame` panels.
+"""Container drawables: cached static layers and rounded `frame` panels (with their fade-out).
 
 Consecutive static drawables are merged into one pre-rendered layer, so a
 frame costs one paste per static run plus the dynamic widgets. A panel whose
@@ -9,6 +9,7 @@ image each frame and masks that (correct, a little slower).
 """
 from __future__ import annotations
 
+import numpy as np
 from PIL import Image, ImageChops
 
 from overlay.widgets.base import Box, Drawable, union
@@ -70,24 +71,47 @@ def merge_static(parts: list[Drawable]) -> list[Drawable]:
     return [p for p in out if p.bbox() is not None]
 
 
-class Panel:
-    """The look of a `frame`: background, outline, rounded shape and opacity."""
+def fade_mask(size: tuple[int, int], radius: float, fade: float) -> np.ndarray:
+    """How much of each pixel a frame's fade-out (`fo`) keeps: 0 at the rounded edge, rising in a
+    straight line to 1 at `fade` px inside it (float32, height x width).
 
-    def __init__(self, box: Box, bg, outline, radius: int, outline_width: int, opacity: float):
+    The distance is to the rounded rectangle's outline (exact signed distance), so the fade
+    follows the corners' curve instead of cutting across them.
+    """
+    w, h = size
+    r = min(radius, min(w, h) / 2)
+    # distance of each pixel centre from the centre, folded into one quadrant
+    qx = np.abs(np.arange(w, dtype=np.float32) + 0.5 - w / 2)[None, :] - (w / 2 - r)
+    qy = np.abs(np.arange(h, dtype=np.float32) + 0.5 - h / 2)[:, None] - (h / 2 - r)
+    outside = np.hypot(np.maximum(qx, 0), np.maximum(qy, 0)) + np.minimum(np.maximum(qx, qy), 0) - r
+    return np.clip(-outside / max(fade, 1e-6), 0.0, 1.0)
+
+
+class Panel:
+    """The look of a `frame`: background, outline, rounded shape, opacity and fade-out at the edge."""
+
+    def __init__(self, box: Box, bg, outline, radius: int, outline_width: int, opacity: float,
+                 fade: float = 0.0):
         self.box = box
         self.size = (box[2] - box[0], box[3] - box[1])
         self.radius = min(radius, min(self.size) // 2)
         self.opacity = opacity
+        self.fade = fade
         self.background = rounded_rect(self.size, self.radius, bg, outline, outline_width if outline else 0)
         self.shape = rounded_rect(self.size, self.radius, (0, 0, 0, 255)).getchannel("A")  # its coverage
-        self._fade = None if opacity >= 1 else [round(v * opacity) for v in range(256)]
+        self._opacity = None if opacity >= 1 else [round(v * opacity) for v in range(256)]
+        self._fade = fade_mask(self.size, self.radius, fade) if fade > 0 else None
 
     def clip(self, image: Image.Image) -> None:
-        """Scale `image` (panel-sized) alpha by opacity and cut it to the rounded shape, in place."""
+        """Scale `image` (panel-sized) alpha by opacity, cut it to the rounded shape and fade its
+        edges (fo), in place."""
         alpha = image.getchannel("A")
+        if self._opacity is not None:
+            alpha = alpha.point(self._opacity)
+        alpha = ImageChops.darker(alpha, self.shape)  # min(): edges are not attenuated twice
         if self._fade is not None:
-            alpha = alpha.point(self._fade)
-        image.putalpha(ImageChops.darker(alpha, self.shape))  # min(): edges are not attenuated twice
+            alpha = Image.fromarray(np.rint(np.asarray(alpha, dtype=np.float32) * self._fade).astype(np.uint8), "L")
+        image.putalpha(alpha)
 
     def clear_of_corners(self, box: Box | None) -> bool:
         """Whether `box` lies inside the panel and misses what its rounded corners cut off."""
@@ -159,6 +183,6 @@ class ClippedPanel(Drawable):
 
 def panel_parts(panel: Panel, children: list[Drawable]) -> list[Drawable]:
     """The drawables of a frame: unclipped fast path when nothing reaches the corners."""
-    if panel.opacity >= 1 and all(panel.clear_of_corners(c.bbox()) for c in children):
+    if panel.opacity >= 1 and not panel.fade and all(panel.clear_of_corners(c.bbox()) for c in children):
         return [_Background(panel)] + children
     return [ClippedPanel(panel, children)]

@@ -39,7 +39,10 @@ def parse_zoom(text: str) -> int:
     return z
 
 
-_LOOK = (Attr("corner_radius", non_negative(parse_number), 0.0), Attr("opacity", parse_fraction, 0.7))
+def _look(opacity: float) -> tuple[Attr, ...]:
+    """corner_radius and opacity; opacity's default is gopro-dashboard-overlay's for that map type
+    (0.7 for moving_map and journey_map, solid for moving_journey_map, which it never fades)."""
+    return (Attr("corner_radius", non_negative(parse_number), 0.0), Attr("opacity", parse_fraction, opacity))
 
 
 def _mask(size: int, radius: int, opacity: float) -> Image.Image:
@@ -132,7 +135,7 @@ class _MapWidget(SquareWidget):
         font = self.ctx.fonts.font(max(7, round(self.size / 30)))
         left, top, right, bottom = font.getbbox(text)
         pad = max(1, round(self.size / 160))
-        w, h = min(right - left + 2 * pad, self.size), bottom - top + 2 * pad
+        w, h = int(min(right - left + 2 * pad, self.size)), int(bottom - top + 2 * pad)
         im = Image.new("RGBA", (w, h), (255, 255, 255, 150))
         ImageDraw.Draw(im).text((pad - left, pad - top), text, font=font, fill=(40, 40, 40, 255))
         inset = max(self.radius // 3, pad)
@@ -158,7 +161,7 @@ class _Marker(Drawable):
         paste_over(image, self.dot, round(x - self.half) - origin[0], round(y - self.half) - origin[1])
 
 
-@component("journey_map", square_attrs() + _LOOK)
+@component("journey_map", square_attrs() + _look(0.7))
 class JourneyMap(_MapWidget):
     """The whole ride, zoomed to fit, with the current position."""
 
@@ -266,7 +269,8 @@ class _MovingBase(_MapWidget):
         return [self._track_line()]
 
 
-@component("moving_map", square_attrs() + (Attr("zoom", parse_zoom, 16),) + _LOOK + (Attr("rotate", parse_bool, True),))
+@component("moving_map", square_attrs() + (Attr("zoom", parse_zoom, 16),) + _look(0.7)
+           + (Attr("rotate", parse_bool, True),))
 class MovingMap(_MovingBase):
     """The map around the current position; with rotate=true the direction of travel is up."""
 
@@ -275,6 +279,6 @@ class MovingMap(_MovingBase):
         return [path] if np.isfinite(path).all(axis=1).sum() >= 2 else [self._track_line()]
 
 
-@component("moving_journey_map", square_attrs() + (Attr("zoom", parse_zoom, 16),) + _LOOK)
+@component("moving_journey_map", square_attrs() + (Attr("zoom", parse_zoom, 16),) + _look(1.0))
 class MovingJourneyMap(_MovingBase):
-    """The whole ride at `zoom`, a window of it following the position (stopping at the ride's edges)."""
+    """The whole ride at `zoom`, a window of it centred on the position (north up)."""

@@ -22,6 +22,7 @@ from overlay.widgets.attrs import (
     parse_format_spec,
     parse_int,
     parse_metric,
+    parse_optional_colour,
     parse_strftime,
     parse_text,
 )
@@ -169,8 +170,9 @@ def format_number(v: float, spec: str | None, dp: int) -> str:
 
 
 def format_pace(v: float) -> str:
-    """Seconds (per km, mile...) as m:ss."""
-    m, s = divmod(int(round(v)), 60)
+    """Minutes (per km, mile...: the pace units) as m:ss, the seconds rounded up as
+    gopro-dashboard-overlay writes them (1e-6 s of float noise is not a second more)."""
+    m, s = divmod(math.ceil(60.0 * v - 1e-6), 60)
     return f"{m}:{s:02d}"
 
 
@@ -214,7 +216,11 @@ _SAMPLE_TIMES = [datetime(2000 + (m % 3), m, 20 + m % 7, 23, 59, 59, 999999, tzi
                  for m in range(1, 13)]
 
 
-@component("datetime", TEXT_STYLE + (
+# gopro-dashboard-overlay draws dates and times without an outline unless one is asked for.
+DATETIME_STYLE = tuple(Attr("outline", parse_optional_colour, None) if a.name == "outline" else a for a in TEXT_STYLE)
+
+
+@component("datetime", DATETIME_STYLE + (
     Attr("format", parse_strftime, required=True),
     Attr("truncate", non_negative(parse_int), 0),
 ))

@@ -75,6 +75,20 @@ class TextRaster:
         if im is not None:
             paste_over(image, im, x + dx, y + dy)
 
+    def _spacing(self, stroke_width: int) -> float:
+        """Line spacing that puts every line where the outline layer put it.
+
+        Pillow spaces the lines of multiline text by the stroke width too, so the letters
+        drawn without a stroke would creep up against their outline, line after line
+        (direction="ttb" text is one letter a line).
+        """
+        if stroke_width == self.stroke_width:
+            return 4
+        d = ImageDraw.Draw(Image.new("L", (1, 1)))
+        tall = d.textbbox((0, 0), "A", font=self.font, stroke_width=self.stroke_width)[3]
+        plain = d.textbbox((0, 0), "A", font=self.font, stroke_width=stroke_width)[3]
+        return 4 + (tall - plain) + (self.stroke_width - stroke_width)
+
     def _rasterise(self, text: str):
         l, t, r, b = self.bbox(text)
         if r <= l or b <= t:
@@ -90,7 +104,8 @@ class TextRaster:
         """Solid `colour` whose alpha is the glyph coverage (straight alpha, no dark fringes)."""
         mask = Image.new("L", size, 0)
         ImageDraw.Draw(mask).text(at, text, font=self.font, fill=255, anchor=anchor,
-                                  stroke_width=stroke_width, stroke_fill=255)
+                                  stroke_width=stroke_width, stroke_fill=255,
+                                  spacing=self._spacing(stroke_width))
         if colour[3] < 255:
             mask = mask.point(lambda v, a=colour[3]: v * a // 255)
         layer = Image.new("RGBA", size, tuple(colour[:3]) + (0,))

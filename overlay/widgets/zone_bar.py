@@ -1,7 +1,9 @@
 """zone-bar: a bar from `min` to the value over four zones (min..z1..z2..z3..max), e.g. heart rate.
 
-The zone colours blend into one another as a linear gradient (each colour
-strongest in the middle of its zone); dividers mark the zone starts. Drawing
+As in gopro-dashboard-overlay, the colours are a linear gradient with a stop at
+each zone's start: z0's colour at min shading into z1's at z1, then z2's at z2
+and z3's at z3, which holds from there to max; dividers mark z1, z2 and z3. Its
+defaults too: zones at 120, 160 and 200 of 0..400, white into green, yellow, red. Drawing
 shares bar.py's machinery: a pre-rendered rounded layer, cropped per pixel
 length and cached.
 """
@@ -15,7 +17,7 @@ from overlay.widgets.base import StaticImage
 from overlay.widgets.imaging import gradient
 from overlay.widgets.registry import component
 
-ZONE_COLOURS = ((70, 150, 255, 255), (90, 215, 120, 255), (255, 190, 60, 255), (240, 70, 60, 255))
+ZONE_COLOURS = ((255, 255, 255, 255), (67, 235, 52, 255), (240, 232, 19, 255), (207, 19, 2, 255))
 
 
 def _colour_attrs():
@@ -28,12 +30,12 @@ def _colour_attrs():
 
 
 @component("zone-bar", BAR_ATTRS + (
-    Attr("zone_divider", parse_optional_colour, (255, 255, 255, 200)),
+    Attr("zone_divider", parse_optional_colour, (255, 255, 255, 255)),
     Attr("max", parse_number, 400.0),
     Attr("min", parse_number, 0.0),
-    Attr("z1", parse_number, 100.0),
-    Attr("z2", parse_number, 200.0),
-    Attr("z3", parse_number, 300.0),
+    Attr("z1", parse_number, 120.0),
+    Attr("z2", parse_number, 160.0),
+    Attr("z3", parse_number, 200.0),
 ) + _colour_attrs())
 class ZoneBar(BarWidget):
     def colours(self):
@@ -42,10 +44,8 @@ class ZoneBar(BarWidget):
 
     def fill_layer(self) -> tuple[Image.Image, int]:
         a, t = self.a, self.track
-        bounds = [t.lo, a["z1"], a["z2"], a["z3"], t.hi]
-        edges = [float(t.to_px(v)) for v in bounds]
-        mids = [(edges[i] + edges[i + 1]) / 2 for i in range(4)]
-        stops = sorted(zip(mids, self.colours()), key=lambda s: s[0])
+        starts = [float(t.to_px(v)) for v in (t.lo, a["z1"], a["z2"], a["z3"])]
+        stops = sorted(zip(starts, self.colours()), key=lambda s: s[0])  # flat past z3 (and before min)
         return gradient(t.iw, t.ih, stops), 0
 
     def markers(self) -> list[StaticImage | None]:

@@ -43,7 +43,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                        description="Draw a telemetry dashboard over a GoPro video and encode the result.")
     r.add_argument("inputs", type=Path, nargs="+", metavar="IN",
                    help="GoPro MP4 with a GPMF telemetry track (later chapters GX02… are found by name, or give "
-                        "every chapter in order), any video with --gpx/--fit, or a .gpx/.fit ride alone")
+                        "every chapter in order), any video with --gpx/--fit, or a .gpx/.fit ride alone "
+                        "(with --use-gpx-only, IN may be left out)")
     r.add_argument("output", type=Path, metavar="OUT", help="output video (.mp4, .mov, .mkv, .webm)")
     r.add_argument("--workers", type=int, default=default_workers(),
                    help="drawing processes (default: CPU count, %(default)s here)")
@@ -54,9 +55,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     g = r.add_argument_group("ride files (GPX, FIT)")
     g.add_argument("--gpx", metavar="FILE", help="GPX (.gpx, .gpx.gz) of the ride: hr, cadence, power, temperature, …")
     g.add_argument("--fit", metavar="FILE", help="FIT file of the ride (Garmin, Wahoo, Karoo, …)")
-    g.add_argument("--merge", choices=("extend", "replace"), default="extend",
-                   help="extend: add what the camera lacks; replace: position and speed from the file "
-                        "(default: %(default)s)")
+    g.add_argument("--merge", choices=("extend", "replace"),
+                   help="extend: add what the camera lacks; replace: position, altitude and speed from the "
+                        "file (default: extend)")
     g.add_argument("--sync", choices=("off", "auto"), default="off",
                    help="auto: find the file's clock offset by matching its speed and track to the camera's GPS")
     g.add_argument("--offset", type=float, default=0.0, metavar="SECONDS",
@@ -83,6 +84,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     r.add_argument("--profile-widgets", action="store_true", help="print the drawing time of each widget first")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     r.add_argument("--debug", action="store_true", help="show tracebacks, including the failing child's")
+    from pipeline.commands.compat import add_compat_options
+
+    add_compat_options(r)
 
     if command == "render":
         return parser
@@ -119,13 +123,27 @@ def add_dashboard_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--units-altitude", default="metre", help="metre, feet, ... (default: %(default)s)")
     p.add_argument("--units-distance", default="km", help="km, miles, nautical_miles, ... (default: %(default)s)")
     p.add_argument("--units-temperature", default="degC", help="degC, degF, ... (default: %(default)s)")
+    add_altitude_option(p)
+
+
+def add_altitude_option(p: argparse.ArgumentParser) -> None:
+    """--altitude, for every command that reads GoPro heights (render, preview, info, export)."""
+    p.add_argument("--altitude", choices=("msl", "ellipsoid"), default="msl",
+                   help="GoPro GPS heights: msl corrects heights above the WGS84 ellipsoid to mean sea level "
+                        "with the EGM96 geoid; ellipsoid keeps them as recorded (default: %(default)s)")
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     # `render` parses without the other commands, whose modules load numpy (~50 ms), so that
     # ffprobe starts before the heavy imports and has the video's facts ready when they are needed.
-    args = build_parser("render" if argv[:1] == ["render"] else None).parse_args(argv)
+    parser = build_parser("render" if argv[:1] == ["render"] else None)
+    if argv[:1] == ["render"]:
+        from pipeline.commands.compat import parse_render_args
+
+        args = parse_render_args(parser, argv)
+    else:
+        args = parser.parse_args(argv)
     debug = getattr(args, "debug", False)
     try:
         if args.command in ("info", "export", "preview", "profiles", "demo"):

@@ -5,9 +5,13 @@ import os
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from overdash import InputError
 from overlay.layout.units import UnitSettings
+
+if TYPE_CHECKING:  # numpy: not before ffprobe has started (see cli.main)
+    from overlay.telemetry.quality import QualityLimits
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".mkv", ".webm"}
 
@@ -47,6 +51,17 @@ class RenderConfig:
     from_time: str | None = None         # … and the part of the ride to draw
     to_time: str | None = None
     overlay_pix_fmt: str = "auto"        # how the overlay crosses to ffmpeg: auto, rgba, yuva420p
+    altitude: str = "msl"                # GoPro GPS heights: msl (EGM96-corrected) or ellipsoid (as recorded)
+    # gopro-dashboard-overlay's options, translated by pipeline.commands.compat
+    overlay_size: tuple[int, int] | None = None  # draw on this canvas at the video's top-left
+    use_file_only: bool = False          # ignore the camera's telemetry: everything from --gpx/--fit
+    video_time: tuple[str, str] | None = None  # ("start" | "end", "file-created" | "file-modified" | "file-accessed")
+    gps_limits: QualityLimits | None = None  # the camera's GPS quality limits (None: the defaults)
+    generate: str = "default"            # default: over the video; overlay: dashboard alone; none: no output
+    show_ffmpeg: bool = False            # print ffmpeg's command line
+    cache_dir: Path | None = None        # map tile cache (None: $XDG_CACHE_HOME/overdash/tiles)
+    bg: tuple[int, int, int, int] | None = None  # overlay-only output: background RGBA
+    notices: tuple[str, ...] = ()        # one line each, said before the run
 
 
 def default_workers() -> int:
@@ -130,11 +145,47 @@ def check_font(font: str) -> None:
         raise InputError(f"{font}: cannot use this font ({exc})") from None
 
 
-def parse_size(text: str) -> tuple[int, int]:
+def parse_size(text: str, option: str = "--size") -> tuple[int, int]:
     try:
         w, h = (int(v) for v in text.lower().split("x"))
     except ValueError:
-        raise InputError(f"--size {text!r}: use WIDTHxHEIGHT, e.g. 1920x1080") from None
+        raise InputError(f"{option} {text!r}: use WIDTHxHEIGHT, e.g. 1920x1080") from None
     if not (16 <= w <= 16384 and 16 <= h <= 16384) or w % 2 or h % 2:
-        raise InputError(f"--size {text}: each side must be an even number of pixels, 16 to 16384")
+        raise InputError(f"{option} {text}: each side must be an even number of pixels, 16 to 16384")
     return w, h
+
+
+def refuse_ignored(args, *, ride_only: bool, has_ride: bool) -> None:
+    """An option that would have no effect on this render is an error, never silently dropped:
+    a user who typed it expects a different video. `ride_only`: IN is a GPX/FIT ride (no video);
+    `has_ride`: a ride file is merged onto a video (--gpx/--fit)."""
+    def given(option: str, value) -> str | None:
+        return option if value else None
+
+    if ride_only:
+        reason = "IN is a ride file with no video or camera"
+        for option in filter(None, (given("--sync auto", args.sync == "auto"), given("--merge", args.merge),
+                                    given("--gpx-merge", args.gpx_merge), given("--start", args.start),
+                                    given("--gpmf", args.gpmf), given("--no-chapters", args.no_chapters),
+                                    given("--keep-gpmf", args.keep_gpmf),
+                                    given("--overlay-pix-fmt", args.overlay_pix_fmt != "auto"))):
+            raise InputError(f"{option} has no effect here: {reason}"
+                             + (" (use --from for the start)" if option == "--start" else ""))
+        if len(args.inputs) > 1:
+            raise InputError(f"{args.inputs[1]}: give one GPX/FIT ride at a time")
+        return
+    if not has_ride:
+        for option in filter(None, (given("--sync auto", args.sync == "auto"), given("--merge", args.merge),
+                                    given("--gpx-merge", args.gpx_merge), given("--start", args.start),
+                                    given("--offset", args.offset))):
+            raise InputError(f"{option} aligns or merges a ride file: it needs --gpx FILE or --fit FILE")
+    if args.use_file_only:
+        for option in filter(None, (given("--sync auto", args.sync == "auto"), given("--gpmf", args.gpmf),
+                                    given("--merge", args.merge), given("--gpx-merge", args.gpx_merge))):
+            raise InputError(f"{option} has no effect with --use-gpx-only, which ignores the camera's telemetry")
+    if args.show_ffmpeg and args.generate == "none":
+        raise InputError("--show-ffmpeg with --generate none: no ffmpeg runs, there is no command to show")
+    if args.generate == "overlay":
+        for option in filter(None, (given("--keep-gpmf", args.keep_gpmf),
+                                    given("--overlay-pix-fmt", args.overlay_pix_fmt != "auto"))):
+            raise InputError(f"{option} has no effect with --generate overlay, which writes the dashboard alone")

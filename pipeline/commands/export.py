@@ -1,11 +1,15 @@
 """`overdash export`: one telemetry stream of a GoPro (or GPX/FIT) file as CSV, GPX or GeoJSON.
 
-Inputs as for `overdash info`. The file is written to a temporary name beside
-the output and renamed at the end, so a failure never leaves a partial file.
+Inputs as for `overdash info`. A GPX/FIT ride, and a GoPro file merged with one
+(--gpx/--fit, aligned and merged as `overdash render` does), export as CSV every
+column they carry, named as the layout's metrics (overlay.telemetry.export.csv_everything);
+a GoPro file alone keeps its GPS table. The file is written to a temporary name
+beside the output and renamed at the end, so a failure never leaves a partial file.
 """
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Iterable
 
@@ -14,10 +18,11 @@ import numpy as np
 from overdash import InputError
 from overdash.files import atomic_write
 from overlay.telemetry import export
+from overlay.telemetry.merge import MODES
 from overlay.telemetry.quality import QualityLimits
 from overlay.telemetry.timeseries import Telemetry
 from pipeline.commands.info import add_inputs
-from pipeline.commands.sources import load_inputs
+from pipeline.commands.sources import altitude_warning, is_ride_file, load_inputs, read_ride
 
 FORMATS = (".csv", ".gpx", ".geojson")
 STREAMS = ("GPS", "ACCL", "GYRO", "GRAV", "MAGN", "CORI")
@@ -33,12 +38,23 @@ def add_export_parser(sub) -> argparse.ArgumentParser:
                    help="stream to export (default: %(default)s; GPX/GeoJSON: GPS only)")
     p.add_argument("--only-locked", action="store_true",
                    help="GPS: only samples that pass the quality check (3D fix, DOP, no jump)")
+    r = p.add_argument_group("a ride file merged onto the video's timeline (as for render)")
+    r.add_argument("--gpx", type=Path, metavar="FILE", help="GPX (.gpx, .gpx.gz) of the ride")
+    r.add_argument("--fit", type=Path, metavar="FILE", help="FIT file of the ride")
+    r.add_argument("--merge", choices=MODES, default="extend",
+                   help="extend: add the file's columns; replace: position and speed from the file too")
+    r.add_argument("--sync", choices=("off", "auto"), default="off",
+                   help="auto: find the file's clock offset by matching its speed and track to the camera's GPS")
+    r.add_argument("--offset", type=float, default=0.0, metavar="SECONDS",
+                   help="shift the file's data by this many seconds (added to what --sync finds)")
+    r.add_argument("--start", metavar="ISO8601", help="UTC time of the video's first frame (default: camera GPS)")
     p.set_defaults(func=cmd_export)
     return p
 
 
-def export_text(tel: Telemetry, stream: str, suffix: str, only_locked: bool = False) -> Iterable[str]:
-    """The exported file's text, in chunks."""
+def export_text(tel: Telemetry, stream: str, suffix: str, only_locked: bool = False,
+                everything: bool = False) -> Iterable[str]:
+    """The exported file's text, in chunks. `everything`: a GPS .csv carries every column (a ride file's)."""
     stream = stream.upper()
     if suffix not in FORMATS:
         raise InputError(f"output format {suffix or '(none)'!r} unknown: use {', '.join(FORMATS)}")
@@ -52,6 +68,8 @@ def export_text(tel: Telemetry, stream: str, suffix: str, only_locked: bool = Fa
             keep = np.asarray(gps["gps-ok"], bool)
             gps = type(gps)(gps.t[keep], {k: v[keep] for k, v in gps.columns.items()})
         name = Path(tel.source).name
+        if everything and suffix == ".csv":
+            return export.csv_everything(_with_gps(tel, gps) if only_locked else tel)
         return {".csv": export.csv_gps, ".gpx": lambda g: export.gpx(g, name),
                 ".geojson": lambda g: export.geojson(g, name)}[suffix](gps)
     key = "cori" if stream == "CORI" else export.VECTOR_STREAMS[stream]
@@ -72,6 +90,43 @@ def cmd_export(args: argparse.Namespace) -> int:
     suffix = args.output.suffix.lower()
     if suffix not in FORMATS:  # before the (slow) load
         raise InputError(f"{args.output}: unknown output format {suffix or '(none)'!r}; use {', '.join(FORMATS)}")
-    tel = load_inputs(list(args.inputs), not args.no_chapters, QualityLimits(max_dop=args.max_dop))
-    write_atomic(args.output, export_text(tel, args.stream, suffix, args.only_locked))
+    ride = args.gpx or args.fit
+    if args.gpx and args.fit:
+        raise InputError("give --gpx or --fit, not both")
+    if ride is not None and is_ride_file(args.inputs[0]):
+        raise InputError(f"{args.inputs[0]}: --gpx/--fit merge a ride onto a GoPro file; export the ride on its own")
+    tel = load_inputs(list(args.inputs), not args.no_chapters, QualityLimits(max_dop=args.max_dop), args.altitude)
+    warning = altitude_warning(tel)
+    if warning:
+        print(f"overdash: {warning}", file=sys.stderr)
+    if ride is not None:
+        tel = merged(tel, ride, fit=bool(args.fit), mode=args.merge, offset=args.offset, start=args.start,
+                     sync_auto=args.sync == "auto")
+    everything = ride is not None or is_ride_file(args.inputs[0])
+    write_atomic(args.output, export_text(tel, args.stream, suffix, args.only_locked, everything))
     return 0
+
+
+def merged(camera: Telemetry, path: Path, *, fit: bool, mode: str = "extend", offset: float = 0.0,
+           start: str | None = None, sync_auto: bool = False) -> Telemetry:
+    """The camera's telemetry with a ride file on its timeline, aligned and merged as render does
+    (overlay.telemetry.merge): frame 0 at `start`, else at the camera's GPS time."""
+    from overlay.telemetry.merge import align, camera_start_utc, merge, to_posix
+    from overlay.telemetry.sync import sync
+
+    ride = read_ride(path, fit=fit)
+    utc = to_posix(start) if start else camera_start_utc(camera)
+    if utc is None:
+        raise InputError(f"{camera.source}: no GPS time to place {path.name} on; give --start 2024-05-01T09:30:00Z")
+    if sync_auto:
+        if "gps" not in camera:
+            raise InputError(f"--sync auto needs the camera's own GPS to compare with {path.name}; "
+                             "use --offset SECONDS instead")
+        offset += sync(camera, align(ride, utc, offset)).offset
+    return merge(camera, align(ride, utc, offset), mode)
+
+
+def _with_gps(tel: Telemetry, gps) -> Telemetry:
+    """`tel` with its 'gps' stream replaced by `gps` (the rows --only-locked keeps)."""
+    return Telemetry(streams={**tel.streams, "gps": gps}, source=tel.source, device=tel.device,
+                     speedup=tel.speedup)

@@ -14,8 +14,10 @@ import numpy as np
 
 from overlay.telemetry import export
 from overlay.telemetry.chapters import find_chapters
+from overlay.telemetry.geoid import NOTE
 from overlay.telemetry.quality import QualityLimits, counts
 from overlay.telemetry.timeseries import Telemetry, Timeseries
+from pipeline.commands.cli import add_altitude_option
 from pipeline.commands.sources import is_ride_file, load_inputs
 
 
@@ -26,6 +28,7 @@ def add_inputs(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-chapters", action="store_true", help="read only the given file(s), not later chapters")
     p.add_argument("--max-dop", type=float, default=QualityLimits.max_dop,
                    help="GPS samples with a higher DOP are marked untrusted (default: %(default)s)")
+    add_altitude_option(p)
 
 
 def add_info_parser(sub) -> argparse.ArgumentParser:
@@ -91,7 +94,7 @@ def info_lines(tel: Telemetry, paths: list[Path]) -> list[str]:
     lines = [f"file: {', '.join(str(p) for p in paths)}",
              f"camera: {tel.device or 'unknown'}" + (f", firmware {tel.firmware}" if tel.firmware else "")]
     lines += _video_lines(paths[0])
-    lines += [f"  {note}" for note in tel.notes]
+    lines += [f"  {note}" for note in tel.notes if not note.startswith(NOTE)]
     lines.append(f"streams ({len(tel.inventory)}):")
     lines.append(f"  {'key':4}  {'samples':>8}  {'rate Hz':>9}  {'time span':>24}  as")
     for s in sorted(tel.inventory, key=lambda s: (not s.decoded, s.fourcc)):
@@ -104,6 +107,7 @@ def info_lines(tel: Telemetry, paths: list[Path]) -> list[str]:
         utc = tel["gps"]["timestamp"]
         if np.isfinite(utc).any():
             lines.append(f"gps time: {export.iso_utc(np.nanmin(utc))} .. {export.iso_utc(np.nanmax(utc))}")
+        lines += [note for note in tel.notes if note.startswith(NOTE)]  # how heights were referenced
     else:
         lines.append("gps: no GPS stream (GPS off, or a camera without GPS)")
     return lines
@@ -111,7 +115,7 @@ def info_lines(tel: Telemetry, paths: list[Path]) -> list[str]:
 
 def cmd_info(args: argparse.Namespace) -> int:
     limits = QualityLimits(max_dop=args.max_dop)
-    tel = load_inputs(list(args.inputs), not args.no_chapters, limits)
+    tel = load_inputs(list(args.inputs), not args.no_chapters, limits, args.altitude)
     if is_ride_file(args.inputs[0]):
         print("\n".join(ride_info_lines(tel, args.inputs[0])))
         return 0

@@ -85,7 +85,7 @@ def draw_preview(args, units) -> None:
             size = parse_size(args.size)
         else:
             layout = load_layout(args.layout)
-            size = (layout.width, layout.height)
+            size = layout.preferred_size
         count = int(telemetry["gps"].span[1] * DEMO_FPS)
         fps = DEMO_FPS
         zone = None
@@ -93,7 +93,8 @@ def draw_preview(args, units) -> None:
     else:
         from pipeline.commands.sources import load_source
 
-        config = RenderConfig(input=args.input, output=args.output.with_suffix(".mp4"), workers=1)
+        config = RenderConfig(input=args.input, output=args.output.with_suffix(".mp4"), workers=1,
+                              altitude=args.altitude)
         source = load_source(config)
         video, telemetry, zone = source.video, source.telemetry, source.zone
         size = (video.display_width, video.display_height)

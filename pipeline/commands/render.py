@@ -8,6 +8,8 @@ layout error still leaves nothing but a process to kill.
 """
 from __future__ import annotations
 
+import dataclasses
+import shlex
 import sys
 import tempfile
 import time
@@ -57,21 +59,25 @@ class Plan:
 
 
 def config_from_args(args) -> RenderConfig:
+    """The command line resolved once; gopro-dashboard-overlay's spellings via pipeline.commands.compat,
+    and every option that this render would ignore refused (config.refuse_ignored)."""
+    from pipeline.commands.compat import resolve
+    from pipeline.commands.config import refuse_ignored
+    from pipeline.commands.sources import is_ride_file
+
+    compat = resolve(args)
+    refuse_ignored(args, ride_only=is_ride_file(compat["input"]), has_ride=bool(compat["gpx"] or compat["fit"]))
     return RenderConfig(
-        input=args.inputs[0], more_inputs=tuple(args.inputs[1:]), chapters=not args.no_chapters, gpmf=args.gpmf,
-        output=args.output, workers=args.workers, layout=args.layout,
+        chapters=not args.no_chapters, gpmf=args.gpmf,
+        output=args.output, workers=args.workers,
         overlay_fps=parse_fps(args.overlay_fps), include=tuple(args.include), exclude=tuple(args.exclude),
         units=UnitSettings(args.units_speed, args.units_altitude, args.units_distance, args.units_temperature),
-        profile=args.profile, ffmpeg=args.ffmpeg, debug=args.debug, quiet=args.quiet, font=args.font,
-        profile_widgets=args.profile_widgets, gpx=_file_arg(args.gpx, "--gpx"), fit=_file_arg(args.fit, "--fit"),
-        merge=args.merge, sync=args.sync, offset=args.offset, start=args.start, tz=args.tz,
+        debug=args.debug, quiet=args.quiet, font=args.font,
+        merge=compat.pop("merge") or "extend", sync=args.sync, offset=args.offset, start=args.start, tz=args.tz,
         keep_gpmf=args.keep_gpmf, size=parse_size(args.size) if args.size else None,
-        from_time=getattr(args, "from"), to_time=args.to, map_style=args.map_style, map_api_key=args.map_api_key,
-        offline=args.offline, privacy=tuple(args.privacy), overlay_pix_fmt=args.overlay_pix_fmt)
-
-
-def _file_arg(path, option):
-    return Path(path) if path else None
+        from_time=getattr(args, "from"), to_time=args.to,
+        offline=args.offline, overlay_pix_fmt=args.overlay_pix_fmt,
+        altitude=args.altitude, **compat)
 
 
 def plan_render(config: RenderConfig, prefetch=None, *, start_ffmpeg: bool = False) -> Plan:
@@ -116,11 +122,19 @@ def plan_render(config: RenderConfig, prefetch=None, *, start_ffmpeg: bool = Fal
     # Enough frames to cover the video; ffmpeg takes exactly this many (see overlay_frames_needed).
     count = video.frame_count if fps == video_fps else (video.frame_count - 1) * fps // video_fps + 1
     size = (video.display_width, video.display_height)
-    choice = choose_profile(config.profile, ffmpeg=config.ffmpeg, video=video)
+    canvas = canvas_size(config.overlay_size, size)
+    name = overlay_only_profile(config) if config.generate == "overlay" else config.profile
+    choice = choose_profile(name, ffmpeg=config.ffmpeg, video=video)
     note = _profile_note(choice)
+    if config.generate == "overlay" and not choice.profile.overlay_only:
+        raise InputError(f"--generate overlay writes the dashboard alone, and profile '{choice.profile.name}' "
+                         f"draws over the video: use prores-alpha (.mov), vp9-alpha (.webm), qtrle or png")
     if choice.profile.overlay_only:  # the dashboard alone, with alpha, at the video's size
-        return _plan_full_frame(config, choice.profile, note, telemetry, source.zone, count, fps, size,
+        return _plan_full_frame(config, choice.profile, note, telemetry, source.zone, count, fps, canvas,
                                 video=video, duration=video.duration, features=features)
+    if config.bg and config.bg[3]:
+        raise InputError(f"--bg {','.join(map(str, config.bg))}: a background would cover the video; it is for "
+                         f"the dashboard alone (--generate overlay)")
     pix_fmt = overlay_pix_fmt(config.overlay_pix_fmt, choice.profile, video)
     partial = partial_path(config.output)
     concat = (Path(tempfile.gettempdir()) / f"{partial.name}.ffconcat", concat_list(video)) if video.parts else None
@@ -137,7 +151,7 @@ def plan_render(config: RenderConfig, prefetch=None, *, start_ffmpeg: bool = Fal
     if start_ffmpeg and concat is None:
         encoder, graph_via = _start_before_layout(features.graph_script, command, fps, pix_fmt, env=FFMPEG_ENV)
     try:
-        dash = build_dashboard(config.layout, telemetry, count, fps, size, config.units,
+        dash = build_dashboard(config.layout, telemetry, count, fps, canvas, config.units,
                                include=config.include, exclude=config.exclude, font=config.font,
                                zone=source.zone, **map_args(config))
         # A region a stream, sent only when it changed: each keeps its place in the video.
@@ -190,21 +204,39 @@ def _plan_ride_only(config: RenderConfig, features) -> Plan:
     from encoders.capability import choose_profile
 
     ride = load_ride_only(config)
-    name = config.profile
-    if name == "auto":
-        by_suffix = RIDE_ONLY_PROFILES.get(config.output.suffix.lower())
-        if by_suffix is None:
-            raise InputError(f"{config.output}: a dashboard without video needs an output with transparency: "
-                             f"{', '.join(RIDE_ONLY_PROFILES)} (or --profile png / qtrle)")
-        name = by_suffix
-    choice = choose_profile(name, ffmpeg=config.ffmpeg)
+    choice = choose_profile(overlay_only_profile(config), ffmpeg=config.ffmpeg)
     if not choice.profile.overlay_only:
         raise InputError(f"profile '{choice.profile.name}' draws over a video, and {config.input.name} has none: "
                          f"use prores-alpha (.mov), vp9-alpha (.webm), qtrle or png")
     fps = config.overlay_fps or Fraction(30)
     count = int(ride.duration * fps) + 1
     return _plan_full_frame(config, choice.profile, _profile_note(choice), ride.telemetry, ride.zone, count, fps,
-                            config.size or (1920, 1080), video=None, duration=float(count / fps), features=features)
+                            config.size or config.overlay_size or (1920, 1080), video=None,
+                            duration=float(count / fps), features=features)
+
+
+def overlay_only_profile(config: RenderConfig) -> str:
+    """The profile name for the dashboard alone: --profile, or with auto the one for OUT's extension."""
+    if config.profile != "auto":
+        return config.profile
+    by_suffix = RIDE_ONLY_PROFILES.get(config.output.suffix.lower())
+    if by_suffix is None:
+        raise InputError(f"{config.output}: the dashboard alone needs an output with transparency: "
+                         f"{', '.join(RIDE_ONLY_PROFILES)} (or --profile png / qtrle)")
+    return by_suffix
+
+
+def canvas_size(overlay_size: tuple[int, int] | None, video_size: tuple[int, int]) -> tuple[int, int]:
+    """What the layout is drawn on: --overlay-size at the video's top-left corner, else the whole picture.
+
+    A canvas larger than the video would be cut at its edges (that tool's behaviour): refused,
+    since widgets would silently go missing."""
+    if overlay_size is None:
+        return video_size
+    if overlay_size[0] > video_size[0] or overlay_size[1] > video_size[1]:
+        raise InputError(f"--overlay-size {overlay_size[0]}x{overlay_size[1]} is larger than the video "
+                         f"({video_size[0]}x{video_size[1]}): what falls outside would be cut off")
+    return overlay_size
 
 
 def _plan_full_frame(config, profile, note, telemetry, zone, count, fps, size, *, video, duration,
@@ -220,10 +252,26 @@ def _plan_full_frame(config, profile, note, telemetry, zone, count, fps, size, *
     partial = partial_path(config.output)
     argv = build_overlay_only_command(profile, size, fps, partial, final_path=config.output, ffmpeg=config.ffmpeg,
                                       features=features)
+    if config.bg and config.bg[3]:
+        argv = with_background(argv, config.bg, size, fps)
     job = PipelineJob(count=count, width=w, height=h, argv=tuple(argv), partial=partial, output=config.output,
                       nut_header=nut_header([size], fps.numerator, fps.denominator, "rgba"),
                       workers=config.workers, keepalive=1)
     return Plan(job, dash.painter, overlay, fps, note, video, None, size, duration)
+
+
+def with_background(argv: list[str], bg: tuple[int, int, int, int], size: tuple[int, int], fps) -> list[str]:
+    """An overlay-only argv with the dashboard blended over a solid RGBA colour (--bg), in ffmpeg.
+
+    A colour source at the overlay's size and rate, under the frames read from stdin; it ends
+    with them (shortest), so the output keeps one frame per overlay frame."""
+    at = argv.index("-map")
+    if argv[at + 1] != "0:v":
+        raise AssertionError(f"overlay-only argv maps {argv[at + 1]}, expected 0:v")
+    colour = "0x" + "".join(f"{v:02x}" for v in bg)
+    graph = (f"color=c={colour}:s={size[0]}x{size[1]}:r={Fraction(fps)},format=rgba[bg];"
+             f"[bg][0:v]overlay=format=rgb:shortest=1[dash]")
+    return [*argv[:at], "-filter_complex", graph, "-map", "[dash]", *argv[at + 2:]]
 
 
 def map_args(config: RenderConfig) -> dict:
@@ -234,6 +282,7 @@ def map_args(config: RenderConfig) -> dict:
     say = (lambda text: None) if config.quiet else (lambda text: print(f"overdash: {text}", file=sys.stderr))
     progress = None if config.quiet else Progress(1, 1.0, label="map tiles", unit="tiles")
     return {"privacy": zones, "maps": MapOptions(style=config.map_style, api_key=config.map_api_key,
+                                                 cache_dir=str(config.cache_dir) if config.cache_dir else None,
                                                  offline=config.offline, privacy=zones, warn=say,
                                                  progress=progress.tiles if progress else None)}
 
@@ -292,12 +341,35 @@ def _yuva_format(profile, video):
 
 def render(config: RenderConfig, prefetch=None) -> RunStats:
     t0 = time.monotonic()
-    plan = plan_render(config, prefetch, start_ffmpeg=True)
+    if not config.quiet:
+        for notice in config.notices:
+            print(f"overdash: {notice}", file=sys.stderr)
+    drawing_only = config.generate == "none"
+    plan = plan_render(config, prefetch, start_ffmpeg=not drawing_only)
+    scratch = tempfile.TemporaryDirectory(prefix="overdash-none-") if drawing_only else None
     try:
+        if scratch is not None:
+            plan = _without_output(plan, Path(scratch.name))
         return _run(config, plan, t0)
     finally:  # run_pipeline reaps an encoder it was given; one that never got there is killed
         if plan.encoder is not None and plan.encoder.proc.returncode is None:
             plan.encoder.abort()
+        if scratch is not None:
+            scratch.cleanup()
+
+
+# --generate none: a stand-in for ffmpeg that reads the overlay stream and keeps nothing
+# (it makes the empty file the pipeline renames at the end, inside a scratch folder).
+_DISCARD = ("import shutil, sys, os; open(sys.argv[1], 'wb').close(); "
+            "shutil.copyfileobj(sys.stdin.buffer, open(os.devnull, 'wb'), 1 << 20)")
+
+
+def _without_output(plan: Plan, scratch: Path) -> Plan:
+    """--generate none: every frame drawn and sent as for the real output, then discarded:
+    the drawing and transfer cost alone, and no file written."""
+    job = dataclasses.replace(plan.job, argv=(sys.executable, "-c", _DISCARD, str(scratch / "partial")),
+                              partial=scratch / "partial", output=scratch / "discarded")
+    return dataclasses.replace(plan, job=job)
 
 
 def _run(config: RenderConfig, plan: Plan, t0: float) -> RunStats:
@@ -308,6 +380,8 @@ def _run(config: RenderConfig, plan: Plan, t0: float) -> RunStats:
     say(f"overdash: {source} → {config.output}: {job.count} overlay frames at {float(plan.fps):.3f} fps, "
         f"{len(plan.overlay.placements())} region(s) covering {area / (plan.size[0] * plan.size[1]):.0%} "
         f"of the picture, {job.workers} workers, drawing with {pil_flavour()}; {plan.profile_note}")
+    if config.show_ffmpeg:
+        print(f"overdash: ffmpeg command: {shlex.join(job.argv)}", file=sys.stderr)
     if config.profile_widgets:
         print_widget_profile(plan, job.count)
     progress = Progress(job.count, float(plan.fps), enabled=not config.quiet)
@@ -321,7 +395,8 @@ def _run(config: RenderConfig, plan: Plan, t0: float) -> RunStats:
             plan.concat[0].unlink(missing_ok=True)
     duration = plan.duration or job.count / float(plan.fps)
     total = time.monotonic() - t0
-    say(f"overdash: wrote {config.output} — {stats.frames} frames in {total:.1f} s "
+    wrote = "drew (--generate none: nothing written)" if config.generate == "none" else f"wrote {config.output} —"
+    say(f"overdash: {wrote} {stats.frames} frames in {total:.1f} s "
         f"({stats.frames / max(stats.seconds, 1e-9):.0f} fps, {duration / total:.2f}× real time), "
         f"peak memory {stats.peak_rss_mib:.0f} MiB per process")
     return stats

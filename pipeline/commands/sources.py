@@ -50,20 +50,23 @@ def load_source(config: RenderConfig, *, say=lambda text: print(text, file=sys.s
         probe = pool.submit(probe_chapters, paths, ffprobe=_sibling(config.ffmpeg, "ffprobe"),
                             probe=prefetch.probe if prefetch else probe_video)
         try:
-            camera = _camera_telemetry(config, paths, optional=bool(config.gpx or config.fit))
-            if not (config.gpx or config.fit) and "gps" in camera:
+            # --use-gpx-only: the camera's telemetry is not read at all, the file drives everything
+            camera = None if config.use_file_only else _camera_telemetry(
+                config, paths, optional=bool(config.gpx or config.fit))
+            if camera is not None and not (config.gpx or config.fit) and "gps" in camera:
                 # the time zone lookup (~50 ms the first time) also overlaps ffprobe
                 zone = resolve_zone(config.tz, *(first_position(camera) or (None, None)))
         except InputError:
             probe.result()  # not a video outranks a telemetry problem: its error is raised first
             raise
         video = probe.result()
-    notes: list[str] = []
+    warning = altitude_warning(camera)  # heights left above the ellipsoid: no geoid grid
+    notes: list[str] = [warning] if warning else []
     if config.gpx or config.fit:
         telemetry = _with_file(config, video, camera, notes)
     else:
         telemetry = camera
-        if "gps" not in telemetry:
+        if telemetry is None or "gps" not in telemetry:
             raise InputError(f"{config.input}: the GoPro telemetry has no GPS stream "
                              f"(GPS off, or a camera without GPS) — add the ride with --gpx or --fit")
     for note in notes:
@@ -116,11 +119,15 @@ def _camera_telemetry(config: RenderConfig, paths: list[Path], optional: bool):
     """The GoPro track (or --gpmf file); None when a GPX/FIT file can stand in for it."""
     from overlay.telemetry.chapters import load_gopro_chapters
     from overlay.telemetry.gopro import load_gopro
+    from overlay.telemetry.quality import QualityLimits
 
     try:
+        limits = config.gps_limits or QualityLimits()
         if config.gpmf:
-            return load_gopro(config.gpmf)
-        return load_gopro(paths[0]) if len(paths) == 1 else load_gopro_chapters(paths)
+            return load_gopro(config.gpmf, limits, altitude=config.altitude)
+        if len(paths) == 1:
+            return load_gopro(paths[0], limits, altitude=config.altitude)
+        return load_gopro_chapters(paths, limits, altitude=config.altitude)
     except InputError:
         if optional and not config.gpmf:
             return None  # any camera: the file drives the whole dashboard
@@ -134,7 +141,7 @@ def _with_file(config: RenderConfig, video, camera, notes: list[str]):
     path = config.gpx or config.fit
     assert path is not None, "called for --gpx or --fit only"
     ride = read_ride(path, fit=bool(config.fit))
-    start, said = _start_time(config, video, camera)
+    start, said = _start_time(config, video, camera, ride)
     notes.append(f"{path.name}: video starts at {said}")
     offset = config.offset
     if config.sync == "auto":
@@ -149,12 +156,28 @@ def _with_file(config: RenderConfig, video, camera, notes: list[str]):
     return aligned if camera is None else merge(camera, aligned, config.merge)
 
 
-def _start_time(config: RenderConfig, video, camera) -> tuple[float, str]:
-    """UTC of the video's first frame: --start, else the camera's GPS clock, else creation_time."""
-    from overlay.telemetry.merge import camera_start_utc, to_posix
+# --video-time-start/--video-time-end: which of the input file's times (gopro-dashboard-overlay's names)
+FILE_TIMES = {"file-created": "st_ctime", "file-modified": "st_mtime", "file-accessed": "st_atime"}
+
+
+def _start_time(config: RenderConfig, video, camera, ride) -> tuple[float, str]:
+    """UTC of the video's first frame: --start or --video-time-*, else the camera's GPS clock, else
+    (--use-gpx-only, as gopro-dashboard-overlay does) the ride's first point, else creation_time."""
+    from overlay.telemetry.merge import camera_start_utc, to_posix, utc_span
 
     if config.start:
         return to_posix(config.start), f"{config.start} (--start)"
+    if config.video_time:
+        which, kind = config.video_time
+        stamp = getattr(config.input.stat(), FILE_TIMES[kind])
+        if which == "end":
+            stamp -= video.duration
+        from overlay.telemetry.filedata import iso
+
+        return stamp, f"{iso(stamp)} (--video-time-{which} {kind} of {config.input.name})"
+    if config.use_file_only:
+        first = utc_span(ride)[0]
+        return first, "the ride's first point (--use-gpx-only without --video-time-start or --start)"
     if camera is not None:
         utc = camera_start_utc(camera)
         if utc is not None:
@@ -196,9 +219,19 @@ def read_ride(path: Path, *, fit: bool | None = None):
     return load_fit(path) if fit else load_gpx(path)
 
 
-def load_inputs(inputs: list[Path], chapters: bool = True, limits=None):
+def altitude_warning(telemetry) -> str | None:
+    """'warning: altitude: … not corrected: EGM96 grid … not found …' when the camera's heights could
+    not be corrected to mean sea level (overlay.telemetry.geoid); None when all is well."""
+    from overlay.telemetry.geoid import warning
+
+    note = warning(telemetry.notes) if telemetry is not None else None
+    return f"warning: {note}" if note else None
+
+
+def load_inputs(inputs: list[Path], chapters: bool = True, limits=None, altitude: str = "msl"):
     """Telemetry of `overdash info`/`export` inputs: one file plus its later chapters, the given
-    files in order, or a GPX/FIT ride (its time axis then starts at its first point)."""
+    files in order, or a GPX/FIT ride (its time axis then starts at its first point).
+    `altitude`: GoPro GPS heights "msl" (corrected to mean sea level) or "ellipsoid" (as recorded)."""
     from overlay.telemetry.chapters import find_chapters, load_gopro_chapters
     from overlay.telemetry.merge import align, utc_span
     from overlay.telemetry.quality import QualityLimits
@@ -212,7 +245,7 @@ def load_inputs(inputs: list[Path], chapters: bool = True, limits=None):
         ride = read_ride(inputs[0])
         return align(ride, utc_span(ride)[0])
     paths = find_chapters(inputs[0]) if chapters and len(inputs) == 1 else list(inputs)
-    return load_gopro_chapters(paths, limits or QualityLimits())
+    return load_gopro_chapters(paths, limits or QualityLimits(), altitude)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ import pytest
 from overdash import InputError
 from overlay.conversion import UnitConverter
 from overlay.layout import NAMED_UNITS, pace_aware
+from overlay.layout.units import SCALED_UNITS
 from overlay.telemetry.timeseries import BASE_UNITS
 from tests.support.paths import ROOT
 
@@ -51,7 +52,7 @@ PAIRS = [
 # speed -> pace goes through pace_aware: pint converts 1 / (m/s) -> time per distance.
 PACE_TARGETS = [NAMED_UNITS["pace"], NAMED_UNITS["pace_mile"], NAMED_UNITS["pace_kt"]]
 # Units whose symbol a dashboard label may show.
-SYMBOL_UNITS = sorted({u for u in NAMED_UNITS.values() if u} | {
+SYMBOL_UNITS = sorted({u for u in NAMED_UNITS.values() if u and u not in SCALED_UNITS} | {
     "meter / second", "degC", "degF", "kelvin", "degree", "radian", "watt", "percent",
     "dimensionless", "second", "1 / minute", "meter / second ** 2",
 })
@@ -107,6 +108,8 @@ def check_all(conv: UnitConverter, ureg) -> None:
     for u in SYMBOL_UNITS:
         assert conv.symbol(u) == format(ureg.Unit(u), "~P"), u
         assert conv.symbol(u, "~C") == format(ureg.Unit(u), "~C"), u
+    assert conv.symbol("spm") == "spm"  # steps per minute: no pint unit, twice the cadence
+    np.testing.assert_allclose(mine(VALUES, "1 / minute", "spm"), 2 * VALUES, rtol=1e-12, equal_nan=True)
 
 
 # --- results equal pint's, fresh and from the memo --------------------------------------------------------

@@ -11,6 +11,10 @@ The skip reason always starts with SKIP_PREFIX ("device file missing: ..."); no
 other skip uses it. CI has the files and refuses such skips: with CI=true or
 OVERDASH_REQUIRE_DATA=1 the hook in tests/conftest.py turns them into failures.
 
+The EGM96 geoid grid (/usr/share/proj/egm96_15.gtx, Debian's proj-data, which
+`make setup` installs) is asked for the same way: geoid_grid() / needs_geoid_grid(),
+skip reason starting with GRID_SKIP_PREFIX, a failure where CI requires it.
+
 OVERDASH_SHARED_DATA=<folder> looks for the device files there instead of
 ../shared/data; `OVERDASH_SHARED_DATA=/nonexistent make test` shows what the
 suite does on a checkout without them (every data test skipped by name).
@@ -51,6 +55,35 @@ def needs_device_file(*relative: str) -> pytest.MarkDecorator:
     """A mark that skips a test (or module, as `pytestmark`) unless every named device file is there."""
     missing = [r for r in relative if not (SHARED_DATA / r).exists()]
     return pytest.mark.skipif(bool(missing), reason=_reason(missing))
+
+
+GRID_SKIP_PREFIX = "geoid grid missing:"
+
+
+def _grid_reason() -> str | None:
+    from overlay.telemetry.geoid import GeoidUnavailable, load_grid
+
+    try:
+        load_grid()
+    except GeoidUnavailable as exc:
+        return f"{GRID_SKIP_PREFIX} {exc}"
+    return None
+
+
+def geoid_grid():
+    """The EGM96 grid overdash finds (overlay.telemetry.geoid.load_grid), or skip the calling test."""
+    from overlay.telemetry.geoid import load_grid
+
+    reason = _grid_reason()
+    if reason:
+        pytest.skip(reason)
+    return load_grid()
+
+
+def needs_geoid_grid() -> pytest.MarkDecorator:
+    """A mark that skips a test unless the EGM96 grid is installed (`make setup`: proj-data)."""
+    reason = _grid_reason()
+    return pytest.mark.skipif(reason is not None, reason=reason or "")
 
 
 def needs_device_files_in(*values) -> pytest.MarkDecorator:

@@ -1,11 +1,12 @@
 """A pytest plugin (loaded by tests/conftest.py): where CI has what a test needs, its absence fails.
 
 A bare clone skips the tests that need what the repository does not hold: the real
-device files of ../shared/data (tests.support.paths) and the static ffmpeg builds
-`make ffmpeg-builds` downloads (tests.support.ffmpeg_builds). CI has both and must
+device files of ../shared/data (tests.support.paths), the static ffmpeg builds
+`make ffmpeg-builds` downloads (tests.support.ffmpeg_builds) and the EGM96 geoid grid
+`make setup` installs (proj-data; tests.support.paths). CI has them all and must
 not pass by skipping those tests: each kind's skip becomes a failure, naming what is
-missing, when its variable says so (OVERDASH_REQUIRE_DATA, OVERDASH_REQUIRE_BUILDS:
-1 requires, 0 does not), or by default when CI=true. Every other skip (no GPU, root
+missing, when its variable says so (OVERDASH_REQUIRE_DATA, OVERDASH_REQUIRE_BUILDS,
+OVERDASH_REQUIRE_GRID: 1 requires, 0 does not), or by default when CI=true. Every other skip (no GPU, root
 cannot test chmod) stays a skip.
 """
 from __future__ import annotations
@@ -30,6 +31,9 @@ REQUIREMENTS = (
                 "device files are required here (OVERDASH_REQUIRE_DATA=1 or CI=true); see ../shared/data/README.md"),
     Requirement(ffmpeg_builds.SKIP_PREFIX, "OVERDASH_REQUIRE_BUILDS",
                 "the ffmpeg builds are required here (OVERDASH_REQUIRE_BUILDS=1 or CI=true): make ffmpeg-builds"),
+    Requirement(paths.GRID_SKIP_PREFIX, "OVERDASH_REQUIRE_GRID",
+                "the EGM96 geoid grid is required here (OVERDASH_REQUIRE_GRID=1 or CI=true): make setup "
+                "installs proj-data"),
 )
 
 

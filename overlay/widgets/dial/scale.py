@@ -45,6 +45,19 @@ class Dial:
         a, b = self.start + f0 * self.length, self.start + f1 * self.length
         return (a, b) if a <= b else (b, a)
 
+    def free_angle(self, v: float) -> float:
+        """Angle of value v, not clamped: off-scale values lie past the ends (in the dial's gap)."""
+        return self.start + (v - self.lo) / (self.hi - self.lo) * self.length
+
+    def sweep(self, v0: float, v1: float) -> tuple[float, float]:
+        """(a0, a1), a0 <= a1, of the arc drawn clockwise from value v0 to v1 as the speed dials of
+        gopro-dashboard-overlay draw their zones (layouts were tuned on them): angles not clamped to
+        the scale, and when v1 lies before v0 the arc runs clockwise the long way round."""
+        a0, a1 = self.free_angle(v0), self.free_angle(v1)
+        if a1 - a0 >= 360:
+            return a0, a0 + 360.0
+        return a0, a0 + (a1 - a0) % 360.0
+
     def ticks(self, n: int) -> list[float]:
         """n equal divisions -> n+1 fractions (n on a closed 360 degree scale: the last is the first)."""
         full = abs(self.length) >= 360
@@ -59,6 +72,11 @@ def nice_step(span: float, target: int = 8) -> float:
         if m * k >= raw:
             return m * k
     return 10 * k
+
+
+def round_up(v: float, step: float) -> float:
+    """v rounded up to a whole number of steps (how the speed dials find the top of their scale)."""
+    return math.ceil(v / step) * step
 
 
 def nice_ceil(v: float, step: float) -> float:

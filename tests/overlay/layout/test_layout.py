@@ -63,9 +63,13 @@ def test_parses_nesting_defaults_and_line_numbers(tmp_path):
     assert pickle.loads(pickle.dumps(layout)) == layout
 
 
-def test_default_design_canvas_is_1080p():
+def test_a_layout_without_a_size_is_in_picture_pixels():
     layout = parse_layout(b"<layout/>")
-    assert (layout.width, layout.height) == (1920, 1080)
+    assert (layout.width, layout.height) == (None, None)
+    assert layout.design_for((3840, 2160)) == (3840, 2160)  # drawn one to one, as the reference does
+    assert layout.preferred_size == (1920, 1080)           # a preview without video
+    sized = parse_layout(b'<layout width="1920" height="1080"/>')
+    assert sized.design_for((3840, 2160)) == (1920, 1080) == sized.preferred_size
 
 
 def test_dash_and_underscore_are_interchangeable():
@@ -76,10 +80,10 @@ def test_dash_and_underscore_are_interchangeable():
 
 
 def test_attribute_values_are_parsed():
-    c = parse_layout(b'<layout><component type="metric" metric="odo" align="right" rgb="1, 2, 3" '
+    c = parse_layout(b'<layout><component type="metric" metric="cad" align="right" rgb="1, 2, 3" '
                      b'outline="none" format="pace" size="12.5"/></layout>').children[0]
     assert (c["metric"], c["align"], c["rgb"], c["outline"], c["format"], c["size"]) == \
-        ("codo", "ra", (1, 2, 3, 255), None, "pace", 12.5)
+        ("cadence", "ra", (1, 2, 3, 255), None, "pace", 12.5)
 
 
 def test_bundled_layouts_load():
@@ -217,7 +221,8 @@ def test_unit_requests_follow_settings():
 
 @pytest.mark.parametrize("units, expected", [
     (None, None), ("none", None), ("kph", "kph"), ("mph", "mph"), ("knots", "knot"), ("feet", "foot"),
-    ("metres", "meter"), ("miles", "mile"), ("nautical_miles", "nautical_mile"), ("pace", "second / kilometer"),
+    ("metres", "meter"), ("miles", "mile"), ("nautical_miles", "nautical_mile"), ("pace", "minute / mile"),
+    ("pace_km", "minute / kilometer"), ("spm", "spm"),
     ("speed", "knot"), ("alt", "foot"), ("altitude", "foot"), ("distance", "mile"), ("temp", "degF"),
     ("furlong / fortnight", "furlong / fortnight"),
 ])

@@ -82,7 +82,7 @@ def test_bundled_layout_declares_its_canvas_and_draws_at_design_size(name, telem
     text = (BUNDLED_DIR / f"{name}.xml").read_text()
     assert "<layout width=" in text  # each bundled layout says what it was designed for
     layout, table = prepared(name, telemetry)
-    size = (layout.width, layout.height)
+    size = layout.preferred_size
     assert size == ((1080, 1920) if name == "vertical" else (1920, 1080))
     im = overlay_image(layout, table, size, frame_count(telemetry) // 2)
     drawn = im[..., 3] > 0
@@ -144,7 +144,7 @@ def _components_with_offsets(nodes, offset=(0.0, 0.0)):
 
 def test_hand_written_layout_uses_the_whole_vocabulary():
     layout = load_layout(EVERY_TYPE)
-    assert (layout.width, layout.height) == (1920, 1080)  # no width/height: the usual 1080p canvas
+    assert layout.preferred_size == (1920, 1080)  # no width/height: picture pixels, previewed at 1080p
     kinds = {type(n).__name__ if not isinstance(n, Group) else n.kind for n in _walk(layout.children)}
     assert {"composite", "translate", "Frame", "Component"} <= kinds
     frame = next(n for n in _walk(layout.children) if isinstance(n, Frame))

@@ -131,12 +131,13 @@ CENTRE = (200, 140)
     ("cairo-gauge-arc-annotated", 'length="-200" start="0" arc-value-upper="30"', kph, (0, 25, 50),
      (0, -200, 0, 50)),
     ("cairo-gauge-donut", 'start="90" length="300"', kph, (0, 20, 50), (90, 300, 0, 50)),
-    # msi: 0..end over 270 degrees from bottom left, turned by rotate
-    ("msi", 'end="80"', knots, (0, 40, 80), (135, 270, 0, 80)),
-    ("msi", 'end="80" rotate="45"', knots, (0, 40, 80), (180, 270, 0, 80)),
-    # asi: 0 at 12 o'clock, 320 degrees clockwise to the top of the scale (vne 100 -> scale 0..120)
-    ("asi", 'vne="100"', knots, (0, 60, 120), (-90, 320, 0, 120)),
-    ("asi", 'vne="100" rotate="90"', knots, (0, 60, 120), (0, 320, 0, 120)),
+    # msi: 0..(end x 1.05 rounded up to 20) over 300 degrees, the gap centred `rotate` (default 180)
+    # degrees clockwise from 12 o'clock
+    ("msi", 'end="80"', knots, (0, 50, 100), (120, 300, 0, 100)),
+    ("msi", 'end="80" rotate="45"', knots, (0, 50, 100), (-15, 300, 0, 100)),
+    # asi: vs0 at 1 o'clock (rotate 0), 300 degrees clockwise to the top of the scale (vne 100 -> 0..120)
+    ("asi", 'vs0="0" vne="100"', knots, (0, 60, 120), (-60, 300, 0, 120)),
+    ("asi", 'vs0="0" vne="100" rotate="90"', knots, (0, 60, 120), (30, 300, 0, 120)),
 ])
 def test_needle_points_where_start_and_length_say(kind, attrs, table, values, geometry):
     start, length, lo, hi = geometry
@@ -176,7 +177,7 @@ def test_filled_arcs_grow_with_the_value():
 @pytest.mark.parametrize("kind", ["asi", "msi", "msi-no-needle", "msi2", "marker", "round", "arc", "donut"])
 def test_values_outside_the_scale_clamp(kind):
     knotted = kind in ("asi",) or kind.startswith("msi")
-    in_knots = (0, 120, -30, 500) if kind == "asi" else (0, 50, -10, 90)
+    in_knots = (0, 120, -30, 500) if kind == "asi" else (0, 60, -10, 90)  # msi end=50: scale 0..60
     lo, hi, below, above = in_knots if knotted else (0, 100, -50, 400)
     tab = (knots if knotted else kph)(lo, below, hi, above)
     at_lo, under, at_hi, over = frames(GAUGES[kind], tab)
@@ -286,9 +287,9 @@ EVERY_ATTRIBUTE = {
     "asi": 'x="1" y="2" size="128" metric="speed" units="mph" textsize="12" vs0="5" vs="10" vfe="30" vno="50" '
            'vne="70" rotate="10"',
     "msi": 'x="1" y="2" size="128" metric="speed" units="kph" textsize="12" needle="no" green="10" yellow="20" '
-           'end="30" rotate="45" outline="255,0,0"',
+           'end="30" rotate="45" outline="4"',
     "msi2": 'x="1" y="2" size="128" metric="alt" units="feet" textsize="12" green="10" yellow="20" end="30" '
-            'rotate="90" outline="none"',
+            'rotate="90" outline="0"',
     "cairo-circuit-map": 'x="1" y="2" size="128" rotate="45" fill="255,255,0" outline="255,0,255" line-width="0.05" '
                          'loc-fill="255,255,0" loc-outline="255,0,255" loc-size="0.05"',
     "cairo-gauge-marker": SCALE + 'x="1" y="2" size="128" tick-rgb="255,0,0" background-rgb="255,0,0,100" '
@@ -352,7 +353,7 @@ def test_bad_attribute_is_an_input_error_naming_file_and_line(element, says):
 
 @pytest.mark.parametrize("element, says", [
     ('<component type="cairo-gauge-round-annotated" min="10" max="10"/>', "min=10 must be below max=10"),
-    ('<component type="msi" green="60" end="50"/>', "must not exceed end=50"),
+    ('<component type="asi" vs0="90" vne="80"/>', "vs0=90 must be below vne=80"),
 ])
 def test_inconsistent_attributes_are_an_input_error_naming_file_and_line(element, says):
     layout = parse_layout(f'<layout>\n  {element}\n</layout>', "dash.xml")

@@ -124,7 +124,8 @@ def same_as_text(element: str, expected: str, *, table=None, frame=0, resolve=Fa
     (7.8, 'dp="0"', "8"),
     (-0.2, 'dp="0"', "0"),
     (3.14159, 'format=".3f"', "3.142"),
-    (305.0, 'format="pace"', "5:05"),
+    (5 + 5 / 60, 'format="pace"', "5:05"),  # minutes (per km): m:ss
+    (1.99783, 'format="pace"', "2:00"),  # 1:59.87 rounds up
     (float("nan"), 'dp="1"', "-"),
 ])
 def test_metric_shows_the_right_string(value, attrs, expected):
@@ -145,7 +146,8 @@ def test_metric_unit_label_and_datetime():
     same_as_text('<component type="metric_unit" metric="speed" units="mph" {style}>({{:~P}})</component>',
                  "(mph)", resolve=True)
     same_as_text('<component type="metric_unit" metric="alt" units="feet" {style}/>', "ft")  # pint-free fallback
-    same_as_text('<component type="datetime" format="%H:%M:%S.%f" truncate="5" {style}/>', "11:13:20.0", frame=1)
+    same_as_text('<component type="datetime" format="%H:%M:%S.%f" truncate="5" outline="0,0,0" {style}/>',
+                 "11:13:20.0", frame=1)
 
 
 def test_text_cache_rasterises_each_string_once():
@@ -197,8 +199,8 @@ def test_circuit_map_without_track_draws_nothing():
 
 def test_circuit_map_marker_follows_position():
     table = synthetic_table()
-    body = '<component type="circuit_map" x="50" y="50" size="200" loc_fill="255,0,0" loc_outline="none"/>'
-    red = [np.argwhere((render(body, f, table=table)[..., :3] == (255, 0, 0)).all(-1)).mean(0) for f in (0, 45)]
+    body = '<component type="circuit_map" x="50" y="50" size="200" loc_fill="255,0,255" loc_outline="none"/>'
+    red = [np.argwhere((render(body, f, table=table)[..., :3] == (255, 0, 255)).all(-1)).mean(0) for f in (0, 45)]
     assert np.hypot(*(red[0] - red[1])) > 50
 
 

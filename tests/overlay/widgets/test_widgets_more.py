@@ -260,9 +260,13 @@ def test_zone_bar_length_and_zone_colours():
     assert bar_extent(low, 10) == (0, 50)
     assert bar_extent(mid, 10) == (0, 250)
     assert bar_extent(high, 10) == (0, 400)
-    assert rgb(high, 10, 50) == pytest.approx((0, 0, 255), abs=10), "zone 0 colour mid-zone"
-    assert rgb(high, 10, 350) == pytest.approx((255, 0, 0), abs=10), "zone 3 colour mid-zone"
-    assert rgb(high, 10, 150) == pytest.approx((0, 255, 0), abs=10)
+    # gopro-dashboard-overlay's stops: each zone's colour at its start, blending into the next;
+    # zone 3's colour holds from z3 to max
+    assert rgb(high, 10, 1) == pytest.approx((0, 0, 255), abs=10), "zone 0 colour at min"
+    assert rgb(high, 10, 50) == pytest.approx((0, 128, 128), abs=10), "halfway from zone 0 to zone 1"
+    assert rgb(high, 10, 100) == pytest.approx((0, 255, 0), abs=10), "zone 1 colour at z1"
+    assert rgb(high, 10, 200) == pytest.approx((255, 255, 0), abs=10), "zone 2 colour at z2"
+    assert rgb(high, 10, 350) == pytest.approx((255, 0, 0), abs=10), "zone 3 colour past z3"
 
 
 def test_zone_bar_col_spelling_and_dividers():
