@@ -50,10 +50,10 @@ def table(header: tuple[str, ...], rows) -> list[str]:
 
 def show_default(attr) -> str:
     """An attribute's default as a layout would write it."""
-    from overlay.widgets.attrs import ALIGNMENTS, parse_align
+    from overlay.widgets.attrs import ALIGNMENTS, NOT_GIVEN, parse_align
 
     v = attr.default
-    if v is None:
+    if v is None or v is NOT_GIVEN:
         return _NONE
     if isinstance(v, bool):
         return "true" if v else "false"

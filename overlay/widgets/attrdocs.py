@@ -225,6 +225,10 @@ PER_COMPONENT = {
        for c in ("chart", "gradient_chart")},
     **{(c, "textsize"): "Font size of the values written on the chart, in layout pixels."
        for c in ("chart", "gradient_chart")},
+    **{(c, "alpha"): "Opacity of the line, the fill and the values, 0 (invisible) to 255; not given: "
+                     "each colour's own." for c in ("chart", "gradient_chart")},
+    ("zone_bar", "divider"): "The same as zone_divider (the spelling of gopro-dashboard-overlay's docs).",
+    ("zone_bar", "marker"): "The same as zone_divider (a spelling found in gopro-dashboard-overlay's docs).",
     # compasses
     ("compass", "bg"): "Colour of the disc behind the dial; none: no disc.",
     ("compass", "text"): "Colour of the letters N, E, S, W.",

@@ -134,6 +134,27 @@ def parse_fraction(text: str) -> float:
     return value
 
 
+class _NotGiven:
+    """The default of an attribute whose `none` is a value of its own, so None cannot mean "not given"."""
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+    def __reduce__(self):  # one instance across pickling to the workers
+        return "NOT_GIVEN"
+
+
+NOT_GIVEN = _NotGiven()
+
+
+@kind("integer 0–255")
+def parse_byte(text: str) -> int:
+    value = parse_int(text)
+    if not 0 <= value <= 255:
+        raise ValueError("must be between 0 and 255")
+    return value
+
+
 @kind("true or false")
 def parse_bool(text: str) -> bool:
     low = text.strip().lower()

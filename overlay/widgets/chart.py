@@ -18,6 +18,7 @@ from overdash.lru import LRU
 from overlay.widgets.attrs import (
     Attr,
     parse_bool,
+    parse_byte,
     parse_colour,
     parse_int,
     parse_metric,
@@ -72,7 +73,12 @@ CHART_ATTRS = (
     Attr("fill", parse_optional_colour, (91, 113, 146, 170)),
     Attr("line", parse_optional_colour, (255, 255, 255, 170)),
     Attr("text", parse_colour, (255, 255, 255, 170)),
+    Attr("alpha", parse_byte, None),
 )
+
+
+def with_alpha(colour, alpha: int):
+    return None if colour is None else tuple(colour[:3]) + (alpha,)
 
 
 @component("chart", CHART_ATTRS)
@@ -81,6 +87,8 @@ class Chart(Widget):
 
     def __init__(self, node, offset, ctx):
         super().__init__(node, offset, ctx)
+        if self.a["alpha"] is not None:  # one opacity for the line, the fill and the values
+            self.a = {**self.a, **{k: with_alpha(self.a[k], self.a["alpha"]) for k in ("fill", "line", "text")}}
         a, scaling = self.a, ctx.scaling
         self.samples = max(2, int(a["samples"]))
         self.w, self.h = scaling.length(self.samples), scaling.length(a["height"])

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from PIL import Image
 
-from overlay.widgets.attrs import Attr, parse_colour, parse_number, parse_optional_colour
+from overlay.widgets.attrs import NOT_GIVEN, Attr, parse_colour, parse_number, parse_optional_colour
 from overlay.widgets.bar import BAR_ATTRS, BarWidget
 from overlay.widgets.base import StaticImage
 from overlay.widgets.imaging import gradient
@@ -31,6 +31,9 @@ def _colour_attrs():
 
 @component("zone-bar", BAR_ATTRS + (
     Attr("zone_divider", parse_optional_colour, (255, 255, 255, 255)),
+    # gopro-dashboard-overlay's documentation also writes `divider` and `marker`; they win when given
+    Attr("divider", parse_optional_colour, NOT_GIVEN),
+    Attr("marker", parse_optional_colour, NOT_GIVEN),
     Attr("max", parse_number, 400.0),
     Attr("min", parse_number, 0.0),
     Attr("z1", parse_number, 120.0),
@@ -51,5 +54,6 @@ class ZoneBar(BarWidget):
     def markers(self) -> list[StaticImage | None]:
         a, t = self.a, self.track
         width = max(1, self.ctx.scaling.length(2))
-        return [t.marker(float(t.to_px(z)), width, a["zone_divider"]) for z in (a["z1"], a["z2"], a["z3"])
+        colour = next((a[k] for k in ("divider", "marker") if a[k] is not NOT_GIVEN), a["zone_divider"])
+        return [t.marker(float(t.to_px(z)), width, colour) for z in (a["z1"], a["z2"], a["z3"])
                 if t.lo < z < t.hi]

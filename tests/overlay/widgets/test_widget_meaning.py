@@ -291,6 +291,39 @@ def test_zone_bar_defaults_blend_from_each_zone_start_into_the_next():
     assert dividers == [120, 160, 200], "white dividers at the default zone starts"
 
 
+@pytest.mark.parametrize("spelling", ["zone-divider", "divider", "marker"])
+def test_zone_bar_divider_colour_in_each_spelling_its_docs_use(spelling):
+    arr = render(f'<component type="zone-bar" metric="hr" {spelling}="255,0,255"/>',
+                 table_of([LAT0] * 2, [LON0] * 2, hr=400.0), 1)
+    mid = arr[15]
+    assert [tuple(mid[zone_x(v), :3]) for v in (120, 160, 200)] == [(255, 0, 255)] * 3
+
+
+def test_zone_bar_divider_none_draws_no_lines_and_a_spelling_given_wins():
+    table = table_of([LAT0] * 2, [LON0] * 2, hr=400.0)
+    plain = render('<component type="zone-bar" metric="hr" zone-divider="none"/>', table, 1)[15]
+    assert all(tuple(plain[zone_x(v), :3]) != (255, 255, 255) for v in (120, 160, 200))
+    both = render('<component type="zone-bar" metric="hr" zone-divider="none" marker="0,0,255"/>', table, 1)[15]
+    assert tuple(both[zone_x(160), :3]) == (0, 0, 255)
+
+
+# --- chart: alpha is the opacity of what it draws -------------------------------------------------------
+
+@pytest.mark.parametrize("alpha", [20, 200])
+def test_chart_alpha_sets_the_opacity_of_line_fill_and_values(alpha):
+    n = 300
+    table = table_of([LAT0] * n, [LON0] * n, alt=np.linspace(100, 200, n))
+    body = '<component type="chart" metric="alt" bg="none" seconds="20" {}/>'
+
+    def commonest_alpha(arr):
+        values, counts = np.unique(arr[..., 3][arr[..., 3] > 0], return_counts=True)
+        return values[counts.argmax()]
+    given, default = render(body.format(f'alpha="{alpha}"'), table, n // 2), render(body.format(""), table, n // 2)
+    assert (given[..., 3] > 0).sum() > 2000
+    assert commonest_alpha(given) == alpha  # the fill under the line, at exactly that opacity
+    assert commonest_alpha(default) == 170  # not given: the colours' own alpha
+
+
 # --- bar: h-neg / h-pos colour the end of the bar -------------------------------------------------------
 
 @pytest.mark.parametrize("value, end_colour", [(10.0, (0, 255, 0)), (-10.0, (255, 0, 0))])
