@@ -54,7 +54,16 @@ import numpy as np
 from overdash import InputError
 from overlay.telemetry.filedata import build_telemetry
 from overlay.telemetry.fitevents import gear_columns
-from overlay.telemetry.fitfile import FILE_ID, RECORD, TIMESTAMP, FitHeaderError, Scan, gather, scan
+from overlay.telemetry.fitfile import (
+    FILE_ID,
+    RECORD,
+    TIMESTAMP,
+    FitHeaderError,
+    Scan,
+    gather,
+    scalar_fields,
+    scan,
+)
 from overlay.telemetry.timeseries import Telemetry, sorted_unique
 
 FIT_EPOCH = 631065600.0  # 1989-12-31T00:00:00Z
@@ -353,12 +362,7 @@ def lap_starts(data: bytes, sc: Scan) -> np.ndarray:
         offs = np.frombuffer(g.offsets, dtype=np.int64)
         if not len(offs):
             continue
-        recs = gather(u8, g.definition, offs)
-        got: dict[int, np.ndarray] = {}
-        for i, f in enumerate(g.definition.fields):
-            if f.dev is None and f.scalar and f.num in (LAP_START_TIME, TIMESTAMP, LAP_TOTAL_ELAPSED) \
-                    and f.num not in got:
-                got[f.num] = _finish(recs[f"f{i}"], _valid(recs[f"f{i}"], f.base), None, None, None)
+        got = scalar_fields(u8, g.definition, offs, (LAP_START_TIME, TIMESTAMP, LAP_TOTAL_ELAPSED))
         nan = np.full(len(offs), np.nan)
         start = got.get(LAP_START_TIME, nan)
         end = got.get(TIMESTAMP, nan) - got.get(LAP_TOTAL_ELAPSED, nan) / 1000.0

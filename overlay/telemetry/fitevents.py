@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from overlay.telemetry.fitfile import TIMESTAMP, Scan, gather
+from overlay.telemetry.fitfile import TIMESTAMP, Scan, scalar_fields
 
 EVENT = 21
 GEAR_EVENTS = (42, 43)  # front_gear_change, rear_gear_change
@@ -35,13 +35,7 @@ def gear_changes(data: bytes, sc: Scan) -> tuple[np.ndarray, np.ndarray, np.ndar
         offs = np.frombuffer(g.offsets, dtype=np.int64)
         if not len(offs):
             continue
-        recs = gather(u8, g.definition, offs)
-        got: dict[int, np.ndarray] = {}
-        for i, f in enumerate(g.definition.fields):
-            if f.dev is None and f.scalar and f.num not in got:
-                raw = recs[f"f{i}"]
-                valid = ~np.isnan(raw) if f.base.invalid is None else raw != f.base.invalid
-                got[f.num] = np.where(valid, raw.astype(np.float64), np.nan)
+        got = scalar_fields(u8, g.definition, offs)
         if EVENT_FIELD not in got or TIMESTAMP not in got:
             continue
         keep = np.isin(got[EVENT_FIELD], GEAR_EVENTS) & np.isfinite(got[TIMESTAMP])

@@ -362,3 +362,18 @@ def gather(u8: np.ndarray, d: Definition, offsets: np.ndarray) -> np.ndarray:
         return np.empty(0, dtype=dtype)
     windows = np.lib.stride_tricks.sliding_window_view(u8, dtype.itemsize)
     return np.ascontiguousarray(windows[offsets]).view(dtype).reshape(len(offsets))
+
+
+def scalar_fields(u8: np.ndarray, definition: Definition, offsets: np.ndarray,
+                  numbers: tuple[int, ...] | None = None) -> dict[int, np.ndarray]:
+    """Each plain field (no developer field, one value) of the messages at `offsets`, by field number, as
+    float64 with NaN where the file wrote its invalid value; the first field of a number wins. Unscaled:
+    for the few message types read whole-message (laps, events) rather than through the record profile."""
+    recs = gather(u8, definition, offsets)
+    got: dict[int, np.ndarray] = {}
+    for i, f in enumerate(definition.fields):
+        if f.dev is None and f.scalar and f.num not in got and (numbers is None or f.num in numbers):
+            raw = recs[f"f{i}"]
+            valid = ~np.isnan(raw) if f.base.invalid is None else raw != f.base.invalid
+            got[f.num] = np.where(valid, raw.astype(np.float64), np.nan)
+    return got

@@ -56,6 +56,7 @@ class Plan:
     duration: float = 0.0                    # seconds of output
     chapters: int = 1
     encoder: Encoder | None = None           # ffmpeg started, graph sent
+    shown_argv: tuple[str, ...] = ()         # --show-ffmpeg: the command with its graph written inline
 
 
 def config_from_args(args) -> RenderConfig:
@@ -175,8 +176,10 @@ def plan_render(config: RenderConfig, prefetch=None, *, start_ffmpeg: bool = Fal
         if encoder is not None:
             encoder.abort()
         raise
+    # ffmpeg read its graph from a pipe; what --show-ffmpeg prints is the same run with it inline
+    shown = tuple(command(overlay)) if config.show_ffmpeg else ()
     return Plan(job, dash.painter, overlay, fps, note, video, concat, size, video.duration,
-                len(video.parts) or 1, encoder)
+                len(video.parts) or 1, encoder, shown)
 
 
 def _start_before_layout(option: str | None, command, fps: Fraction, pix_fmt: str, env):
@@ -381,7 +384,7 @@ def _run(config: RenderConfig, plan: Plan, t0: float) -> RunStats:
         f"{len(plan.overlay.placements())} region(s) covering {area / (plan.size[0] * plan.size[1]):.0%} "
         f"of the picture, {job.workers} workers, drawing with {pil_flavour()}; {plan.profile_note}")
     if config.show_ffmpeg:
-        print(f"overdash: ffmpeg command: {shlex.join(job.argv)}", file=sys.stderr)
+        print(f"overdash: ffmpeg command: {shlex.join(plan.shown_argv or job.argv)}", file=sys.stderr)
     if config.profile_widgets:
         print_widget_profile(plan, job.count)
     progress = Progress(job.count, float(plan.fps), enabled=not config.quiet)

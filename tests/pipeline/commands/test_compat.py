@@ -286,6 +286,8 @@ def test_show_ffmpeg_prints_the_command(clip, tmp_path):
     assert proc.returncode == 0, proc.stderr
     line = next(x for x in proc.stderr.splitlines() if "ffmpeg command:" in x)
     assert " -c:v libx264 " in line and f" -i {clip} " in line and ".o.partial-" in line
+    assert " -filter_complex " in line and "overlay=" in line  # the graph it ran, written inline
+    assert "pipe:3" not in line
     assert out.is_file()
 
 
