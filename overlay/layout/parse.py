@@ -14,6 +14,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser, ParseError
 
 from overdash import InputError
+from overlay.layout import legacy
 from overlay.layout.nodes import Component, Frame, Group, Layout, Node
 from overlay.widgets import registry
 from overlay.widgets.attrs import (
@@ -143,8 +144,7 @@ def _node(el: _Element, source: str) -> Node:
     if el.tag not in CONTAINERS or el.tag == "layout":
         choices = ", ".join(t for t in ELEMENTS if t != "layout")
         raise InputError(f"{where}: <{el.tag}>: unknown element; valid choices: {choices}")
-    if el.text.strip():
-        raise InputError(f"{where}: <{el.tag}>: text {el.text.strip()[:30]!r} not allowed here")
+    # stray text between a container's children is ignored, as gopro-dashboard-overlay ignores it
     a = _attributes(el, CONTAINERS[el.tag], source, f"<{el.tag}>")
     children = tuple(_node(c, source) for c in el.children)
     if el.tag == "frame":
@@ -154,18 +154,24 @@ def _node(el: _Element, source: str) -> Node:
     return Group(kind=el.tag, x=a["x"], y=a["y"], children=children, name=name, where=where)
 
 
-def _component(el: _Element, source: str, where: str, name: str | None) -> Component:
+def _component(el: _Element, source: str, where: str, name: str | None) -> Node:
     type_name = el.attrib.pop("type", None)
     if type_name is None:
         raise InputError(f"{where}: <component>: missing required attribute 'type'; "
                          f"valid choices: {', '.join(registry.known_types())}")
-    ctype = registry.lookup(type_name)
     desc = f'<component type="{type_name}">'
+    if el.children:
+        raise InputError(f"{where}: {desc}: components cannot contain elements (found <{el.children[0].tag}>)")
+    older = legacy.lookup(type_name)
+    if older is not None:  # an older bundled component: the composite of today's components that draws it
+        a = _attributes(el, older.attrs, source, desc)
+        parts = tuple(_component(_Element("component", {"type": t, **attrs}, el.line, text=text), source, where, None)
+                      for t, attrs, text in older.parts(a))
+        return Group(kind="composite", x=a["x"], y=a["y"], children=parts, name=name, where=where)
+    ctype = registry.lookup(legacy.renamed(type_name, el.attrib, where))
     if ctype is None:
         raise InputError(f"{where}: {desc}: unknown component type {type_name!r}; "
                          f"valid choices: {', '.join(registry.known_types())}")
-    if el.children:
-        raise InputError(f"{where}: {desc}: components cannot contain elements (found <{el.children[0].tag}>)")
     text = el.text.strip()
     if text and not ctype.body:
         raise InputError(f"{where}: {desc}: takes no text, found {text[:30]!r}")

@@ -111,6 +111,10 @@ def problems() -> list[str]:
     stale += [f"attrdocs.PER_COMPONENT[{k!r}]" for k in attrdocs.PER_COMPONENT if k[1] not in known.get(k[0], ())]
     stale += [f"attrdocs.SHARED[{n!r}]" for n in attrdocs.SHARED if n not in everywhere]
     out += [f"{s}: names nothing that exists" for s in sorted(stale)]
+    from overlay.layout import legacy
+
+    out += [f"{t.name}.{a.name}: no meaning (overlay/layout/legacy.py)" for t in legacy.OLDER.values()
+            for a in t.attrs if not a.doc.strip()]
     return out
 
 
@@ -119,7 +123,7 @@ def render() -> str:
     gaps = problems()
     if gaps:
         raise ValueError("layout vocabulary not fully documented:\n  " + "\n  ".join(gaps))
-    lines = (_intro() + _elements() + _components() + _metrics() + _units() + _formats() + _colours())
+    lines = (_intro() + _elements() + _components() + _older() + _metrics() + _units() + _formats() + _colours())
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -199,6 +203,25 @@ def _components() -> list[str]:
             out += ["", "Takes no text inside the element."]
         out += [""] + table(_ATTR_HEADER, _attr_rows(name, ct.attrs)) + [""]
         out += _extra(name)
+    return out
+
+
+def _older() -> list[str]:
+    """gopro-dashboard-overlay's older names, still read: overlay.layout.legacy."""
+    from overlay.layout import legacy
+    from overlay.widgets.attrs import describe
+
+    out = ["## Older names", "",
+           "Layouts written for older releases of gopro-dashboard-overlay still load. Its old \"bundled",
+           "components\" are read as the composite of the components above that draws the same thing",
+           "(`--include`/`--exclude` treat that composite as the element), and a few older spellings are",
+           "read as today's.", ""]
+    for t in legacy.OLDER.values():
+        out += [f"### `{t.name}`", "", t.doc, ""]
+        out += table(_ATTR_HEADER, [(f"`{a.name}`", describe(a.parse), show_default(a), "", a.doc)
+                                    for a in t.attrs]) + [""]
+    out += ["### Older spellings", ""]
+    out += table(("written", "read as"), [(f"`{k}`", v) for k, v in legacy.RENAMED_DOCS.items()]) + [""]
     return out
 
 
