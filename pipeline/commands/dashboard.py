@@ -37,6 +37,8 @@ def build_dashboard(layout_ref: str, telemetry, count: int, fps: Fraction, size:
     from overlay.renderer import EMPTY_BOUNDS, LayoutPainter, Renderer
 
     layout = load_layout(layout_ref, include=include, exclude=exclude)
+    if maps is not None:
+        check_map_options(layout_ref, layout, maps)
     converter = UnitConverter()
     layout = layout.resolve_units(units, converter)
     table = build_frame_table(telemetry, count, fps, layout.unit_requests(units),
@@ -51,6 +53,17 @@ def build_dashboard(layout_ref: str, telemetry, count: int, fps: Fraction, size:
     if boxes == (EMPTY_BOUNDS,):
         raise InputError(f"layout {layout_ref!r} draws nothing inside a {size[0]}x{size[1]} picture")
     return Dashboard(LayoutPainter(layout, table, size, units, font, regions=boxes, prebuilt=renderer), boxes, table)
+
+
+def check_map_options(layout_ref: str, layout, maps) -> None:
+    """Tile options on a layout without a tile map would change nothing: say so rather than ignore them."""
+    from overlay.maps.prepare import MAP_TYPES, map_components
+
+    given = [opt for opt, value in (("--map-style", maps.style), ("--offline", maps.offline),
+                                    ("--cache-dir", maps.cache_dir)) if value]
+    if given and not map_components(layout):
+        raise InputError(f"{given[0]}: layout {layout_ref!r} has no tile map ({', '.join(sorted(MAP_TYPES))}), "
+                         f"so it would change nothing; leave it out")
 
 
 def compose(dashboard: Dashboard, frame: int, background):

@@ -157,13 +157,18 @@ def test_its_form_without_a_video_parses():
     (["--privacy", "46.5,6.6,0.5"], "km"),
     (["--gps-speed-max", "30", "--gps-speed-max-units", "furlongs"], "furlongs"),
     (["--show-ffmpeg", "--generate", "none"], "--show-ffmpeg"),
+    (["--map-style", "cyclosm"], "no tile map"),   # the default layout has a track, no tile map
+    (["--offline"], "no tile map"),
+    (["--cache-dir", "{tmp}"], "no tile map"),
 ])
 def test_refusals(clip, files, tmp_path, argv, needle):
     gpx, _ = files
     out = tmp_path / "o.mp4"
-    proc = run("render", clip, out, "--workers", "1", *[a.format(gpx=gpx) for a in argv])
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    proc = run("render", clip, out, "--workers", "1", *[a.format(gpx=gpx, tmp=scratch) for a in argv])
     one_line_error(proc, needle)
-    assert not list(tmp_path.iterdir())
+    assert list(tmp_path.iterdir()) == [scratch] and not list(scratch.iterdir())
 
 
 def test_ride_file_in_refuses_what_it_would_ignore(files, tmp_path):
