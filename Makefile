@@ -5,7 +5,9 @@
 #   make test ARGS="-m 'not e2e'"    select by marker (setup.cfg): e2e (real ffmpeg renders),
 #                                    slow, gpu; e.g. ARGS="-m 'not slow and not gpu'"
 #   OVERDASH_SHARED_DATA=/nonexistent make test   as a checkout without ../shared/data runs
-#   (device-file tests skip naming the file; CI=true or OVERDASH_REQUIRE_DATA=1 fails them)
+#   (device-file tests skip naming the file; CI=true or OVERDASH_REQUIRE_DATA=1 fails them;
+#   the editor's browser tests skip without chromium/chromedriver, CI=true or
+#   OVERDASH_REQUIRE_BROWSER=1 fails them)
 #   make setup [PIL=simd|pillow]      (simd: pillow-simd built from source, the default)
 
 PYTHON ?= python3
@@ -14,7 +16,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.setup-$(PIL)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := ffmpeg build-essential python3-dev libjpeg-dev zlib1g-dev libfreetype-dev fonts-dejavu-core proj-data
+# chromium + chromium-driver: the headless browser the `overdash edit` page tests drive (selenium).
+APT_PACKAGES := ffmpeg build-essential python3-dev libjpeg-dev zlib1g-dev libfreetype-dev fonts-dejavu-core proj-data \
+	chromium chromium-driver
 # pillow-simd's build picks SSE4 by default; AVX2 when this CPU has it.
 SIMD_CC := $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && echo "cc -mavx2" || echo cc)
 # imageio-ffmpeg wheels whose static ffmpeg the version tests run (4.2.2, 7.0.2, 9.0.2:

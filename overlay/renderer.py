@@ -31,6 +31,8 @@ class Renderer:
         self.scaling = Scaling.fit(layout.design_for(self.video_size), self.video_size)
         self.settings = unit_settings
         self.ctx = Context(table, self.scaling, FontBook(font), self._column_key, self._unit_label)
+        # each component's drawables by id(node) of self.layout: `overdash edit` outlines what each draws
+        self.parts_of: dict[int, list[Drawable]] = {}
         self.ops: list[Drawable] = self._visible(merge_static(self._compile(layout.children, (0.0, 0.0))))
         self._bounds = self._measure()
         self._region_plan: dict[tuple[Box, ...], list[list[Drawable]]] = {}
@@ -50,7 +52,8 @@ class Renderer:
         scaling = self.scaling
         for node in nodes:
             if isinstance(node, Component):
-                parts += lookup(node.type).widget(node, offset, self.ctx).parts()
+                made = self.parts_of[id(node)] = lookup(node.type).widget(node, offset, self.ctx).parts()
+                parts += made
             elif isinstance(node, Group):
                 parts += self._compile(node.children, (offset[0] + node.x, offset[1] + node.y))
             elif isinstance(node, Frame):

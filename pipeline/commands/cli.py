@@ -91,6 +91,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     if command == "render":
         return parser
     from pipeline.commands.demo import add_demo_parser
+    from pipeline.commands.edit import add_edit_parser
     from pipeline.commands.export import add_export_parser
     from pipeline.commands.info import add_info_parser
     from pipeline.commands.preview import add_preview_parser
@@ -101,6 +102,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     add_export_parser(sub)
     add_profiles_parser(sub)
     add_demo_parser(sub)
+    add_edit_parser(sub, add_dashboard_options)
     return parser
 
 
@@ -146,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     debug = getattr(args, "debug", False)
     try:
-        if args.command in ("info", "export", "preview", "profiles", "demo"):
+        if args.command in ("info", "export", "preview", "profiles", "demo", "edit"):
             return args.func(args)
         if args.command == "render":
             from pipeline.commands.sources import Prefetch

@@ -25,24 +25,35 @@ class Dashboard:
 
 def build_dashboard(layout_ref: str, telemetry, count: int, fps: Fraction, size: tuple[int, int], units, *,
                     include=(), exclude=(), font: str | None = None, zone=None,
-                    full_frame: bool = False, maps=None, privacy=()) -> Dashboard:
+                    full_frame: bool = False, maps=None, privacy=(), layout=None, tables=None,
+                    empty_ok: bool = False) -> Dashboard:
     """`full_frame`: one region, the whole picture (overlay-only outputs), instead of the widgets' clusters.
 
     `privacy` zones hide positions everywhere (text, maps, track); `maps` (overlay.maps.MapOptions)
     fetches the tiles the layout's maps need now, so workers only ever read the cache.
+    `layout`: an already parsed Layout (`overdash edit` parses the text being typed) instead of
+    loading `layout_ref`, which then only names it in messages. `tables`: a dict that keeps each
+    FrameTable by the columns it holds, so redrawing an edited layout that reads the same metrics
+    does not interpolate the whole ride again. `empty_ok`: a layout that draws nothing is drawn
+    (as nothing) instead of refused.
     """
     from overlay.conversion import UnitConverter
     from overlay.frametable import build_frame_table
     from overlay.layout import load_layout, pace_aware
     from overlay.renderer import EMPTY_BOUNDS, LayoutPainter, Renderer
 
-    layout = load_layout(layout_ref, include=include, exclude=exclude)
+    if layout is None:
+        layout = load_layout(layout_ref, include=include, exclude=exclude)
     if maps is not None:
         check_map_options(layout_ref, layout, maps)
     converter = UnitConverter()
     layout = layout.resolve_units(units, converter)
-    table = build_frame_table(telemetry, count, fps, layout.unit_requests(units),
-                              convert=pace_aware(converter.convert), zone=zone)
+    requests = frozenset(layout.unit_requests(units))
+    table = tables.get(requests) if tables is not None else None
+    if table is None:
+        table = build_frame_table(telemetry, count, fps, requests, convert=pace_aware(converter.convert), zone=zone)
+        if tables is not None:
+            tables[requests] = table
     if privacy or maps is not None:
         from overlay.maps import MapOptions, mask_table, prepare_maps
 
@@ -50,7 +61,7 @@ def build_dashboard(layout_ref: str, telemetry, count: int, fps: Fraction, size:
         layout = prepare_maps(layout, table, size, maps or MapOptions(privacy=tuple(privacy))).bind(layout)
     renderer = Renderer(layout, table, size, units, font=font)
     boxes = ((0, 0, size[0], size[1]),) if full_frame else renderer.regions()
-    if boxes == (EMPTY_BOUNDS,):
+    if boxes == (EMPTY_BOUNDS,) and not empty_ok:
         raise InputError(f"layout {layout_ref!r} draws nothing inside a {size[0]}x{size[1]} picture")
     return Dashboard(LayoutPainter(layout, table, size, units, font, regions=boxes, prebuilt=renderer), boxes, table)
 

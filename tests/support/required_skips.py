@@ -2,12 +2,14 @@
 
 A bare clone skips the tests that need what the repository does not hold: the real
 device files of ../shared/data (tests.support.paths), the static ffmpeg builds
-`make ffmpeg-builds` downloads (tests.support.ffmpeg_builds) and the EGM96 geoid grid
-`make setup` installs (proj-data; tests.support.paths). CI has them all and must
-not pass by skipping those tests: each kind's skip becomes a failure, naming what is
-missing, when its variable says so (OVERDASH_REQUIRE_DATA, OVERDASH_REQUIRE_BUILDS,
-OVERDASH_REQUIRE_GRID: 1 requires, 0 does not), or by default when CI=true. Every other skip (no GPU, root
-cannot test chmod) stays a skip.
+`make ffmpeg-builds` downloads (tests.support.ffmpeg_builds), the EGM96 geoid grid
+`make setup` installs (proj-data; tests.support.paths) and the headless Chromium the
+editor's page tests drive (chromium, chromium-driver, selenium; tests.support.browser).
+CI has them all and must not pass by skipping those tests: each kind's skip becomes a
+failure, naming what is missing, when its variable says so (OVERDASH_REQUIRE_DATA,
+OVERDASH_REQUIRE_BUILDS, OVERDASH_REQUIRE_GRID, OVERDASH_REQUIRE_BROWSER: 1 requires,
+0 does not), or by default when CI=true. Every other skip (no GPU, root cannot test
+chmod) stays a skip.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.support import ffmpeg_builds, paths
+from tests.support import browser, ffmpeg_builds, paths
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,9 @@ REQUIREMENTS = (
     Requirement(paths.GRID_SKIP_PREFIX, "OVERDASH_REQUIRE_GRID",
                 "the EGM96 geoid grid is required here (OVERDASH_REQUIRE_GRID=1 or CI=true): make setup "
                 "installs proj-data"),
+    Requirement(browser.SKIP_PREFIX, "OVERDASH_REQUIRE_BROWSER",
+                "headless Chromium is required here (OVERDASH_REQUIRE_BROWSER=1 or CI=true): make setup "
+                "installs chromium and chromium-driver"),
 )
 
 
