@@ -44,8 +44,8 @@ def build_dashboard(layout_ref: str, telemetry, count: int, fps: Fraction, size:
 
     if layout is None:
         layout = load_layout(layout_ref, include=include, exclude=exclude)
-    if maps is not None:
-        check_map_options(layout_ref, layout, maps)
+        if maps is not None:  # (an edited layout may gain its map later: the editor keeps the options)
+            check_map_options(layout_ref, layout, maps)
     converter = UnitConverter()
     layout = layout.resolve_units(units, converter)
     requests = frozenset(layout.unit_requests(units))

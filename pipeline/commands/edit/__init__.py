@@ -8,6 +8,7 @@
 """
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from overdash import InputError
@@ -25,6 +26,8 @@ def add_edit_parser(sub, add_dashboard_options) -> None:
                         "(default: the demo ride over a neutral background)")
     add_dashboard_options(p)
     for action in p._actions:  # the same option as render's, but here it names the file edited and saved
+        if action.dest in ("include", "exclude"):  # the editor shows and saves the whole layout
+            action.help = argparse.SUPPRESS
         if action.dest == "layout":
             action.default = DEFAULT_FILE
             action.help = ("layout file to edit and save (created from the default layout on first save), "

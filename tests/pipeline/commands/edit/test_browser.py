@@ -440,6 +440,38 @@ def test_the_size_select_switches_the_picture_size(editor):
     assert not (problems := ed.problems()), problems
 
 
+def test_the_resize_handle_changes_the_size_by_the_dragged_amount(editor):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    ed = editor()
+    st = ed.ready()
+    k = ed.k(st)
+    ed.click("component", "speed")
+    ed.wait("the speed box selected", lambda s: ed.box(s, "speed")["selected"])
+    handle = ed.element("resize")
+    d = 40  # displayed px, down and right
+    ActionChains(ed.driver).drag_and_drop_by_offset(handle, d, d).perform()
+    ed.wait("the resized source", lambda s: s["source"] != LAYOUT)
+    got = int(_elements(ed.state()["source"], "speed")[0].get("size"))
+    assert abs(got - (48 + round(d * k / LAYOUT_SCALE))) <= 1, (got, k)
+    assert not (problems := ed.problems()), problems
+
+
+def test_the_time_slider_shows_another_moment(editor):
+    from selenium.webdriver.common.keys import Keys
+
+    clock = '    <component type="datetime" name="clock" x="100" y="400" size="30" format="%H:%M:%S"/>\n'
+    ed = editor(LAYOUT.replace("</layout>", clock + "</layout>"))
+    st = ed.ready()
+    label = ed.element("time-label").text
+    ed.element("time").send_keys(Keys.END)  # the last frame of the demo ride
+    moved = ed.wait("another frame's picture", lambda s: _loaded(s) and s["bg"]["src"] != st["bg"]["src"]
+                    and s["ov"]["src"] != st["ov"]["src"] and s)
+    assert "frame=" in moved["bg"]["src"] and "frame=0&" not in moved["bg"]["src"]
+    assert ed.element("time-label").text != label  # and the clock on the dashboard shows the new time
+    assert not (problems := ed.problems()), problems
+
+
 def test_the_page_without_its_token_is_forbidden(editor):
     from selenium.webdriver.common.by import By
 
