@@ -45,9 +45,11 @@ class Editor:
         self.name = name
         self._save = threading.Lock()
 
-    def mtime(self) -> int | None:
+    def mtime(self) -> str | None:
+        """The file's version as the page sees it: its mtime in ns, as a string (an opaque token to the
+        page; as a number it would be rounded, since a JavaScript number holds 53 bits)."""
         try:
-            return self.layout_path.stat().st_mtime_ns if self.layout_path else None
+            return str(self.layout_path.stat().st_mtime_ns) if self.layout_path else None
         except FileNotFoundError:
             return None
 
@@ -75,7 +77,7 @@ class Editor:
             return {"ok": False, "error": "give --layout FILE to save"}
         with self._save:
             now = self.mtime()
-            if now is not None and now != body.get("base_mtime") and not body.get("force"):
+            if now is not None and now != str(body.get("base_mtime")) and not body.get("force"):
                 return {"ok": False, "conflict": True,
                         "error": f"{self.layout_path} changed on disk since it was loaded or saved"}
             try:

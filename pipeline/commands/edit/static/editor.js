@@ -24,23 +24,20 @@ const ALIGNS = ["left", "centre", "right", ...["l", "m", "r"].flatMap((h) => [..
 const token = new URLSearchParams(location.search).get("token") || "";
 if (location.search) history.replaceState(null, "", location.pathname);
 
-// File mtimes are integer nanoseconds, past what a JS number holds exactly (2^53): they travel
-// through the page as their digit strings and go back to the server as the same digits.
-const MTIME_IN = /"(file_mtime|mtime)"\s*:\s*(-?\d+)/g;
-const MTIME_OUT = /"base_mtime":"(-?\d+)"/;
+// File versions (`file_mtime`, `mtime`) are opaque strings from the server, sent back as they came.
 
 async function api(path, body) {
   const init = { headers: { "X-Overdash-Token": token }, cache: "no-store" };
   if (body !== undefined) {
     init.method = "POST";
     init.headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(body).replace(MTIME_OUT, '"base_mtime":$1');
+    init.body = JSON.stringify(body);
   }
   const response = await fetch(path, init);
   const type = response.headers.get("Content-Type") || "";
   const text = await response.text();
   if (!type.includes("json")) throw new Error(`${path}: ${response.status} ${text.slice(0, 200)}`);
-  const data = JSON.parse(text.replace(MTIME_IN, '"$1":"$2"'));
+  const data = JSON.parse(text);
   if (!response.ok && data && data.ok === undefined) throw new Error(`${path}: ${response.status}`);
   return data;
 }

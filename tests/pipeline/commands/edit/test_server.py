@@ -136,7 +136,7 @@ def test_state(server):
     resp, body = request(server, "GET", "/api/state")
     state = json.loads(body)
     assert state["source"] == SMALL and state["can_save"] is True and state["layout_path"].endswith("mine.xml")
-    assert state["file_mtime"] == os.stat(state["layout_path"]).st_mtime_ns
+    assert state["file_mtime"] == str(os.stat(state["layout_path"]).st_mtime_ns)  # a string: exact in JS
     assert state["video"]["name"] is None and (state["video"]["width"], state["video"]["height"]) == (1920, 1080)
     assert state["video"]["frames"] > 100 and state["video"]["fps"] == 30.0
     assert [s["id"] for s in state["sizes"]] == ["video", "1080p", "4k", "vertical"]
