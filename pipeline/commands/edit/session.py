@@ -187,7 +187,7 @@ class EditSession:
         """Each metric at `frame`, formatted, in the unit the command line chose for its kind."""
         from overlay.frametable import base_unit, column_key
         from overlay.layout.metrics import METRIC_TABLE
-        from overlay.layout.units import resolve_unit
+        from overlay.layout.units import fallback_label, resolve_unit
 
         out = {}
         for m in METRIC_TABLE:
@@ -199,7 +199,8 @@ class EditSession:
             if v != v:  # NaN: missing here
                 out[m.name] = "–"
                 continue
-            label = "" if unit in (None, "dimensionless") else f" {unit}"
+            label = fallback_label(unit)
+            label = f" {label}" if label else ""
             out[m.name] = f"{v:.6g}{label}" if abs(v) >= 1000 else f"{v:.2f}{label}"
         return out
 

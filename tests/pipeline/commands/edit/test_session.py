@@ -42,6 +42,7 @@ def test_render_matches_overdash_preview(demo, tmp_path):
     picture.alpha_composite(overlay)
     assert _diff(picture.convert("RGB"), Image.open(out).convert("RGB")) <= 2
     assert answer["scale"] == 1.0 and answer["values"]["speed"].endswith("kph")
+    assert answer["values"]["alt"].endswith(" m")  # short unit labels, as the dashboard writes them
 
 
 def test_component_boxes_cover_what_each_draws(demo):
