@@ -25,7 +25,7 @@ SIMD_CC := $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && echo "cc -mavx2" |
 # tests/support/ffmpeg_builds.py); downloaded into $(VENV)/ffmpeg-builds, never installed.
 FFMPEG_BUILDS := 0.4.9 0.6.0 0.8.1
 
-.PHONY: setup apt ffmpeg-builds render demo test lint typecheck bench perf-check gpu-check clean docs
+.PHONY: setup apt ffmpeg-builds render demo test lint typecheck bench perf-check gpu-check clean docs fuzz soak
 
 setup: $(STAMP)
 
@@ -95,6 +95,20 @@ perf-check: setup
 
 gpu-check: setup
 	$(PY) -m benchmarks.gpu_check $(ARGS)
+
+# Every parser against mutated files (fuzz/): 150,000 cases each by default, findings and their
+# cases under /tmp/overdash-fuzz; e.g. ARGS="--cases 20000 --targets mp4,gpmf --seed 7".
+# Not part of `make test`, which runs a fixed-seed smoke of it (tests/test_fuzz_smoke.py).
+fuzz: setup
+	$(PY) -m fuzz run $(ARGS)
+
+# Fault injection in a loop (tests/support/faults.py: children, main, disk, folder, tile server
+# killed or broken at random frames) and a table of outcomes; e.g. make soak N=50 SEED=3.
+# Not part of `make test`, which runs each case once (tests/pipeline/test_faults.py).
+N ?= 200
+SEED ?= 1
+soak: setup
+	$(PY) -m benchmarks.soak --runs $(N) --seed $(SEED) $(ARGS)
 
 docs: setup
 	$(PY) -m overlay.layout.vocabulary > docs/.layout-xml.md.partial && mv docs/.layout-xml.md.partial docs/layout-xml.md

@@ -1,8 +1,14 @@
 """Per-frame values, computed once before any drawing.
 
 Workers look values up by frame number and never touch raw telemetry or pint:
-every (metric, units) pair a layout asks for becomes one float64 column here,
+every (metric, units) pair a layout asks for becomes one column here,
 interpolated at the overlay frame times and converted once, vectorised.
+
+The table grows with the video: one value per frame per column. A column is float32 (4 bytes
+a frame: 7 significant digits, far finer than any dashboard shows) unless it holds a position
+or a POSIX time, which stay float64 (8 bytes; see FLOAT64_METRICS). Given `keep`, the table
+holds only the columns a layout reads, so a 3-hour 60 fps ride (648,000 frames) drawn by the
+default layout costs a few tens of MB (docs/performance.md, "Long inputs").
 """
 from __future__ import annotations
 
@@ -39,6 +45,11 @@ MAX_GAP = 5.0
 # the GPMF spec's timing a stream's first sample lands a few ms after frame 0.
 EDGE_HOLD = 0.5
 TRACK_POINTS = 2000
+# Metrics (and their running statistics and units) kept in float64: float32 holds a latitude or
+# longitude to ~1 m (too coarse for a map at high zoom) and a POSIX time to ~2 minutes.
+FLOAT64_METRICS = frozenset({"lat", "lon", "timestamp"})
+# Columns a render keeps whatever its layout reads: privacy zones and map preparation read positions.
+ALWAYS_KEPT = frozenset({"lat", "lon"})
 # Time metrics (real seconds; a TimeWarp's video seconds times its speedup):
 #   elapsed   since the recording's start: Telemetry.start, i.e. a ride file's activity start
 #             (its first lap or point, kept through align/merge, so it matches the bike computer
@@ -130,40 +141,56 @@ def build_frame_table(
     *,
     convert=None,
     zone=None,
+    keep: bool = False,
 ) -> FrameTable:
     """Interpolate every known metric at the frame times, then add converted columns.
 
     `requests` are (metric, units) pairs from the layout; `convert(values, from_unit,
-    to_unit)` does the unit conversion (pint, in the main process only).
+    to_unit)` does the unit conversion (pint, in the main process only). `keep`: compute
+    only the columns `requests` need (needed_metrics), as a render does, instead of every
+    metric the telemetry has (the editor's values panel shows them all). Each column is
+    stored as column_dtype says as soon as it is made, so building holds at most one
+    float64 temporary beside the table.
     """
+    requests = tuple(requests)
+    wanted = needed_metrics(requests, zone=zone) if keep else None
+
+    def want(metric: str) -> bool:
+        return wanted is None or metric in wanted
+
     times = frame_times(count, fps)
     columns: dict[str, np.ndarray] = {}
     for series in telemetry.streams.values():  # every column of every stream, by its metric name
-        trusted = _trusted(series)
+        trusted = None
         for metric in series.columns:
-            if metric not in columns:
+            if metric not in columns and want(metric):
+                if trusted is None:
+                    trusted = _trusted(series)
                 source = trusted if metric in GPS_FIX_COLUMNS else series
-                columns[metric] = interpolate(source, metric, times, nearest=metric in NEAREST)
+                columns[metric] = stored(metric, interpolate(source, metric, times, nearest=metric in NEAREST))
     if "speed" not in columns and "cspeed" in columns:
         columns["speed"] = columns["cspeed"]
-    for metric, col in time_columns(telemetry, times).items():
-        columns.setdefault(metric, col)
+    if any(want(m) for m in TIME_METRICS):
+        for metric, col in time_columns(telemetry, times).items():
+            if want(metric) and metric not in columns:
+                columns[metric] = stored(metric, col)
     for metric, (source, fn) in _DERIVED.items():
-        if metric not in columns and source in columns:
-            columns[metric] = fn(columns[source]) if fn else columns[source]
+        if metric not in columns and source in columns and want(metric):
+            columns[metric] = stored(metric, fn(columns[source]) if fn else columns[source])
     for metric, (recorded, computed) in _RECORDED_ELSE.items():
         have = columns.get(recorded)
-        if computed in columns:
-            columns[metric] = columns[computed] if have is None else np.where(np.isfinite(have), have,
-                                                                               columns[computed])
-    if "dist" not in columns:
+        if computed in columns and want(metric):
+            columns[metric] = columns[computed] if have is None else stored(
+                metric, np.where(np.isfinite(have), have, columns[computed]))
+    if "dist" not in columns and want("dist"):
         dist = _fix_steps(telemetry, times)
         if dist is not None:
-            columns["dist"] = dist
+            columns["dist"] = stored("dist", dist)
+    del times
     for metric, _ in requests:
         base, _, stat = metric.rpartition(".")
         if stat in STATS and metric not in columns and base in columns:
-            columns[metric] = running(columns[base], stat)
+            columns[metric] = stored(metric, running(columns[base], stat))
     for metric, units in requests:
         if not units or metric not in columns:
             continue
@@ -172,10 +199,9 @@ def build_frame_table(
             continue
         if convert is None:
             raise InputError(f"metric {metric!r}: units {units!r} requested but no converter given")
-        columns[key] = np.asarray(convert(columns[metric], base_unit(metric) or "dimensionless", units),
-                                  dtype=np.float64)
+        columns[key] = stored(key, convert(columns[metric], base_unit(metric) or "dimensionless", units))
     if zone is not None and "timestamp" in columns:
-        columns["utc-offset"] = utc_offsets(columns["timestamp"], zone)
+        columns["utc-offset"] = stored("utc-offset", utc_offsets(columns["timestamp"], zone))
     for col in columns.values():
         col.setflags(write=False)
     return FrameTable(count=count, fps_num=fps.numerator, fps_den=fps.denominator,
@@ -325,6 +351,39 @@ def running(values: np.ndarray, stat: str) -> np.ndarray:
     fill = -np.inf if stat == "max" else np.inf
     acc = (np.maximum if stat == "max" else np.minimum).accumulate(np.where(ok, v, fill))
     return np.where(np.isfinite(acc), acc, np.nan)
+
+
+def column_dtype(key: str) -> type:
+    """float64 for positions and POSIX times (FLOAT64_METRICS, in any unit or statistic), else float32."""
+    metric = key.partition("|")[0]
+    base, _, stat = metric.rpartition(".")
+    return np.float64 if (base if stat in STATS and base else metric) in FLOAT64_METRICS else np.float32
+
+
+def stored(key: str, values: np.ndarray) -> np.ndarray:
+    """`values` in the dtype the table keeps for `key` (no copy when it already is)."""
+    return np.asarray(values, dtype=column_dtype(key))
+
+
+def needed_metrics(requests: Iterable[tuple[str, str | None]], *, zone=None) -> frozenset[str]:
+    """The base columns a table must compute to answer `requests`: each metric, the metric a
+    running statistic is taken of, what aliases and fallbacks read, and ALWAYS_KEPT."""
+    want = set(ALWAYS_KEPT)
+    for metric, _ in requests:
+        base, _, stat = metric.rpartition(".")
+        want.add(metric)
+        if stat in STATS and base:
+            want.add(base)
+    if zone is not None:
+        want.add("timestamp")
+    for metric in list(want):
+        if metric in _DERIVED:
+            want.add(_DERIVED[metric][0])
+        if metric in _RECORDED_ELSE:
+            want.update(_RECORDED_ELSE[metric])
+        if metric == "speed":
+            want.add("cspeed")
+    return frozenset(want)
 
 
 def _track(telemetry: Telemetry) -> np.ndarray:

@@ -12,41 +12,57 @@ layout. The writer only writes; whether ffmpeg then succeeded is main's to ask.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import tempfile
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Callable
 
 from overdash import RenderError
-from overdash.files import remove
-from pipeline.procs import die_with_parent, kill_pid, prepare_die_with_parent
+from overdash.files import PartialLock, remove
+from pipeline.procs import describe_exit, die_with_parent, exit_hint, kill_pid, prepare_die_with_parent
 
 PIPE_BYTES = 1 << 20   # MEASURED.md: a 1 MiB pipe moves frames 3x faster than the 64 KiB default
 _F_SETPIPE_SZ = 1031
 STDERR_TAIL = 600
+# Output the disk refused. ffmpeg 5.1 (Debian 12's) logs these when the disk fills and still
+# exits 0, leaving a truncated file; a render must not rename that onto the output.
+_WRITE_FAILED = re.compile(r"Error writing trailer|Error closing file|No space left on device|Disk quota exceeded")
 
 
 class Encoder:
     """One ffmpeg process, its stdin pipe's write end (until handed to the writer) and its log."""
 
     def __init__(self, proc: subprocess.Popen, stdin: int, graph: int | None, stderr_path: str,
-                 argv: tuple[str, ...]):
+                 argv: tuple[str, ...], partial: Path | None = None, lock: PartialLock | None = None):
         self.proc, self.argv, self.stderr_path = proc, argv, stderr_path
         # A Connection, because multiprocessing can pass one to a spawned child (forked ones inherit it).
         self._stdin, self._graph = Connection(stdin, readable=False), graph
         self.graph_path: str | None = None
+        self._partial, self._lock = partial, lock
 
     @classmethod
-    def start(cls, argv, env=()) -> "Encoder":
-        """ffmpeg with everything in `argv`."""
-        return cls._spawn(tuple(argv), env, graph=None)
+    def start(cls, argv, env=(), partial: Path | None = None) -> "Encoder":
+        """ffmpeg with everything in `argv`. `partial`: the file argv writes, created and locked
+        first (overdash.files.PartialLock) and unlocked by close()."""
+        lock = _claim(partial) if partial is not None else None
+        try:
+            return cls._spawn(tuple(argv), env, graph=None, partial=partial, lock=lock)
+        except BaseException:
+            _discard(partial, lock)
+            raise
 
     @classmethod
-    def start_before_graph(cls, argv_for: Callable[[str], list[str]], env=()) -> "Encoder":
-        """ffmpeg with argv_for(path) naming a pipe it reads the graph from; send_graph() fills it."""
+    def start_before_graph(cls, argv_for: Callable[[str], list[str]], env=(),
+                           partial: Path | None = None) -> "Encoder":
+        """ffmpeg with argv_for(path) naming a pipe it reads the graph from; send_graph() fills it.
+
+        `partial` is created and locked by send_graph: ffmpeg opens its output only after
+        reading the graph, and until then nothing is written."""
         read, write = os.pipe()
         try:
-            encoder = cls._spawn(tuple(argv_for(f"pipe:{read}")), env, graph=(read, write))
+            encoder = cls._spawn(tuple(argv_for(f"pipe:{read}")), env, graph=(read, write), partial=partial)
             encoder.graph_path = f"pipe:{read}"  # as ffmpeg names it: the fd number is kept
             return encoder
         except BaseException:
@@ -56,7 +72,8 @@ class Encoder:
             os.close(read)
 
     @classmethod
-    def _spawn(cls, argv: tuple[str, ...], env, graph: tuple[int, int] | None) -> "Encoder":
+    def _spawn(cls, argv: tuple[str, ...], env, graph: tuple[int, int] | None, partial: Path | None = None,
+               lock: PartialLock | None = None) -> "Encoder":
         stdin_read, stdin_write = os.pipe()
         _grow_pipe(stdin_write)
         log = tempfile.NamedTemporaryFile(prefix="overdash-ffmpeg-", suffix=".log", delete=False)
@@ -78,7 +95,7 @@ class Encoder:
             raise
         finally:
             os.close(stdin_read)
-        return cls(proc, stdin_write, graph[1] if graph else None, log.name, argv)
+        return cls(proc, stdin_write, graph[1] if graph else None, log.name, argv, partial, lock)
 
     @property
     def pid(self) -> int:
@@ -90,6 +107,8 @@ class Encoder:
         if fd is None:
             raise ValueError("this ffmpeg was started with its graph in argv")
         try:
+            if self._partial is not None and self._lock is None:
+                self._lock = _claim(self._partial)
             view = memoryview(graph.encode())
             while view:
                 view = view[os.write(fd, view):]
@@ -111,9 +130,18 @@ class Encoder:
         return self.proc.wait()
 
     def failure(self, what: str) -> str:
-        """'<what> (exit status N): <ffmpeg's complaint>', after ffmpeg has exited."""
+        """'<what> (exit status N): <ffmpeg's complaint>', after ffmpeg has exited; killed by a
+        signal, what that signal usually means instead (pipeline.procs.describe_exit)."""
+        code = self.wait()
+        if code < 0:  # killed: whatever it logged last says nothing about why
+            return f"{what} ({describe_exit(code)}){exit_hint(code)}"
         tail = stderr_tail(self.stderr_path)
-        return f"{what} (exit status {self.wait()}){': ' + tail if tail else ''}"
+        return f"{what} (exit status {code}){': ' + tail if tail else ''}"
+
+    def write_failure(self) -> str:
+        """ffmpeg's complaint when it exited 0 yet logged that its output could not be written; else ''."""
+        tail = stderr_tail(self.stderr_path)
+        return tail if _WRITE_FAILED.search(tail) else ""
 
     def kill(self) -> None:
         """Stop ffmpeg now (a run that failed) and reap it."""
@@ -122,17 +150,36 @@ class Encoder:
             self.proc.wait()
 
     def abort(self) -> None:
-        """kill() and close(): a run that ends before it streamed anything."""
+        """kill(), the partial file removed, close(): a run that ends before it streamed anything."""
         self.kill()
+        if self._lock is not None and self._partial is not None:
+            remove(self._partial)
         self.close()
 
     def close(self) -> None:
-        """Pipes closed, log removed. After wait() or kill()."""
+        """Pipes closed, log removed, the partial file unlocked. After wait() or kill(), and after
+        the partial file was renamed onto the output or removed."""
         if self._graph is not None:
             os.close(self._graph)
             self._graph = None
         self.release_stdin()
         remove(self.stderr_path)
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+
+def _claim(partial: Path) -> PartialLock:
+    try:
+        return PartialLock.claim(partial)
+    except OSError as exc:
+        raise RenderError(f"cannot write in {partial.parent}: {exc.strerror or exc}") from exc
+
+
+def _discard(partial: Path | None, lock: PartialLock | None) -> None:
+    if lock is not None and partial is not None:
+        remove(partial)
+        lock.release()
 
 
 def _grow_pipe(fd: int) -> None:

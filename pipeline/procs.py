@@ -1,4 +1,4 @@
-"""Process hygiene shared by every child: no orphans, Ctrl-C handled only by main."""
+"""Process hygiene shared by every child: no orphans, termination signals handled only by main."""
 from __future__ import annotations
 
 import contextlib
@@ -65,26 +65,85 @@ def set_process_name(name: str) -> None:
         prctl(_PR_SET_NAME, ctypes.c_char_p(name.encode()[:15]), 0, 0, 0)
 
 
-def child_setup(name: str = "") -> None:
-    """First thing a worker or the writer does: main alone reacts to Ctrl-C.
+# What a user, a terminal or a supervisor sends to end a run: Ctrl-C, `kill` / `timeout` /
+# systemd / `docker stop`, and a closed terminal. Each ends a render the same way.
+TERMINATING = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
-    Children start with SIGINT blocked (see `sigint_blocked`), so a Ctrl-C that
-    arrives while they are still importing stays pending; ignoring it before
-    unblocking drops it instead of printing a child's KeyboardInterrupt.
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised in main as a KeyboardInterrupt so that every cleanup written
+    for Ctrl-C (children stopped, ffmpeg killed, partial output removed) runs for it too."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_terminated(signum: int, _frame) -> None:
+    # The first one decides: a second Ctrl-C, or a supervisor's repeat, must not cut the
+    # cleanup it started short (that is bounded: children get SIGKILL, ffmpeg too).
+    for sig in TERMINATING:
+        signal.signal(sig, signal.SIG_IGN)
+    if signum == signal.SIGHUP:
+        _mute_hung_up_terminal()
+    raise Terminated(signum)
+
+
+def _mute_hung_up_terminal() -> None:
+    """A closed terminal answers every write with EIO: point stdout and stderr at /dev/null,
+    so that the cleanup's last progress line or message cannot turn into an error."""
+    for fd in (1, 2):
+        try:
+            os.write(fd, b"")
+        except OSError:
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, fd)
+            os.close(null)
+
+
+def end_on_termination() -> None:
+    """In main, before any work: SIGINT, SIGTERM and SIGHUP raise Terminated, a KeyboardInterrupt.
+
+    Python's default for SIGTERM and SIGHUP is to die at once, which skips every `finally`
+    and leaves ffmpeg's hidden partial file behind. A signal the caller set to be ignored
+    stays ignored: `nohup overdash render …` must survive the terminal closing, and a
+    shell's background job ignores Ctrl-C.
     """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if threading.current_thread() is threading.main_thread():
+        for sig in TERMINATING:
+            if signal.getsignal(sig) != signal.SIG_IGN:
+                signal.signal(sig, _raise_terminated)
+
+
+def signal_status(exc: KeyboardInterrupt) -> int:
+    """The shell's exit status for a run ended by a signal: 128 + its number (130 for Ctrl-C)."""
+    return 128 + getattr(exc, "signum", signal.SIGINT)
+
+
+def child_setup(name: str = "") -> None:
+    """First thing a worker or the writer does: main alone reacts to termination signals.
+
+    A terminal's Ctrl-C or closing, `timeout` and systemd signal the whole process group
+    (or cgroup) at once. A child that died of it would race main's own handling and turn
+    an interrupt into "worker died"; main stops the children itself (SIGKILL, see
+    scheduler._stop_all). Children start with these signals blocked (see
+    `sigint_blocked`), so one arriving while they are still importing stays pending;
+    ignoring it before unblocking drops it.
+    """
+    for sig in TERMINATING:
+        signal.signal(sig, signal.SIG_IGN)
     if name:
         set_process_name(name)
     if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, set(TERMINATING))
     die_with_parent()
 
 
 @contextlib.contextmanager
 def sigint_blocked():
-    """Start child processes inside this: a Ctrl-C pressed meanwhile is held until the block ends.
+    """Start child processes inside this: a Ctrl-C, SIGTERM or SIGHUP meanwhile is held until the block ends.
 
-    Two things are needed. The children inherit a blocked SIGINT (across exec, too), so
+    Two things are needed. The children inherit the signals blocked (across exec, too), so
     one arriving while they import stays pending until child_setup ignores it. And main
     defers its own KeyboardInterrupt: the signal reaches Python through whichever thread
     the kernel picks (OpenBLAS starts some), so blocking it in this thread alone does not
@@ -95,28 +154,61 @@ def sigint_blocked():
         yield
         return
     pending: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, _frame: pending.append(signum))
-    old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if hasattr(signal, "pthread_sigmask") else None
+    previous = {sig: signal.signal(sig, lambda signum, _frame: pending.append(signum)) for sig in TERMINATING}
+    old_mask = (signal.pthread_sigmask(signal.SIG_BLOCK, set(TERMINATING))
+                if hasattr(signal, "pthread_sigmask") else None)
     try:
         yield
     finally:
         if old_mask is not None:
             signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         if pending:
-            raise KeyboardInterrupt
+            first = pending[0]
+            handler = previous[first]
+            if callable(handler):  # what main would have done on the spot (KeyboardInterrupt, Terminated)
+                handler(first, None)
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(first)
+
+
+# Signals that mean the process crashed rather than was told to stop.
+_CRASH = ("SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE", "SIGABRT")
 
 
 def describe_exit(code: int | None) -> str:
-    """'killed by SIGKILL' / 'exited with status 3', for one-line error messages."""
+    """How a child ended, for one-line messages: 'killed by SIGKILL', 'crashed with SIGSEGV',
+    'exited with status 3' (see exit_hint for what follows it)."""
     if code is None:
         return "still running"
-    if code < 0:
-        try:
-            return f"killed by {signal.Signals(-code).name}"
-        except ValueError:
-            return f"killed by signal {-code}"
-    return f"exited with status {code}"
+    if code >= 0:
+        return f"exited with status {code}"
+    try:
+        name = signal.Signals(-code).name
+    except ValueError:
+        return f"killed by signal {-code}"
+    return f"crashed with {name}" if name in _CRASH else f"killed by {name}"
+
+
+def exit_hint(code: int | None) -> str:
+    """What a death by signal usually means, as ' — …' to follow describe_exit; '' otherwise.
+
+    A user who reads "exit status -9" learns nothing; one who reads that the kernel's
+    out-of-memory killer is the usual sender of SIGKILL knows what to try.
+    """
+    if code is None or code >= 0:
+        return ""
+    try:
+        name = signal.Signals(-code).name
+    except ValueError:
+        return ""
+    if name == "SIGKILL":
+        return (f" — signal {-code}, usually the kernel's out-of-memory killer: the system ran short of "
+                f"memory (try fewer --workers, or close other programs)")
+    if name in _CRASH:
+        return f" — signal {-code}, a crash: run again with --debug, and report it if it happens again"
+    return f" — signal {-code}, sent by another program"
 
 
 def kill_pid(pid: int | None) -> None:

@@ -27,16 +27,18 @@ from pathlib import Path
 from typing import Callable
 
 from overdash import RenderError
-from overdash.files import remove
+from overdash.files import partial_path, remove
 from pipeline.channel import Channel
 from pipeline.encoder import Encoder
 from pipeline.messages import STOP, Draw, Failed, Finished, Stopped, Written
-from pipeline.procs import describe_exit, mp_context, sigint_blocked
+from pipeline.procs import describe_exit, exit_hint, mp_context, sigint_blocked
 from pipeline.ring import RegionSize, Ring
 from pipeline.worker import PainterFactory, WorkerArgs, worker_main
 from pipeline.writer import KEEPALIVE_FRAMES, WriterArgs, writer_main
 
-GRACE = 2.0  # seconds a child gets to exit after SIGTERM before SIGKILL
+GRACE = 2.0  # seconds for a child that exited to be reaped, or a killed one to be gone
+
+__all__ = ["PipelineJob", "RunStats", "partial_path", "run_pipeline"]  # partial_path: overdash.files
 
 
 @dataclass(frozen=True)
@@ -81,11 +83,6 @@ class RunStats:
         return (self.frames - 1) / span if self.frames > 1 and span > 0 else float("nan")
 
 
-def partial_path(output: Path) -> Path:
-    """A hidden temporary name beside the output, with the same extension."""
-    return output.with_name(f".{output.stem}.partial-{os.urandom(4).hex()}{output.suffix}")
-
-
 def run_pipeline(job: PipelineJob, painter: PainterFactory,
                  progress: Callable[[int], None] | None = None, encoder: Encoder | None = None) -> RunStats:
     """Render and encode every frame; on any failure raise RenderError and leave nothing behind.
@@ -99,7 +96,7 @@ def run_pipeline(job: PipelineJob, painter: PainterFactory,
     ring = events = None
     try:
         if state.encoder is None:
-            state.encoder = Encoder.start(job.argv, job.env)
+            state.encoder = Encoder.start(job.argv, job.env, partial=job.partial)
         encoder = state.encoder
         ring = Ring.create(job.ring_slots, job.width, job.height, job.pix_fmt, job.regions,
                            inherited=ctx.get_start_method() == "fork")
@@ -128,23 +125,30 @@ def run_pipeline(job: PipelineJob, painter: PainterFactory,
                 f"stopped reading at overlay frame {end.frame}" if end.frame else
                 "stopped reading before the first overlay frame")
             raise RenderError(f"ffmpeg: {encoder.failure(what)}")
+        refused = encoder.write_failure()
+        if refused:
+            raise RenderError(f"ffmpeg: could not write the output: {refused}")
         for _, proc in list(children.values()):
             proc.join()
-        os.replace(job.partial, job.output)
+        try:
+            os.replace(job.partial, job.output)
+        except OSError as exc:  # e.g. the output folder was removed or renamed during the run
+            raise RenderError(f"cannot move the finished video to {job.output}: {exc.strerror or exc}") from None
         state.ok = True
         return RunStats(job.count, time.monotonic() - started, state.first_frame, _peak_rss_mib())
     finally:
-        if not state.ok:
-            _stop_all(state.procs)
+        with sigint_blocked():  # a signal now waits until everything is stopped and removed
+            if not state.ok:
+                _stop_all(state.procs)
+                if state.encoder is not None:
+                    state.encoder.kill()
+                remove(job.partial)
             if state.encoder is not None:
-                state.encoder.kill()
-            remove(job.partial)
-        if state.encoder is not None:
-            state.encoder.close()
-        if ring is not None:
-            ring.close()
-        if events is not None:
-            events.close()
+                state.encoder.close()
+            if ring is not None:
+                ring.close()
+            if events is not None:
+                events.close()
 
 
 @dataclass
@@ -195,7 +199,8 @@ def _drive(job, slots, tasks, events, children, state, progress, started) -> Fin
             for msg in events.drain():  # a Failed sent just before exiting explains the death
                 if isinstance(msg, Failed):
                     raise RenderError(_failure_text(msg)) from _ChildTraceback(msg.traceback)
-            raise RenderError(f"{name} died unexpectedly ({describe_exit(proc.exitcode)})")
+            code = proc.exitcode
+            raise RenderError(f"{name} died unexpectedly ({describe_exit(code)}){exit_hint(code)}")
     if not stopped_workers:  # ffmpeg needed fewer frames than planned
         for queue in tasks:
             queue.put(STOP)
@@ -214,17 +219,16 @@ def _failure_text(msg: Failed) -> str:
 
 
 def _stop_all(procs) -> None:
+    """SIGKILL, not SIGTERM: children ignore the termination signals a terminal or a supervisor
+    sends to the whole group (procs.child_setup), and hold nothing that outlives them (the ring
+    is main's to close, the pipes the kernel's)."""
     procs = [p for p in procs if p.pid is not None]  # started
     for p in procs:
         if p.is_alive():
-            p.terminate()
+            p.kill()
     deadline = time.monotonic() + GRACE
     for p in procs:
         p.join(max(0.0, deadline - time.monotonic()))
-        if p.is_alive():
-            p.kill()
-            p.join(1.0)
-
 
 
 def _peak_rss_mib() -> float:

@@ -123,6 +123,8 @@ def parse_layout(data: bytes | str, source: str = "<layout>") -> Layout:
         raise InputError(f"{source}:{line}: not well-formed XML: {exc}") from None
     except DefusedXmlException as exc:
         raise InputError(f"{source}: XML feature not allowed in layouts: {exc}") from None
+    except (LookupError, ValueError) as exc:  # <?xml encoding="..."?>: unknown, or one expat cannot read
+        raise InputError(f"{source}:1: not well-formed XML: {exc}") from None
     if root is None or root.tag != "layout":
         tag = root.tag if root is not None else "nothing"
         raise InputError(f"{source}:{root.line if root else 1}: root element is <{tag}>, expected <layout>")

@@ -123,6 +123,8 @@ class _Fetcher:
                     raise ValueError("tile too large")
                 chunks.append(chunk)
             data = b"".join(chunks)
+            if resp.length:  # read(n) returns short, without an error, when the server closes mid-body
+                raise ConnectionError(f"closed after {size} of {size + resp.length} bytes")
             if not _is_image(data):
                 raise ValueError("not an image")
             self.cache.store(tile, data, resp.headers)

@@ -10,13 +10,19 @@ here touches the network.
 """
 from __future__ import annotations
 
+import io
 import math
+import os
+import struct
+import zlib
 
 import numpy as np
 from PIL import Image, ImageDraw
 
+from overdash import InputError
 from overdash.lru import LRU
 from overlay.maps.cache import TileCache
+from overlay.maps.fetch import MAX_TILE_BYTES
 from overlay.maps.geometry import MapGeometry
 from overlay.maps.styles import TileStyle
 from overlay.maps.tiles import TILE, metres_per_pixel
@@ -26,6 +32,10 @@ SUPERSAMPLE = 4  # anti-aliasing of the track line (drawn 4x, shrunk)
 CHUNK = 256
 MAX_CHUNKS = 160   # ~30 MB of RGB chunks per widget and worker
 MAX_TILES = 48
+
+# A tile server sends 256 or 512 px tiles (1024 at most, for @4x styles); a tile claiming
+# more is corrupt or a decompression bomb: its few kilobytes would decode to gigabytes.
+MAX_TILE_SIDE = 2048
 
 TRACK_RGB = (28, 110, 240)
 CASING_RGB = (255, 255, 255)
@@ -67,11 +77,7 @@ class Mosaic:
 
     def _read_tile(self, key: tuple[int, int, int]) -> Image.Image | None:
         try:
-            with Image.open(self.cache.path(key)) as f:
-                im = f.convert("RGB")
-            if im.size != (TILE, TILE):
-                im = im.resize((TILE, TILE), Image.Resampling.BILINEAR)
-            return im
+            return decode_tile(self.cache.path(key))
         except Exception:  # missing, half-written by another program, not an image: plain background
             return None
 
@@ -151,6 +157,29 @@ class Mosaic:
             for i in range(math.floor(ox / CHUNK), math.ceil((ox + w) / CHUNK)):
                 out.paste(self.chunk(i, j), (i * CHUNK - ox, j * CHUNK - oy))
         return out
+
+
+def decode_tile(path: str | os.PathLike) -> Image.Image:
+    """A cached tile's bytes as a TILE x TILE RGB image; InputError when they are not one.
+
+    The one place tile bytes are decoded. The size is checked before any pixel is, so a
+    tile whose header claims a huge picture costs nothing; Pillow's own failures (of many
+    types) become InputError, so the fuzzer can tell them from a bug here."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_TILE_BYTES + 1)
+        if len(data) > MAX_TILE_BYTES:
+            raise InputError(f"{path}: over {MAX_TILE_BYTES >> 20} MiB; not a map tile")
+        # From memory: a chunk length read from the file then allocates at most the file's size.
+        with Image.open(io.BytesIO(data)) as f:
+            if not (0 < f.size[0] <= MAX_TILE_SIDE and 0 < f.size[1] <= MAX_TILE_SIDE):
+                raise InputError(f"{path}: tile of {f.size[0]}x{f.size[1]} pixels; not a map tile")
+            im = f.convert("RGB")
+    except (OSError, ValueError, SyntaxError, EOFError, struct.error, zlib.error, Image.DecompressionBombError) as exc:
+        raise InputError(f"{path}: not a readable tile image ({exc.__class__.__name__}: {exc})") from None
+    if im.size != (TILE, TILE):
+        im = im.resize((TILE, TILE), Image.Resampling.BILINEAR)
+    return im
 
 
 def _join(segs: np.ndarray) -> list[list[tuple[float, float]]]:

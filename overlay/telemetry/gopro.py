@@ -122,9 +122,10 @@ def _from_mp4(path: Path, decoder: Decoder) -> tuple[list[Payload | None], np.nd
     table = track.samples
     payloads: Sequence[Payload | None] = []
     with open(path, "rb") as fh:
+        file_size = os.fstat(fh.fileno()).st_size
         for i, (offset, size) in enumerate(zip(table.offsets.tolist(), table.sizes.tolist())):
             fh.seek(offset)
-            data = fh.read(size)
+            data = fh.read(max(0, min(size, file_size - offset)))  # a corrupt size must not allocate it
             if len(data) < size:
                 warnings.warn(f"GPMF payload {i}: truncated ({len(data)} of {size} bytes in file); skipped",
                               GPMFWarning, stacklevel=3)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import zlib
 from datetime import timezone
 from pathlib import Path
 
@@ -44,18 +45,24 @@ EXTENSION_NAMES = {
     "power": "power", "watts": "power", "powerinwatts": "power",
     "speed": "speed",
 }
+# A day's ride at 1 s with heart rate, cadence and power is ~40 MiB of GPX.
+MAX_TEXT = 256 << 20
 COLUMNS = ("lat", "lon", "alt", "hr", "cadence", "temp", "power", "speed")
 
 
 def read_text(path: Path) -> str:
+    """The file's text, gunzipped when it starts with gzip's magic. Never more than MAX_TEXT
+    bytes are read: a few kilobytes of gzip can claim gigabytes (a "zip bomb")."""
     with open(path, "rb") as fh:
         head = fh.read(2)
     opener = gzip.open if head == b"\x1f\x8b" else open
     try:
         with opener(path, "rb") as fh:
-            data = fh.read()
-    except (OSError, EOFError) as exc:
+            data = fh.read(MAX_TEXT + 1)
+    except (OSError, EOFError, zlib.error) as exc:
         raise InputError(f"{path}: cannot read ({exc})") from exc
+    if len(data) > MAX_TEXT:
+        raise InputError(f"{path}: more than {MAX_TEXT >> 20} MiB of GPX text; not a ride file overdash reads")
     return data.decode("utf-8", errors="replace")
 
 

@@ -117,7 +117,7 @@ def read_mp4(path: str | os.PathLike) -> Movie:
             moov = _read_moov(fh, size, path)
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
-    return _parse_moov(moov, str(path))
+    return _parse_moov(moov, str(path), size)
 
 
 def _not_mp4(path: Path, why: str) -> InputError:
@@ -188,7 +188,7 @@ def _index(buf: bytes, start: int, end: int) -> dict[bytes, tuple[int, int]]:
     return found
 
 
-def _parse_moov(moov: bytes, path: str) -> Movie:
+def _parse_moov(moov: bytes, path: str, limit: int) -> Movie:
     try:
         timescale, duration, created = 1, 0.0, None
         tracks: list[Track] = []
@@ -200,10 +200,10 @@ def _parse_moov(moov: bytes, path: str) -> Movie:
                 for sub, ss, se in _boxes(moov, ps, pe):
                     user_data.setdefault(sub.decode("latin-1"), moov[ss:se])
             elif kind == b"trak":
-                track = _track(moov, ps, pe, timescale)
+                track = _track(moov, ps, pe, timescale, limit)
                 if track is not None:
                     tracks.append(track)
-    except (ValueError, struct.error, IndexError) as exc:
+    except (ValueError, struct.error, IndexError, OverflowError) as exc:  # Overflow: a date past year 9999
         raise InputError(f"{path}: corrupt MP4/MOV index ({exc})") from exc
     return Movie(path, timescale, duration, created, tuple(tracks), user_data)
 
@@ -218,7 +218,7 @@ def _mvhd(buf: bytes, pos: int) -> tuple[int, float, datetime | None]:
     return timescale, duration / timescale if timescale else 0.0, when
 
 
-def _track(buf: bytes, start: int, end: int, movie_timescale: int) -> Track | None:
+def _track(buf: bytes, start: int, end: int, movie_timescale: int, limit: int) -> Track | None:
     idx = _index(buf, start, end)
     need = (b"tkhd", b"mdia/mdhd", b"mdia/hdlr", b"mdia/minf/stbl/stsd")
     if any(k not in idx for k in need):
@@ -238,7 +238,7 @@ def _track(buf: bytes, start: int, end: int, movie_timescale: int) -> Track | No
     ss, se = idx[b"mdia/minf/stbl/stsd"]
     fourcc = buf[ss + 12:ss + 16].decode("latin-1") if se - ss >= 16 else ""
     edits = _elst(buf, idx.get(b"edts/elst"), movie_timescale, timescale)
-    samples = _sample_table(buf, idx, timescale)
+    samples = _sample_table(buf, idx, timescale, limit)
     return Track(track_id, handler, name, fourcc, timescale, duration / timescale, edits, samples)
 
 
@@ -272,13 +272,14 @@ def _table(buf: bytes, span: tuple[int, int], dtype: str, columns: int, skip: in
     return rows.reshape(count, columns).astype(np.int64)
 
 
-def _sample_table(buf: bytes, idx: dict[bytes, tuple[int, int]], timescale: int) -> SampleTable:
+def _sample_table(buf: bytes, idx: dict[bytes, tuple[int, int]], timescale: int, limit: int) -> SampleTable:
+    """`limit`: the file's size in bytes, which no table may describe more samples than."""
     stbl = b"mdia/minf/stbl/"
-    sizes = _sizes(buf, idx, stbl)
+    sizes = _sizes(buf, idx, stbl, limit)
     n = len(sizes)
     if stbl + b"stts" in idx:
         stts = _table(buf, idx[stbl + b"stts"], ">u4", 2)
-        deltas = np.repeat(stts[:, 1], stts[:, 0])[:n]
+        deltas = np.repeat(stts[:, 1], _upto(stts[:, 0], n))
     else:
         deltas = np.zeros(0, dtype=np.int64)
     if len(deltas) < n:  # a short stts: repeat the last duration
@@ -290,11 +291,20 @@ def _sample_table(buf: bytes, idx: dict[bytes, tuple[int, int]], timescale: int)
     return SampleTable(offsets[:n], sizes, starts / timescale, deltas / timescale)
 
 
-def _sizes(buf: bytes, idx: dict[bytes, tuple[int, int]], stbl: bytes) -> np.ndarray:
+def _upto(counts: np.ndarray, total: int) -> np.ndarray:
+    """Run lengths cut so they add up to at most `total`: a corrupt table's counts (up to
+    2^32 each) must not be expanded before the sample count cuts them."""
+    ends = np.minimum(np.cumsum(counts), total)
+    return np.diff(np.concatenate([[0], ends]))
+
+
+def _sizes(buf: bytes, idx: dict[bytes, tuple[int, int]], stbl: bytes, limit: int) -> np.ndarray:
     if stbl + b"stsz" in idx:
         pos = idx[stbl + b"stsz"][0]
         uniform, count = struct.unpack_from(">II", buf, pos + 4)
         if uniform:
+            if count * uniform > limit:
+                raise ValueError(f"stsz: {count} samples of {uniform} bytes, more than the file's {limit}")
             return np.full(count, uniform, dtype=np.int64)
         return np.frombuffer(buf, ">u4", count, pos + 12).astype(np.int64)
     if stbl + b"stz2" in idx:
@@ -321,9 +331,9 @@ def _offsets(buf: bytes, idx: dict[bytes, tuple[int, int]], stbl: bytes, sizes: 
     if stbl + b"stsc" not in idx or not len(chunks):
         return np.zeros(0, dtype=np.int64)
     stsc = _table(buf, idx[stbl + b"stsc"], ">u4", 3)
-    first = stsc[:, 0] - 1  # 0-based first chunk of each run
-    run_len = np.diff(np.append(first, len(chunks))).clip(min=0)
-    per_chunk = np.repeat(stsc[:, 1], run_len)  # samples in each chunk
+    first = (stsc[:, 0] - 1).clip(0, len(chunks))  # 0-based first chunk of each run
+    run_len = _upto(np.diff(np.append(first, len(chunks))).clip(min=0), len(chunks))  # unsorted runs: no more
+    per_chunk = _upto(np.repeat(stsc[:, 1], run_len), len(sizes))  # samples in each chunk
     chunk_of = np.repeat(np.arange(len(per_chunk)), per_chunk)[: len(sizes)]
     n = len(chunk_of)
     before = np.concatenate([[0], np.cumsum(sizes[:n])[:-1]]) if n else np.zeros(0, dtype=np.int64)

@@ -21,6 +21,7 @@ EGM96 geoid (overlay.telemetry.geoid) unless `altitude="ellipsoid"` asks for the
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Sequence
@@ -28,7 +29,7 @@ from typing import Sequence
 import numpy as np
 
 from overlay.telemetry.geoid import msl_heights
-from overlay.telemetry.gpmf import Payload, Stream
+from overlay.telemetry.gpmf import GPMFWarning, Payload, Stream
 from overlay.telemetry.quality import QualityLimits, mark_gps
 from overlay.telemetry.timeseries import StreamInfo, Telemetry, Timeseries, median
 from overlay.telemetry.timing import CameraMap, Pieces, camera_map, sample_times, snap_speedup
@@ -37,6 +38,8 @@ GPS_EPOCH = 946684800.0  # 2000-01-01T00:00:00Z, day 0 of GPS9's day count
 VECTORS = {"ACCL": "accl", "GYRO": "gyro", "GRAV": "grav", "MAGN": "magn"}
 QUATERNIONS = {"CORI": "cori", "IORI": "iori"}
 DECODED = frozenset({"GPS5", "GPS9", *VECTORS, *QUATERNIONS})
+# Columns each fixed-layout stream must have; vectors may have 1 to 4 (_vector fills the rest with NaN).
+COLUMNS = {"GPS5": 5, "GPS9": 9, "CORI": 4, "IORI": 4}
 TO_TESLA = {"T": 1.0, "mT": 1e-3, "µT": 1e-6, "uT": 1e-6, "nT": 1e-9}
 
 
@@ -116,6 +119,12 @@ def _collect(payloads: Sequence[Payload | None]) -> tuple[dict[str, _Collected],
             if owner.setdefault(fourcc, stream.device_id) != stream.device_id:
                 continue  # same fourcc from a second device (a connected sensor): not mixed in
             coll = collected.get(fourcc)
+            width = stream.values.shape[1] if stream.values.ndim == 2 else 0
+            need = COLUMNS.get(fourcc, 1) if coll is None or fourcc in VECTORS else coll.parts[0][1].values.shape[1]
+            if width < need or (fourcc in COLUMNS and coll is not None and width != need):
+                warnings.warn(f"GPMF payload {k}: {fourcc} has {width} columns, expected {need}; skipped",
+                              GPMFWarning, stacklevel=3)
+                continue
             if coll is None:
                 coll = collected[fourcc] = _Collected()
             coll.parts.append((k, stream))
@@ -210,7 +219,10 @@ def _vector(coll: _Collected, name: str) -> dict[str, np.ndarray]:
         v = (np.concatenate(parts) if len(parts) > 1 else parts[0])[:, :3]
         if axes is not None:
             for j, (axis, negate) in enumerate(axes):
-                out[f"{name}.{axis}"].append(factor * (-v[:, j] if negate else v[:, j]))
+                if j >= v.shape[1]:  # ORIN names more axes than the stream has columns
+                    out[f"{name}.{axis}"].append(np.full(len(v), np.nan))
+                else:
+                    out[f"{name}.{axis}"].append(factor * (-v[:, j] if negate else v[:, j]))
         else:
             for j, axis in enumerate("xyz"):
                 out[f"{name}.{axis}"].append(factor * v[:, j] if width > j else np.full(len(v), np.nan))

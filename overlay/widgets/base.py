@@ -65,10 +65,11 @@ class Context:
         return self.table.columns.get(self.column_key(metric, units))
 
     def values(self, metric: str | None, units: str | None = None) -> np.ndarray:
-        """The column for metric/units as float64; empty when the table lacks it (or no metric is
+        """The column for metric/units (float32 or float64, as the table keeps it: never a copy, so
+        a forked worker shares it with main); empty when the table lacks it (or no metric is
         given), so a widget just finds no value at any frame and shows its '-' or nothing."""
         col = self.column(metric, units) if metric else None
-        return np.zeros(0) if col is None else np.asarray(col, dtype=np.float64)
+        return np.zeros(0) if col is None else col if col.dtype.kind == "f" else np.asarray(col, dtype=np.float64)
 
 
 class Drawable:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import traceback
 from pathlib import Path
@@ -147,6 +148,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         args = parser.parse_args(argv)
     debug = getattr(args, "debug", False)
+    from pipeline.procs import end_on_termination, signal_status
+
+    end_on_termination()  # SIGTERM, SIGHUP: the same cleanup as Ctrl-C
     try:
         if args.command in ("info", "export", "preview", "profiles", "demo", "edit"):
             return args.func(args)
@@ -158,9 +162,14 @@ def main(argv: list[str] | None = None) -> int:
 
             render(config_from_args(args), prefetch=prefetch)
         return 0
-    except KeyboardInterrupt:
-        print("overdash: interrupted — nothing was written", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:  # Ctrl-C, or pipeline.procs.Terminated (SIGTERM, SIGHUP)
+        code = signal_status(exc)
+        why = "interrupted" if code == EXIT_INTERRUPTED else f"stopped by {signal.Signals(code - 128).name}"
+        try:  # a closed terminal (SIGHUP) may no longer take it
+            print(f"overdash: {why} — nothing was written", file=sys.stderr)
+        except OSError:
+            pass
+        return code
     except BrokenPipeError:  # `overdash info … | head`: the reader has all it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
@@ -182,7 +191,7 @@ def entry() -> None:
     try:
         sys.stdout.flush()
         sys.stderr.flush()
-    except (BrokenPipeError, ValueError):
+    except (OSError, ValueError):  # a reader gone (BrokenPipeError), a closed terminal (EIO)
         pass
     os._exit(code)
 

@@ -34,7 +34,9 @@ def build_dashboard(layout_ref: str, telemetry, count: int, fps: Fraction, size:
     `layout`: an already parsed Layout (`overdash edit` parses the text being typed) instead of
     loading `layout_ref`, which then only names it in messages. `tables`: a dict that keeps each
     FrameTable by the columns it holds, so redrawing an edited layout that reads the same metrics
-    does not interpolate the whole ride again. `empty_ok`: a layout that draws nothing is drawn
+    does not interpolate the whole ride again; it also keeps every metric in each table (the
+    editor's values panel lists them all), where a render keeps only the columns its layout
+    reads, which bounds main's memory on long rides. `empty_ok`: a layout that draws nothing is drawn
     (as nothing) instead of refused.
     """
     from overlay.conversion import UnitConverter
@@ -51,7 +53,8 @@ def build_dashboard(layout_ref: str, telemetry, count: int, fps: Fraction, size:
     requests = frozenset(layout.unit_requests(units))
     table = tables.get(requests) if tables is not None else None
     if table is None:
-        table = build_frame_table(telemetry, count, fps, requests, convert=pace_aware(converter.convert), zone=zone)
+        table = build_frame_table(telemetry, count, fps, requests, convert=pace_aware(converter.convert), zone=zone,
+                                  keep=tables is None)
         if tables is not None:
             tables[requests] = table
     if privacy or maps is not None:

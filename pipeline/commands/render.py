@@ -150,7 +150,8 @@ def plan_render(config: RenderConfig, prefetch=None, *, start_ffmpeg: bool = Fal
     # the graph depends on the regions. Chapters keep the late start (their concat list is
     # written just before the run).
     if start_ffmpeg and concat is None:
-        encoder, graph_via = _start_before_layout(features.graph_script, command, fps, pix_fmt, env=FFMPEG_ENV)
+        encoder, graph_via = _start_before_layout(features.graph_script, command, fps, pix_fmt, env=FFMPEG_ENV,
+                                                  partial=partial)
     try:
         dash = build_dashboard(config.layout, telemetry, count, fps, canvas, config.units,
                                include=config.include, exclude=config.exclude, font=config.font,
@@ -182,10 +183,11 @@ def plan_render(config: RenderConfig, prefetch=None, *, start_ffmpeg: bool = Fal
                 len(video.parts) or 1, encoder, shown)
 
 
-def _start_before_layout(option: str | None, command, fps: Fraction, pix_fmt: str, env):
+def _start_before_layout(option: str | None, command, fps: Fraction, pix_fmt: str, env, partial: Path):
     """(Encoder, graph_via): ffmpeg started now, waiting for its graph through `option`
     (FfmpegFeatures.graph_script); (None, None) if this ffmpeg cannot read a graph from a
-    pipe (the run starts it later, graph in argv)."""
+    pipe (the run starts it later, graph in argv). `partial` is made and locked as the
+    graph is sent (Encoder.send_graph)."""
     from encoders.command import OverlaySpec
     from pipeline.encoder import Encoder
 
@@ -194,7 +196,7 @@ def _start_before_layout(option: str | None, command, fps: Fraction, pix_fmt: st
     # The regions are not known yet; nothing but the graph depends on them.
     unknown = OverlaySpec(x=0, y=0, width=2, height=2, pix_fmt=pix_fmt, fps_num=fps.numerator,
                           fps_den=fps.denominator)
-    encoder = Encoder.start_before_graph(lambda path: command(unknown, (option, path)), env)
+    encoder = Encoder.start_before_graph(lambda path: command(unknown, (option, path)), env, partial=partial)
     return encoder, (option, encoder.graph_path)
 
 
@@ -349,6 +351,8 @@ def render(config: RenderConfig, prefetch=None) -> RunStats:
             print(f"overdash: {notice}", file=sys.stderr)
     drawing_only = config.generate == "none"
     plan = plan_render(config, prefetch, start_ffmpeg=not drawing_only)
+    if not drawing_only:
+        _remove_stale_partials(config.output.parent)
     scratch = tempfile.TemporaryDirectory(prefix="overdash-none-") if drawing_only else None
     try:
         if scratch is not None:
@@ -359,6 +363,15 @@ def render(config: RenderConfig, prefetch=None) -> RunStats:
             plan.encoder.abort()
         if scratch is not None:
             scratch.cleanup()
+
+
+def _remove_stale_partials(folder: Path) -> None:
+    """Partial files that renders killed outright (kill -9, power loss) left in the output folder:
+    removed, each said in one line (overdash.files.remove_stale_partials never touches a live one)."""
+    from overdash.files import remove_stale_partials
+
+    for path in remove_stale_partials(folder):
+        print(f"overdash: removed a partial file left by an earlier run: {path}", file=sys.stderr)
 
 
 # --generate none: a stand-in for ffmpeg that reads the overlay stream and keeps nothing

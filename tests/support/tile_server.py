@@ -1,5 +1,6 @@
 """A real tile server on 127.0.0.1 for the map tests: generated PNG tiles, request counting,
-switchable to HTTP 500 or to hanging. Tile pixels encode where they are: R = x within the
+switchable to HTTP 500, to hanging, to
+answering garbage or closing mid-body. Tile pixels encode where they are: R = x within the
 tile, G = y within the tile, B = a code of (z, x, y) - so a rendered pixel says which
 global pixel it shows."""
 from __future__ import annotations
@@ -30,7 +31,7 @@ def tile_png(z: int, x: int, y: int) -> bytes:
 
 class TileServer:
     def __init__(self):
-        self.mode = "ok"            # ok | error | hang
+        self.mode = "ok"            # ok | error | hang | garbage | truncate (closes mid-body)
         self.missing: set[tuple[int, int, int]] = set()  # tiles answered 404 Not Found
         self.missing_cache_control: str | None = None    # its Cache-Control header, if any
         self.max_age = 86400
@@ -58,6 +59,15 @@ class TileServer:
                     self.send_response(500)
                     self.send_header("Content-Length", "0")
                     self.end_headers()
+                    return
+                if server.mode in ("garbage", "truncate"):  # an HTML page as a tile; half a PNG, then EOF
+                    body = b"<html>rate limited</html>" if server.mode == "garbage" else tile_png(1, 0, 0)
+                    self.send_response(200)
+                    self.send_header("Content-Type", "image/png")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body if server.mode == "garbage" else body[:len(body) // 2])
+                    self.close_connection = True
                     return
                 try:
                     z, x, y = (int(p) for p in self.path.split("?")[0].strip("/").removesuffix(".png").split("/"))

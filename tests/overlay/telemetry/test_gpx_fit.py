@@ -341,7 +341,7 @@ def test_replace_with_a_gpx_that_records_no_speed_takes_speed_from_its_positions
     for t, v, good in zip(g.t, g["cspeed"], ok):
         frame = round(t * 30)
         if 1 < t < 59 and good and np.isfinite(v) and abs(frame / 30 - t) < 1e-6:
-            assert speed[frame] == pytest.approx(v, rel=1e-9), f"speed at {t:.0f} s"
+            assert speed[frame] == pytest.approx(v, rel=1e-6), f"speed at {t:.0f} s"  # float32 column
             checked += 1
     assert checked > 40
     assert np.isfinite(speed[30:1770]).mean() > 0.9, "speed must not vanish after the camera's GPS ends"

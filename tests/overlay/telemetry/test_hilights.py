@@ -267,7 +267,11 @@ def _plan(path: Path, tmp_path: Path):
     from pipeline.commands.config import RenderConfig
     from pipeline.commands.render import plan_render
 
-    return plan_render(RenderConfig(input=path, output=tmp_path / "o.mp4", workers=1, quiet=True))
+    layout = tmp_path / "laps.xml"  # a render keeps only the columns its layout reads: this one reads the laps
+    layout.write_text('<layout><component type="metric" x="0" y="0" metric="lap"/>'
+                      '<component type="metric" x="0" y="40" metric="lap.time"/>'
+                      '<component type="metric" x="0" y="80" metric="lap.last"/></layout>')
+    return plan_render(RenderConfig(input=path, output=tmp_path / "o.mp4", workers=1, quiet=True, layout=str(layout)))
 
 
 needs_ffprobe = pytest.mark.skipif(not shutil.which("ffprobe"), reason="no ffprobe")

@@ -49,7 +49,9 @@ def test_sync_auto_finds_the_clock_offset_of_a_gpx(tmp_path):
     out = tmp_path / "o.mp4"
     proc = run("render", SAMPLE, out, "--gpx", gpx, "--sync", "auto", "-q", "--workers", "1")
     assert proc.returncode == 0, proc.stderr
+    # the table holds what the layout draws: cycling draws heart rate
     plan = plan_render(RenderConfig(input=SAMPLE, output=tmp_path / "p.mp4", workers=1, gpx=gpx, sync="auto",
+                                    layout="cycling",
                                     quiet=True))
     table = plan.painter.table
     assert "hr" in table.columns  # the camera has no hr: --merge extend adds it
@@ -93,7 +95,8 @@ def test_any_camera_with_a_fit_and_a_start_time(tmp_path):
     out = tmp_path / "o.mp4"
     proc = run("render", clip, out, "--fit", FIT, "--start", iso, "-q", "--workers", "1")
     assert proc.returncode == 0, proc.stderr
-    plan = plan_render(RenderConfig(input=clip, output=tmp_path / "p.mp4", workers=1, fit=FIT, start=iso, quiet=True))
+    plan = plan_render(RenderConfig(input=clip, output=tmp_path / "p.mp4", workers=1, fit=FIT, start=iso, quiet=True,
+                                    layout="cycling"))  # a layout that draws heart rate
     times = np.array([r[0] for r in records])
     hr = np.array([r[1] for r in records])
     for k in (0, 50, 99):

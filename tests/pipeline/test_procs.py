@@ -1,0 +1,74 @@
+"""pipeline.procs: how a child's death is told, and termination signals turned into an interrupt."""
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from pipeline.procs import (
+    TERMINATING,
+    Terminated,
+    describe_exit,
+    end_on_termination,
+    exit_hint,
+    sigint_blocked,
+    signal_status,
+)
+
+
+@pytest.mark.parametrize("code, text, hint", [
+    (-9, "killed by SIGKILL", "signal 9, usually the kernel's out-of-memory killer"),
+    (-11, "crashed with SIGSEGV", "signal 11, a crash"),
+    (-6, "crashed with SIGABRT", "signal 6, a crash"),
+    (-15, "killed by SIGTERM", "signal 15, sent by another program"),
+    (3, "exited with status 3", ""),
+    (None, "still running", ""),
+])
+def test_every_way_a_child_ends_is_named(code, text, hint):
+    assert describe_exit(code) == text
+    assert hint in exit_hint(code) and (exit_hint(code) == "") == (hint == "")
+
+
+def test_exit_status_is_128_plus_the_signal():
+    assert signal_status(KeyboardInterrupt()) == 130
+    assert signal_status(Terminated(signal.SIGTERM)) == 143
+    assert signal_status(Terminated(signal.SIGHUP)) == 129
+
+
+@pytest.fixture
+def handlers():
+    saved = {sig: signal.getsignal(sig) for sig in TERMINATING}
+    yield
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)
+
+
+@pytest.mark.parametrize("sig", TERMINATING)
+def test_each_termination_signal_raises_a_keyboard_interrupt_carrying_it_once(sig, handlers):
+    end_on_termination()
+    with pytest.raises(KeyboardInterrupt) as caught:
+        os.kill(os.getpid(), sig)  # a signal to oneself is delivered before kill() returns
+    assert isinstance(caught.value, Terminated) and caught.value.signum == sig
+    for again in TERMINATING:  # the cleanup the first one started is not cut short by a second
+        os.kill(os.getpid(), again)
+
+
+def test_a_signal_while_children_start_is_held_until_they_are_known(handlers):
+    """Raised as the block ends, not inside it: a child started meanwhile is always registered."""
+    end_on_termination()
+    reached_end = False
+    with pytest.raises(Terminated) as caught:
+        with sigint_blocked():
+            os.kill(os.getpid(), signal.SIGTERM)
+            reached_end = True
+    assert reached_end and caught.value.signum == signal.SIGTERM
+
+
+def test_a_signal_the_caller_ignores_stays_ignored(handlers):
+    """`nohup overdash render …`: the render outlives the terminal it was started from."""
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    end_on_termination()
+    assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+    os.kill(os.getpid(), signal.SIGHUP)  # nothing raised
+    assert callable(signal.getsignal(signal.SIGTERM))
