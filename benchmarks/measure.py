@@ -97,7 +97,8 @@ def null_sink(job, out: Path):
     """`job` with ffmpeg reading the overlay frames and discarding them (-c copy -f null).
 
     The stream is read as the writer sends it: NUT, a stream per region. The null muxer
-    writes nothing, so `out` must exist for the final rename: touch it.
+    writes nothing; the run creates `out` itself (as it creates every partial file, exclusively,
+    under its lock) and renames it onto itself, so `out` must not exist before each run.
     """
     source = ("-probesize", "4096", "-analyzeduration", "0", "-f", "nut", "-i", "pipe:0", "-map", "0")
     sink = ("ffmpeg", "-hide_banner", "-loglevel", "error", "-nostats", *source, "-c", "copy", "-f", "null", "-")
@@ -111,6 +112,5 @@ def overlay_fps(clip: Path, workers: int, layout: str = "default", heavy: bool =
         plan = plan_render(_config(clip, Path(tmp) / "dash.mp4", workers, layout))
         out = Path(tmp) / "null.nut"
         job = null_sink(plan.job, out)
-        out.touch()
         stats = run_pipeline(job, HeavyPainter(plan.painter) if heavy else plan.painter)
         return stats.steady_fps
