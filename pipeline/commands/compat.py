@@ -216,13 +216,15 @@ def _overlay_size(args) -> tuple[int, int] | None:
 
 
 def parse_colour(text: str) -> tuple[int, int, int, int]:
+    """--bg R,G,B,A: the layout colour reader, with the alpha that tool's option always takes."""
+    from overlay.widgets import attrs
+
     try:
-        parts = tuple(int(v) for v in text.split(","))
+        if text.count(",") != 3:
+            raise ValueError
+        return attrs.parse_colour(text)  # type: ignore[return-value]
     except ValueError:
-        parts = ()
-    if len(parts) != 4 or not all(0 <= v <= 255 for v in parts):
-        raise InputError(f"--bg {text!r}: give R,G,B,A, each 0 to 255, e.g. 0,255,0,255")
-    return parts  # type: ignore[return-value]
+        raise InputError(f"--bg {text!r}: give R,G,B,A, each 0 to 255, e.g. 0,255,0,255") from None
 
 
 def _video_time(args, without_video: bool, has_ride: bool) -> tuple[str, str] | None:
