@@ -7,6 +7,11 @@ Two measures, each in a fresh process so its peak resident size is its own:
   200 Hz, GRAV/CORI/IORI 60 Hz, MAGN 24 Hz, TMPC 1 Hz), the derived columns added, and the
   frame table of the default layout at 60 fps (648,000 frames) built from it: table bytes,
   telemetry bytes and main's peak RSS. No video is needed: this is what main holds.
+* `gpmf_track_figures`: the same ride written as a raw GPMF track (GPS5 18 Hz, ACCL and GYRO
+  200 Hz, TMPC; 35 MB, made once and kept in the cache), then read as `overdash render` reads
+  it (only the IMU streams the layout shows: sources.layout_streams) and the frame table built:
+  main's peak including the parser's temporaries, for the default layout (no IMU) and the
+  motor layout (reads ACCL).
 * `render_figures`: `overdash render` of the demo sample (GPS 18 Hz + ACCL 200 Hz) at 1, 10
   and 60 minutes, 320x180, 2 workers, with each process's peak RSS (VmHWM) read from /proc
   while it runs: main, each worker, the writer (told apart by the names they give themselves)
@@ -105,6 +110,41 @@ def ride_table_figures(hours: float = RIDE_HOURS, fps: int = RIDE_FPS, layout: s
             "rss_after_table_mib": round(now), "peak_rss_mib": round(peak)}
 
 
+def gpmf_track(hours: float = RIDE_HOURS) -> Path:
+    """A raw GPMF track of the synthetic ride, made once (in its own process: encoding holds it all)."""
+    path = cache_dir() / f"ride-{hours:g}h.gpmd"
+    if not path.exists():
+        from overdash.files import atomic_write
+        from overlay.telemetry.gpmfwrite import encode, raw_track
+
+        atomic_write(path, raw_track(encode(synthetic_ride(hours), hours * 3600.0)))
+    return path
+
+
+def gpmf_track_figures(hours: float = RIDE_HOURS, fps: int = RIDE_FPS, layout: str = "default") -> dict:
+    """Read the raw track as a render does and build the frame table; run in a fresh process."""
+    from fractions import Fraction
+
+    from overlay.layout.units import UnitSettings
+    from overlay.telemetry.gopro import load_gopro
+    from pipeline.commands.config import RenderConfig
+    from pipeline.commands.dashboard import build_dashboard
+    from pipeline.commands.sources import layout_streams
+
+    path = gpmf_track(hours)
+    _, imports = _rss_mib()
+    imu = layout_streams(RenderConfig(input=path, output=path.with_suffix(".mp4"), workers=1, layout=layout))
+    telemetry = load_gopro(path, values_of=imu)
+    _, with_telemetry = _rss_mib()
+    count = int(hours * 3600 * fps)
+    build_dashboard(layout, telemetry, count, Fraction(fps), (1920, 1080), UnitSettings())
+    now, peak = _rss_mib()
+    return {"hours": hours, "fps": fps, "frames": count, "layout": layout, "imu_read": sorted(imu or ()),
+            "telemetry_mib": round(telemetry_bytes(telemetry) / 2**20, 1),
+            "rss_imports_mib": round(imports), "peak_rss_telemetry_mib": round(with_telemetry),
+            "rss_after_table_mib": round(now), "peak_rss_mib": round(peak)}
+
+
 def _procs(root: int) -> dict[int, str]:
     """pid → role ('main', 'writer', 'worker-N', 'ffmpeg', or the name) of `root` and its descendants."""
     out, todo = {}, [root]
@@ -172,6 +212,16 @@ def test_three_hour_ride_frame_table(benchmark):
     assert figures["peak_rss_mib"] < MAIN_BUDGET_MIB, figures
 
 
+@pytest.mark.parametrize("layout", ["default", "motor"])
+def test_three_hour_gpmf_track(benchmark, layout):
+    """The same bound with the parser in it: a real GPMF track of 3 hours read as a render reads it."""
+    benchmark.group = "long inputs"
+    _in_fresh_process("make-gpmf")
+    figures = benchmark.pedantic(lambda: _in_fresh_process("gpmf", layout), rounds=1, iterations=1)
+    benchmark.extra_info.update(figures)
+    assert figures["peak_rss_mib"] < MAIN_BUDGET_MIB, figures
+
+
 @pytest.mark.parametrize("minutes", RENDER_MINUTES)
 def test_long_render_memory(benchmark, minutes):
     """Peak RSS of main, workers and writer for 1, 10 and 60 minutes of video (overlay at 5 fps)."""
@@ -184,12 +234,19 @@ def main(argv: list[str]) -> None:
     if argv[:1] == ["table"]:
         print(json.dumps(ride_table_figures(*(float(a) for a in argv[1:2]))))
         return
+    if argv[:1] == ["make-gpmf"]:
+        print(json.dumps({"track": str(gpmf_track())}))
+        return
+    if argv[:1] == ["gpmf"]:
+        print(json.dumps(gpmf_track_figures(layout=argv[1] if len(argv) > 1 else "default")))
+        return
     if argv[:1] == ["render"]:
         for minutes in argv[1:] or RENDER_MINUTES:
             print(json.dumps(render_figures(float(minutes), overlay_fps=os.environ.get("OVERLAY_FPS", "5"))),
                   flush=True)
         return
-    raise SystemExit("usage: python -m benchmarks.test_long_inputs table [HOURS] | render [MINUTES...]")
+    raise SystemExit("usage: python -m benchmarks.test_long_inputs table [HOURS] | make-gpmf | gpmf [LAYOUT] "
+                     "| render [MINUTES...]")
 
 
 if __name__ == "__main__":

@@ -76,16 +76,16 @@ def find_chapters(path: str | os.PathLike) -> list[Path]:
 
 
 def load_gopro_chapters(paths: Sequence[str | os.PathLike], limits: QualityLimits = QualityLimits(),
-                        altitude: str = "msl") -> Telemetry:
+                        altitude: str = "msl", values_of: frozenset[str] | None = None) -> Telemetry:
     """Telemetry of consecutive chapter files as one recording with continuous time
-    (`altitude`: "msl" or "ellipsoid", as for load_gopro)."""
+    (`altitude`, `values_of`: as for load_gopro)."""
     from overlay.telemetry.gopro import load_parts  # gopro imports nothing from here
 
     if not paths:
         raise InputError("no input files")
     parts, offset = [], 0.0
     for path in paths:
-        tel, duration = load_parts(path, limits, altitude)
+        tel, duration = load_parts(path, limits, altitude, values_of)
         parts.append((tel, offset))
         offset += duration
     joined = parts[0][0] if len(parts) == 1 else concatenate(parts, limits)

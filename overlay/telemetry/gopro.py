@@ -26,7 +26,7 @@ from overlay.telemetry.gpmf import Decoder, GPMFWarning, Payload, split_raw
 from overlay.telemetry.hilights import hilight_laps, movie_hilights
 from overlay.telemetry.mp4 import Movie, Track, read_mp4
 from overlay.telemetry.quality import QualityLimits
-from overlay.telemetry.streams import DECODED, Timing, assemble
+from overlay.telemetry.streams import DECODED, Timing, assemble, counted_fourccs
 from overlay.telemetry.timeseries import Telemetry, median
 
 RAW_PAYLOAD_SECONDS = 1.001  # GoPro writes one payload per 1001 ms of video
@@ -49,25 +49,29 @@ class GPMFTrack:
     hilights: np.ndarray = field(default_factory=lambda: np.zeros(0))  # HiLight times, seconds (MP4 only)
 
 
-def load_gopro(path: str | os.PathLike, limits: QualityLimits = QualityLimits(), altitude: str = "msl") -> Telemetry:
+def load_gopro(path: str | os.PathLike, limits: QualityLimits = QualityLimits(), altitude: str = "msl",
+               values_of: frozenset[str] | None = None) -> Telemetry:
     """Every known stream of a GoPro MP4/MOV or raw GPMF file, timed, marked and with derived metrics;
     its HiLights as laps (lap 1 from the first frame, a new lap at each HiLight; none: no laps).
-    `altitude`: "msl" (heights above mean sea level) or "ellipsoid" (GPS heights as recorded)."""
-    tel = add_derived(load_parts(path, limits, altitude)[0])
+    `altitude`: "msl" (heights above mean sea level) or "ellipsoid" (GPS heights as recorded).
+    `values_of`: the IMU streams to read values of (streams.streams_read), None: all; the others
+    still time the camera clock, so every time is the same either way."""
+    tel = add_derived(load_parts(path, limits, altitude, values_of)[0])
     return tel.with_times(tel.start, hilight_laps(tel.laps))
 
 
 def load_parts(path: str | os.PathLike, limits: QualityLimits = QualityLimits(),
-               altitude: str = "msl") -> tuple[Telemetry, float]:
+               altitude: str = "msl", values_of: frozenset[str] | None = None) -> tuple[Telemetry, float]:
     """Measured streams (no derived metrics) and the file's length in seconds of video — the
     video track's duration, or the payloads' total for a raw file — for joining chapters.
 
     The Telemetry's `laps` are the file's HiLight times, each the start of a new lap; the first
     lap (from frame 0 of the whole recording) is added once by load_gopro / load_gopro_chapters
     (overlay.telemetry.hilights.hilight_laps), so a chapter boundary never starts a lap."""
-    track = read_gpmf(path, only=DECODED)
+    counted = counted_fourccs(values_of)
+    track = read_gpmf(path, only=DECODED, counted=counted)
     tel = assemble(track.payloads, Timing(track.starts, track.durations), source=str(path),
-                   device=track.device, firmware=track.firmware, limits=limits, altitude=altitude)
+                   device=track.device, firmware=track.firmware, limits=limits, altitude=altitude, counted=counted)
     if len(track.hilights):
         tel.with_times(tel.start, track.hilights)
         shown = ", ".join(f"{t:.3f}" for t in track.hilights[:10]) + (", …" if len(track.hilights) > 10 else "")
@@ -78,8 +82,9 @@ def load_parts(path: str | os.PathLike, limits: QualityLimits = QualityLimits(),
     return tel, duration
 
 
-def read_gpmf(path: str | os.PathLike, only: Iterable[str] | None = None) -> GPMFTrack:
-    """Decode the GPMF payloads of an MP4/MOV or raw GPMF file (`only`: fourccs to decode).
+def read_gpmf(path: str | os.PathLike, only: Iterable[str] | None = None, counted: Iterable[str] = ()) -> GPMFTrack:
+    """Decode the GPMF payloads of an MP4/MOV or raw GPMF file (`only`: fourccs to decode;
+    `counted`: of those, fourccs whose samples are counted but not decoded, see gpmf.Decoder).
 
     Raw files (.raw/.gpmd: concatenated payloads, e.g. `ffmpeg -map 0:3 -c copy
     -f rawvideo`) have no sample table: payload i is assumed to start at
@@ -91,13 +96,13 @@ def read_gpmf(path: str | os.PathLike, only: Iterable[str] | None = None) -> GPM
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     if _looks_like_mp4(path):
-        payloads, starts, durations, movie = _from_mp4(path, Decoder(only))
+        payloads, starts, durations, movie = _from_mp4(path, Decoder(only, counted))
         firmware = movie.user_data.get("FIRM", b"").split(b"\0")[0].decode("latin-1").strip() or None
         video = movie.video
         udta = _udta_gpmf(movie)
         return GPMFTrack(tuple(payloads), starts, durations, _model_from_udta(udta) or _device_name(payloads),
                          firmware, video.duration if video is not None else None, movie_hilights(movie, udta))
-    payloads, starts, durations = _from_raw(path, Decoder(only))
+    payloads, starts, durations = _from_raw(path, Decoder(only, counted))
     return GPMFTrack(tuple(payloads), starts, durations, _device_name(payloads))
 
 
@@ -162,7 +167,10 @@ def _from_raw(path: Path, decoder: Decoder) -> tuple[list[Payload | None], np.nd
     chunks = split_raw(path.read_bytes())
     if not chunks or not chunks[0].startswith(b"DEVC"):
         raise InputError(f"{path}: not a raw GPMF file (expected a 'DEVC' payload at byte 0)")
-    payloads = [decoder.decode(chunk, i) for i, chunk in enumerate(chunks)]
+    payloads = []
+    for i in range(len(chunks)):  # each payload's bytes are let go once decoded (a long track is tens of MB)
+        payloads.append(decoder.decode(chunks[i], i))
+        chunks[i] = b""
     starts, durations = _raw_times(payloads)
     return payloads, starts, durations
 

@@ -295,7 +295,8 @@ def _numbers(buf: bytes, item: tuple, type_char: str) -> np.ndarray:
         raise ValueError(f"{key}: struct size {size} is not a multiple of {type_char!r}")
     k = size // dtype.itemsize
     arr = np.frombuffer(buf, dtype, repeat * k, start).reshape(repeat, k)
-    return arr / FIXED_POINT[type_char] if type_char in FIXED_POINT else arr
+    # a copy, not a view: a view would keep the whole payload's bytes alive as long as the stream
+    return arr / FIXED_POINT[type_char] if type_char in FIXED_POINT else arr.copy()
 
 
 def _struct_dtype(fields: list[tuple[str, int]]) -> np.dtype:
@@ -449,9 +450,14 @@ class Decoder:
     """Decodes consecutive payloads of one recording, carrying descriptive properties
     (SCAL, TYPE, units, ...) forward in case a later payload omits them."""
 
-    def __init__(self, only: Iterable[str] | None = None) -> None:
-        """`only`: decode just these data fourccs (e.g. {'GPS5', 'ACCL'}); None = all."""
+    def __init__(self, only: Iterable[str] | None = None, counted: Iterable[str] = ()) -> None:
+        """`only`: decode just these data fourccs (e.g. {'GPS5', 'ACCL'}); None = all.
+        `counted`: of those, fourccs whose samples are only counted: their properties (STMP,
+        TSMP, TMPC, ...) are read, their values are not (a Stream of n rows and no columns).
+        A long ride's IMU streams then still time the camera clock without holding 2 bytes
+        raw plus 8 scaled per sample and axis that the layout never reads."""
         self._only = frozenset(only) if only is not None else None
+        self._counted = frozenset(counted)
         self._carried: dict[tuple[object, str], dict[str, object]] = {}
         self._cache: dict = {}  # decoded property values and SCAL divisors, by their bytes
 
@@ -509,6 +515,11 @@ class Decoder:
             elif key in carried:
                 props[key] = carried[key]
         try:
+            if data_key in self._counted:
+                rows = sum(item[_REP] for item in data)
+                return Stream(data_key, np.empty((rows, 0)), np.empty((rows, 0)), _meta(props, ()),
+                              dev_id if isinstance(dev_id, int) else None,
+                              dev_name if isinstance(dev_name, str) else None)
             return _stream(buf, data_key, data, props, self._cache, dev_id, dev_name)
         except ValueError as exc:
             warnings.warn(f"GPMF {label} {index}: stream {data_key} skipped ({exc})",

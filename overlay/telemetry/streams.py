@@ -31,13 +31,16 @@ import numpy as np
 from overlay.telemetry.geoid import msl_heights
 from overlay.telemetry.gpmf import GPMFWarning, Payload, Stream
 from overlay.telemetry.quality import QualityLimits, mark_gps
-from overlay.telemetry.timeseries import StreamInfo, Telemetry, Timeseries, median
+from overlay.telemetry.timeseries import StreamInfo, Telemetry, Timeseries, column_dtype, median
 from overlay.telemetry.timing import CameraMap, Pieces, camera_map, sample_times, snap_speedup
 
 GPS_EPOCH = 946684800.0  # 2000-01-01T00:00:00Z, day 0 of GPS9's day count
 VECTORS = {"ACCL": "accl", "GYRO": "gyro", "GRAV": "grav", "MAGN": "magn"}
 QUATERNIONS = {"CORI": "cori", "IORI": "iori"}
 DECODED = frozenset({"GPS5", "GPS9", *VECTORS, *QUATERNIONS})
+# Metrics made from a camera stream's values besides its own columns ("accl.x", "cori.roll", ...):
+# overlay.telemetry.derived, and what the event detector reads.
+DERIVED_FROM = {"accl": ("accel", "event"), "gyro": ("event",), "grav": ("lean",), "cori": ("lean",)}
 # Columns each fixed-layout stream must have; vectors may have 1 to 4 (_vector fills the rest with NaN).
 COLUMNS = {"GPS5": 5, "GPS9": 9, "CORI": 4, "IORI": 4}
 TO_TESLA = {"T": 1.0, "mT": 1e-3, "µT": 1e-6, "uT": 1e-6, "nT": 1e-9}
@@ -68,16 +71,41 @@ class _Collected:
         return np.concatenate([s.values for _, s in self.parts])
 
 
+def counted_fourccs(values_of: frozenset[str] | None) -> frozenset[str]:
+    """IMU fourccs to count rather than decode when only the streams `values_of` (Telemetry
+    names: "accl", "cori", ...) are read; None reads all. GPS is always decoded."""
+    if values_of is None:
+        return frozenset()
+    return frozenset(f for f, name in {**VECTORS, **QUATERNIONS}.items() if name not in values_of)
+
+
+def streams_read(metrics) -> frozenset[str]:
+    """Camera IMU streams (Telemetry names) whose values the metric names `metrics` read: a stream's
+    own columns ("grav.x" reads grav) and the metrics derived from it (DERIVED_FROM)."""
+    metrics = frozenset(metrics)
+    out = set()
+    for name in {*VECTORS.values(), *QUATERNIONS.values()}:
+        derived = DERIVED_FROM.get(name, ())
+        if any(m.startswith(f"{name}.") or m.split(".")[0] in derived for m in metrics):
+            out.add(name)
+    return frozenset(out)
+
+
 def assemble(payloads: Sequence[Payload | None], timing: Timing, source: str = "", device: str | None = None,
              firmware: str | None = None, limits: QualityLimits = QualityLimits(),
-             altitude: str = "msl") -> Telemetry:
+             altitude: str = "msl", counted: frozenset[str] = frozenset()) -> Telemetry:
     """Build every known stream, the inventory of all streams, and the timelapse factor.
 
-    `altitude`: "msl" corrects heights above the ellipsoid to mean sea level, "ellipsoid" keeps them."""
-    collected, skipped = _collect(payloads)
+    `altitude`: "msl" corrects heights above the ellipsoid to mean sea level, "ellipsoid" keeps them.
+    `counted`: fourccs decoded for timing only (gpmf.Decoder): they time the camera clock and are
+    listed in the inventory, but become no Timeseries."""
+    collected, skipped = _collect(payloads, counted)
     pieces = {key: p for key, p in ((key, c.pieces()) for key, c in collected.items()) if p.total}
     cmap = camera_map(list(pieces.values()), timing.starts)
-    times = {key: sample_times(p, timing.starts, timing.durations, cmap) for key, p in pieces.items()}
+    def timed(key: str) -> np.ndarray:
+        return sample_times(pieces[key], timing.starts, timing.durations, cmap)
+
+    times = {key: timed(key) for key in pieces if key not in counted}  # counted: timed one by one, for the inventory
     streams: dict[str, Timeseries] = {}
     notes = [_clock_note(cmap, pieces)]
     gps_key = "GPS9" if "GPS9" in pieces else "GPS5" if "GPS5" in pieces else None
@@ -91,23 +119,25 @@ def assemble(payloads: Sequence[Payload | None], timing: Timing, source: str = "
         gps.update(_packets(collected[gps_key]))
         streams["gps"] = mark_gps(Timeseries(times[gps_key], gps), limits, speedup)
     for fourcc, name in VECTORS.items():
-        if fourcc in pieces:
+        if fourcc in pieces and fourcc not in counted:
             streams[name] = Timeseries(times[fourcc], _vector(collected[fourcc], name))
     for fourcc, name in QUATERNIONS.items():
-        if fourcc in pieces:
+        if fourcc in pieces and fourcc not in counted:
             streams[name] = Timeseries(times[fourcc], _quaternion(collected[fourcc].values(), name, fourcc == "CORI"))
     temp = _temperature(collected, timing)
     if temp is not None:
         streams["temp"] = temp
     if speedup != 1.0:
         notes.append(f"timelapse/TimeWarp: {speedup:.2f} real seconds per video second")
-    inventory = _inventory(collected, skipped, times, timing, gps_key)
+    inventory = _inventory(collected, skipped, lambda key: times[key] if key in times else timed(key), timing, gps_key)
     return Telemetry(streams=streams, source=source, device=device, firmware=firmware, speedup=speedup,
                      inventory=inventory, notes=tuple(notes))
 
 
-def _collect(payloads: Sequence[Payload | None]) -> tuple[dict[str, _Collected], dict[str, list[tuple[int, int]]]]:
-    """Streams by fourcc (first device to write a fourcc wins) and the skipped ones' counts."""
+def _collect(payloads: Sequence[Payload | None], counted: frozenset[str] = frozenset()
+             ) -> tuple[dict[str, _Collected], dict[str, list[tuple[int, int]]]]:
+    """Streams by fourcc (first device to write a fourcc wins) and the skipped ones' counts.
+    `counted` fourccs carry no columns (only their rows are counted), so their width is not checked."""
     collected: dict[str, _Collected] = {}
     owner: dict[str, object] = {}
     skipped: dict[str, list[tuple[int, int]]] = {}
@@ -121,7 +151,8 @@ def _collect(payloads: Sequence[Payload | None]) -> tuple[dict[str, _Collected],
             coll = collected.get(fourcc)
             width = stream.values.shape[1] if stream.values.ndim == 2 else 0
             need = COLUMNS.get(fourcc, 1) if coll is None or fourcc in VECTORS else coll.parts[0][1].values.shape[1]
-            if width < need or (fourcc in COLUMNS and coll is not None and width != need):
+            if fourcc not in counted and (width < need or (fourcc in COLUMNS and coll is not None
+                                                           and width != need)):
                 warnings.warn(f"GPMF payload {k}: {fourcc} has {width} columns, expected {need}; skipped",
                               GPMFWarning, stacklevel=3)
                 continue
@@ -202,31 +233,25 @@ def _gps5(coll: _Collected, t: np.ndarray, speedup: float) -> dict[str, np.ndarr
 def _vector(coll: _Collected, name: str) -> dict[str, np.ndarray]:
     """x, y, z in SI. ORIN names each stored column's axis, lowercase = negated (consistent
     with MTRX and ORIO in the sample files); without ORIN the file order is kept. Extra
-    columns (MAX's MAGN has a 4th) are dropped; magnetometer µT/mT become tesla."""
-    out: dict[str, list[np.ndarray]] = {f"{name}.{a}": [] for a in "xyz"}
-    # consecutive parts with the same axes, factor and width are converted in one go
-    runs: list[tuple[tuple, list[np.ndarray]]] = []
-    last = None
+    columns (MAX's MAGN has a 4th) are dropped; magnetometer µT/mT become tesla.
+
+    Each payload's rows are written into the final columns (in their stored dtype, see
+    timeseries.column_dtype) one part at a time: a 3-hour ACCL is 2.2M rows, and building it
+    through whole-stream temporaries would hold several float64 copies at once."""
+    total = sum(len(stream.values) for _, stream in coll.parts)
+    out = {f"{name}.{a}": np.full(total, np.nan, dtype=column_dtype(f"{name}.{a}") or np.float64) for a in "xyz"}
+    row = 0
     for _, stream in coll.parts:
-        units, values = stream.meta.units, stream.values
+        units, v = stream.meta.units, stream.values
         factor = TO_TESLA.get(units[0], 1.0) if name == "magn" and units else 1.0
-        key = (_axes(stream.meta.orin), factor, values.shape[1])
-        if key != last:
-            runs.append((key, []))
-            last = key
-        runs[-1][1].append(values)
-    for (axes, factor, width), parts in runs:
-        v = (np.concatenate(parts) if len(parts) > 1 else parts[0])[:, :3]
-        if axes is not None:
-            for j, (axis, negate) in enumerate(axes):
-                if j >= v.shape[1]:  # ORIN names more axes than the stream has columns
-                    out[f"{name}.{axis}"].append(np.full(len(v), np.nan))
-                else:
-                    out[f"{name}.{axis}"].append(factor * (-v[:, j] if negate else v[:, j]))
-        else:
-            for j, axis in enumerate("xyz"):
-                out[f"{name}.{axis}"].append(factor * v[:, j] if width > j else np.full(len(v), np.nan))
-    return {k: np.concatenate(parts) for k, parts in out.items()}
+        axes = _axes(stream.meta.orin)
+        n, width = v.shape[0], v.shape[1]
+        pairs = axes if axes is not None else tuple((a, False) for a in "xyz")
+        for j, (axis, negate) in enumerate(pairs):
+            if j < width:  # (ORIN may name more axes than the stream has columns: those stay NaN)
+                out[f"{name}.{axis}"][row:row + n] = factor * (-v[:, j] if negate else v[:, j])
+        row += n
+    return out
 
 
 @lru_cache(maxsize=64)
@@ -263,11 +288,12 @@ def _temperature(collected: dict[str, _Collected], timing: Timing) -> Timeseries
 
 
 def _inventory(collected: dict[str, _Collected], skipped: dict[str, list[tuple[int, int]]],
-               times: dict[str, np.ndarray], timing: Timing, gps_key: str | None) -> tuple[StreamInfo, ...]:
+               times, timing: Timing, gps_key: str | None) -> tuple[StreamInfo, ...]:
+    """`times(fourcc)`: the sample times of a collected stream."""
     out = []
     names = {**VECTORS, **QUATERNIONS, **({gps_key: "gps"} if gps_key else {})}
     for fourcc, coll in collected.items():
-        t = times.get(fourcc, np.zeros(0))
+        t = times(fourcc) if coll.pieces().total else np.zeros(0)
         span = (float(t[0]), float(t[-1])) if len(t) else (float("nan"), float("nan"))
         rate = (len(t) - 1) / (span[1] - span[0]) if len(t) > 1 and span[1] > span[0] else float("nan")
         out.append(StreamInfo(fourcc, coll.parts[0][1].meta.name, len(t), rate, span, True, names.get(fourcc)))
