@@ -21,6 +21,7 @@ import numpy as np
 from overdash import InputError
 from overlay.layout.metrics import BY_NAME as LAYOUT_METRICS
 from overlay.layout.metrics import STATS
+from overlay.telemetry.laps_delta import LAP_METRICS, lap_metric_columns
 from overlay.telemetry.timeseries import BASE_UNITS, Telemetry, Timeseries
 
 # Vocabulary metrics (docs/layout-xml.md) computed from telemetry columns of another name/unit.
@@ -66,7 +67,12 @@ ALWAYS_KEPT = frozenset({"lat", "lon"})
 #             before the first lap starts; the last lap runs on to the end.
 #   lap.time  seconds since the current lap began; lap.last: duration of the previous lap
 #             (NaN during lap 1).
+#   lap.best, lap.delta, lap.n, lap.predicted, sector.time, sector.delta: from the laps and the GPS
+#             track (overlay.telemetry.laps_delta has the rules; LAP_METRICS).
 TIME_METRICS = ("elapsed", "moving", "lap", "lap.time", "lap.last")
+# Event metrics: the moment shown (a code: its 1-based place in metrics.EVENT_KINDS; NaN when
+# none), its value and its age, from overlay.telemetry.events.
+EVENT_METRICS = ("event", "event.value", "event.age")
 MOVING_SPEED = 1.0  # m/s (3.6 km/h)
 STOP_HOLD = 5.0  # s
 _LAP_EPS = 1e-6  # s: a frame this close before a lap start is already in the new lap (float rounding)
@@ -86,6 +92,7 @@ class FrameTable:
     fps_den: int
     columns: Mapping[str, np.ndarray] = field(default_factory=dict)
     track: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))  # (n, 2) lat, lon
+    lap_lines: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))  # Telemetry.lap_lines, for maps
 
     @property
     def fps(self) -> Fraction:
@@ -174,6 +181,16 @@ def build_frame_table(
         for metric, col in time_columns(telemetry, times).items():
             if want(metric) and metric not in columns:
                 columns[metric] = stored(metric, col)
+    if any(want(m) for m in EVENT_METRICS):  # overlay.telemetry.events: found once, held EVENT_HOLD s
+        from overlay.telemetry.events import EVENT_HOLD, detect_events, event_columns
+
+        for metric, col in event_columns(detect_events(telemetry), times, EVENT_HOLD).items():
+            if want(metric) and metric not in columns:
+                columns[metric] = stored(metric, col)
+    if any(want(m) for m in LAP_METRICS):
+        for metric, col in lap_metric_columns(telemetry, times, float(telemetry.speedup or 1.0)).items():
+            if want(metric) and metric not in columns:
+                columns[metric] = stored(metric, col)
     for metric, (source, fn) in _DERIVED.items():
         if metric not in columns and source in columns and want(metric):
             columns[metric] = stored(metric, fn(columns[source]) if fn else columns[source])
@@ -205,7 +222,7 @@ def build_frame_table(
     for col in columns.values():
         col.setflags(write=False)
     return FrameTable(count=count, fps_num=fps.numerator, fps_den=fps.denominator,
-                      columns=columns, track=_track(telemetry))
+                      columns=columns, track=_track(telemetry), lap_lines=np.asarray(telemetry.lap_lines, float))
 
 
 def time_columns(telemetry: Telemetry, times: np.ndarray) -> dict[str, np.ndarray]:

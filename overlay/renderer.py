@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 from PIL import Image
 
 from overlay.frametable import FrameTable, base_unit, column_key
+from overlay.layout.conditions import evaluate, visibility
 from overlay.layout.nodes import Component, Frame, Group, Layout
 from overlay.layout.units import UnitSettings, fallback_label, resolve_unit
 from overlay.widgets import lookup
 from overlay.widgets.base import Box, Context, Drawable, Scaling, ceil_even, floor_even, union
+from overlay.widgets.imaging import paste_over
 from overlay.widgets.layers import Panel, merge_static, panel_parts
 from overlay.widgets.textcache import FontBook
 
@@ -55,7 +58,7 @@ class Renderer:
                 made = self.parts_of[id(node)] = lookup(node.type).widget(node, offset, self.ctx).parts()
                 parts += made
             elif isinstance(node, Group):
-                parts += self._compile(node.children, (offset[0] + node.x, offset[1] + node.y))
+                parts += self._shown(node, self._compile(node.children, (offset[0] + node.x, offset[1] + node.y)))
             elif isinstance(node, Frame):
                 o = (offset[0] + node.x, offset[1] + node.y)
                 box = scaling.xy(*o) + scaling.xy(o[0] + node.width, o[1] + node.height)
@@ -63,8 +66,22 @@ class Renderer:
                     continue
                 panel = Panel(box, node.bg, node.outline, scaling.length(node.cr), scaling.length(1), node.opacity,
                               fade=node.fo * scaling.scale)
-                parts += panel_parts(panel, self._compile(node.children, o))
+                parts += self._shown(node, panel_parts(panel, self._compile(node.children, o)))
         return parts
+
+    def _shown(self, node: Group | Frame, parts: list[Drawable]) -> list[Drawable]:
+        """A container's parts as its show-when allows: as they are without one, none when it never
+        holds, else inside a ShownPart that fades them per frame."""
+        shown = node.shown
+        if shown.when is None or not parts:
+            return parts
+        table = self.ctx.table
+        on = evaluate(shown.when, self.ctx.values, table.count)
+        alpha = visibility(on, table.fps_num / table.fps_den, shown.hold, shown.fade)
+        levels = np.rint(alpha * 255).astype(np.uint8)
+        if not levels.any():
+            return []
+        return parts if (levels == 255).all() else [ShownPart(parts, levels)]
 
     def _visible(self, ops: list[Drawable]) -> list[Drawable]:
         w, h = self.video_size
@@ -210,6 +227,50 @@ class Renderer:
         """Draw `frame` into `image` (cleared RGBA), shifted by -origin. Writes into `image` itself."""
         for op in self.ops:
             op.draw(frame, image, origin)
+
+
+class ShownPart(Drawable):
+    """A show-when part (overlay.layout.conditions): its drawables at an opacity set per frame.
+
+    `levels` (uint8 per frame, 0 hidden, 255 fully shown) is in the key, with the children's
+    keys, so a worker repaints when the part appears, fades or disappears, and leaves a
+    region alone while the part stays hidden or shows the same thing. Its extent is where its
+    children draw, none while hidden, so appearing and disappearing repaint just that.
+    """
+
+    def __init__(self, parts: list[Drawable], levels: np.ndarray):
+        self.children = merge_static(parts)
+        self.levels = levels
+        self.clips = all(c.clips for c in self.children)
+        self.box = union(c.bbox() for c in self.children)
+
+    def level(self, frame: int) -> int:
+        return int(self.levels[frame]) if 0 <= frame < len(self.levels) else 0
+
+    def bbox(self) -> Box | None:
+        return self.box
+
+    def key(self, frame: int):
+        level = self.level(frame)
+        return (0,) if level == 0 else (level, tuple(c.key(frame) for c in self.children))
+
+    def extent(self, frame: int) -> Box | None:
+        return None if self.level(frame) == 0 else union(c.extent(frame) for c in self.children)
+
+    def draw(self, frame, image, origin):
+        level = self.level(frame)
+        if level == 0 or self.box is None:
+            return
+        if level == 255:
+            for c in self.children:
+                c.draw(frame, image, origin)
+            return
+        x0, y0, x1, y1 = self.box
+        scratch = Image.new("RGBA", (x1 - x0, y1 - y0), (0, 0, 0, 0))
+        for c in self.children:
+            c.draw(frame, scratch, (x0, y0))
+        scratch.putalpha(scratch.getchannel("A").point([v * level // 255 for v in range(256)]))
+        paste_over(image, scratch, x0 - origin[0], y0 - origin[1])
 
 
 def _overlap(a: Box, b: Box) -> bool:

@@ -23,16 +23,22 @@ class Metric:
     setting: which command-line unit setting (overlay.layout.units.UnitSettings field, chosen
              in a layout with units="speed" / "altitude" / "distance" / "temperature") is meant
              to convert it, None when none of them fits;
-    doc:     one line for docs/layout-xml.md.
+    doc:     one line for docs/layout-xml.md;
+    labels:  for a metric that is a name rather than a number: the names, whose 1-based
+             position is what its frame-table column holds (the table is all floats; NaN: none).
+             Text shows the name and show-when compares it with a quoted name.
     """
 
     name: str
     unit: str | None
     setting: str | None
     doc: str
+    labels: tuple[str, ...] = ()
 
 
 _SPEED = "meter / second"
+# What the event detector finds (overlay.telemetry.events): the names the `event` metric shows.
+EVENT_KINDS = ("airtime", "braking", "cornering", "top-speed", "hilight")
 _ACCEL = "meter / second ** 2"
 
 METRIC_TABLE: tuple[Metric, ...] = (
@@ -95,6 +101,22 @@ METRIC_TABLE: tuple[Metric, ...] = (
     Metric("lap", "dimensionless", None, "Lap number, from 1; missing without laps."),
     Metric("lap.time", "second", None, "Time since the current lap began."),
     Metric("lap.last", "second", None, "Duration of the previous lap; missing during the first."),
+    Metric("lap.n", "dimensionless", None, "Laps completed so far: 0 until the first lap is done "
+                                           "(lap is the number of the lap running); missing without laps."),
+    Metric("lap.best", "second", None, "The best lap completed so far; missing until a lap is done."),
+    Metric("lap.delta", "second", None, "Live delta: time into this lap minus the best lap's time to the same "
+                                        "point (the same fraction of its path); negative is faster. Needs GPS."),
+    Metric("lap.predicted", "second", None, "Predicted time of this lap: lap.best plus lap.delta."),
+    Metric("sector.time", "second", None, "Time since the current sector began (with --sector-line)."),
+    Metric("sector.delta", "second", None, "Time gained (negative) or lost in the current sector against the "
+                                           "best lap: lap.delta now minus lap.delta when the sector began."),
+    # events (overlay.telemetry.events has the thresholds)
+    Metric("event", "dimensionless", None, "The moment being shown: airtime, braking, cornering, top-speed or hilight; "
+                                "from its start until 5 s after its end, else missing.",
+           labels=EVENT_KINDS),
+    Metric("event.value", "dimensionless", None, "The event's size: airtime in seconds, braking and cornering in g, "
+                                      "top-speed in m/s, hilight the press's number."),
+    Metric("event.age", "second", None, "Seconds since the event began."),
 )
 
 # Other names accepted for a metric: alias -> name in METRIC_TABLE.

@@ -15,6 +15,7 @@ import numpy as np
 
 from overdash import InputError
 from overlay.frametable import base_unit
+from overlay.layout.conditions import Condition, metrics_of
 from overlay.layout.units import UnitSettings, format_label, pace_aware, resolve_unit
 
 # The canvas a preview draws on when neither a video nor the layout gives a size.
@@ -37,6 +38,19 @@ class Component:
 
 
 @dataclass(frozen=True)
+class Shown:
+    """A container's `show-when` (overlay.layout.conditions): shown only where `when` holds, and
+    `hold` s after, fading in and out over `fade` s. SHOWN_ALWAYS: no condition."""
+
+    when: Condition | None = None
+    hold: float = 0.0
+    fade: float = 0.0
+
+
+SHOWN_ALWAYS = Shown()
+
+
+@dataclass(frozen=True)
 class Group:
     """`<composite>` / `<translate>`: offsets its children by (x, y)."""
 
@@ -46,6 +60,7 @@ class Group:
     children: tuple["Node", ...]
     name: str | None = None
     where: str = ""
+    shown: Shown = SHOWN_ALWAYS
 
 
 @dataclass(frozen=True)
@@ -64,6 +79,7 @@ class Frame:
     fo: float = 0.0  # fade-out: how far in from the edge (layout px) the panel fades in from clear
     name: str | None = None
     where: str = ""
+    shown: Shown = SHOWN_ALWAYS
 
 
 Node = Union[Component, Group, Frame]
@@ -118,6 +134,9 @@ class Layout:
         for c in self.components():
             for metric, units in lookup(c.type).widget.requests(c.attrs):
                 wanted.add((metric, resolve_unit(units, unit_settings)))
+        for node in walk(self.children):  # show-when compares values in their base units
+            if not isinstance(node, Component):
+                wanted |= {(metric, None) for metric in metrics_of(node.shown.when)}
         return wanted
 
     def resolve_units(self, unit_settings: UnitSettings = UnitSettings(), converter=None) -> "Layout":

@@ -15,7 +15,8 @@ from defusedxml.ElementTree import DefusedXMLParser, ParseError
 
 from overdash import InputError
 from overlay.layout import legacy
-from overlay.layout.nodes import Component, Frame, Group, Layout, Node
+from overlay.layout.conditions import parse_condition
+from overlay.layout.nodes import SHOWN_ALWAYS, Component, Frame, Group, Layout, Node, Shown
 from overlay.widgets import registry
 from overlay.widgets.attrs import (
     Attr,
@@ -30,12 +31,25 @@ from overlay.widgets.attrs import (
 BUNDLED_DIR = Path(__file__).resolve().parent.parent / "layouts"
 
 _XY = (Attr("x", parse_number, 0.0), Attr("y", parse_number, 0.0))
+# Any container can be shown only at some moments (overlay.layout.conditions).
+_SHOWN = (
+    Attr("show_when", parse_condition, None,
+         doc="Show this part only while the condition holds (also written show-when), e.g. "
+             "`event == 'airtime'` or `speed > 10 and not gps-lock < 3`: metrics compared with numbers "
+             "(in the metric's own unit) or quoted names, joined by and, or, not and parentheses. "
+             "A missing value makes a comparison false. Without it the part always shows."),
+    Attr("hold", non_negative(parse_number), 0.0,
+         doc="With show-when: seconds the part stays after the condition stops holding."),
+    Attr("fade", non_negative(parse_number), 0.0,
+         doc="With show-when: seconds the part takes to fade in when the condition begins to hold, "
+             "and to fade out after the hold (a time fade; fo on a frame fades its edges)."),
+)
 # Container elements and their attributes (components are in the widget registry).
 CONTAINERS: dict[str, tuple[Attr, ...]] = {
     "layout": (Attr("width", positive(parse_number)), Attr("height", positive(parse_number))),
-    "composite": _XY,
-    "translate": _XY,
-    "frame": _XY + (
+    "composite": _XY + _SHOWN,
+    "translate": _XY + _SHOWN,
+    "frame": _XY + _SHOWN + (
         Attr("width", positive(parse_number), required=True),
         Attr("height", positive(parse_number), required=True),
         Attr("bg", parse_optional_colour, None),
@@ -149,11 +163,14 @@ def _node(el: _Element, source: str) -> Node:
     # stray text between a container's children is ignored, as gopro-dashboard-overlay ignores it
     a = _attributes(el, CONTAINERS[el.tag], source, f"<{el.tag}>")
     children = tuple(_node(c, source) for c in el.children)
+    if a["show_when"] is None and (a["hold"] or a["fade"]):
+        raise InputError(f"{where}: <{el.tag}>: hold and fade need show-when (when to show the part)")
+    shown = Shown(a["show_when"], a["hold"], a["fade"]) if a["show_when"] is not None else SHOWN_ALWAYS
     if el.tag == "frame":
         return Frame(x=a["x"], y=a["y"], width=a["width"], height=a["height"], children=children,
                      bg=a["bg"], outline=a["outline"], cr=a["cr"], opacity=a["opacity"], fo=a["fo"],
-                     name=name, where=where)
-    return Group(kind=el.tag, x=a["x"], y=a["y"], children=children, name=name, where=where)
+                     name=name, where=where, shown=shown)
+    return Group(kind=el.tag, x=a["x"], y=a["y"], children=children, name=name, where=where, shown=shown)
 
 
 def _component(el: _Element, source: str, where: str, name: str | None) -> Node:

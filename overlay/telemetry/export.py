@@ -9,6 +9,8 @@ CSV columns (t = seconds from the first video frame; SI units):
                odo, codo, ...; then fit.*, dev.* and the rest under their own names): the
                rows of a ride file, or the camera's GPS rows of a video merged with one
                (`csv_everything`)
+  laps         lap,start,end,time,delta,sector1..sectorN: completed laps (start and end on t's
+               clock, time and sectors in seconds, delta to the best lap; `csv_laps`)
 A missing value is an empty field. GPX carries time, ele and speed (in a
 GPX 1.1 <extensions> element, as Garmin and Strava exports do); GeoJSON is a
 LineString of the trusted fixes plus per-point times/speeds in properties.
@@ -152,3 +154,13 @@ def csv_everything(tel: Telemetry) -> Iterator[str]:
     cols = [_num(t, ".6f"), [iso_utc(v) for v in utc.tolist()]] + [_num(found[n], ".12g") for n in names]
     for row in zip(*cols):
         yield ",".join(row) + "\n"
+
+
+def csv_laps(rows) -> Iterator[str]:
+    """Completed laps (overlay.telemetry.laps_delta.LapRow) as CSV, to the millisecond."""
+    sectors = max((len(r.sectors) for r in rows), default=0)
+    yield ",".join(["lap", "start", "end", "time", "delta"] + [f"sector{i + 1}" for i in range(sectors)]) + "\n"
+    for r in rows:
+        cells = [str(r.lap), f"{r.start:.3f}", f"{r.end:.3f}", f"{r.time:.3f}", f"{r.delta:.3f}"]
+        cells += [f"{s:.3f}" for s in r.sectors] + [""] * (sectors - len(r.sectors))
+        yield ",".join(cells) + "\n"

@@ -141,6 +141,10 @@ class Telemetry:
     notes: tuple[str, ...] = ()  # timing facts for `info` (how the clock was measured)
     start: float | None = None  # recording/activity start, same clock as `t`; None: t = 0
     laps: np.ndarray = field(default_factory=lambda: np.zeros(0))  # lap start times, same clock as `t`
+    # Laps timed on the track (overlay.telemetry.laps): sector line crossing times, and each line's ends
+    # (n, 4: lat1, lon1, lat2, lon2; the start/finish line first) for maps. Empty otherwise.
+    sectors: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    lap_lines: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))
 
     def __post_init__(self) -> None:
         self.laps = lap_starts(self.laps)

@@ -12,6 +12,8 @@ from overlay.widgets import (  # noqa: F401  (importing a module registers its c
     compass_arrow,
     gps_lock_icon,
     icon,
+    lap_delta,
+    lap_table,
     maps,  # moving_map, journey_map, moving_journey_map
     speed_dials,
     text,

@@ -39,12 +39,17 @@ COMPONENTS = {
     "bar": "A horizontal bar from zero to the value, between min and max (for values that can be "
            "negative, such as acceleration or gradient); its end is highlighted, green above zero, red below.",
     "zone_bar": "A bar from min to the value over four coloured zones (heart rate or power zones).",
+    "lap_delta": "A bar centred at zero for the live lap delta: green to the left while ahead of the best "
+                 "lap, red to the right while behind.",
+    "lap_table": "The last laps completed, one row each: number, time to the millisecond and difference to "
+                 "the best; the best lap so far on a highlighted row. Empty until a lap is done.",
     "chart": "The metric over a window of time centred on now, with a dot at the current value.",
     "gradient_chart": "The old name of chart: the same component.",
     "compass": "A compass card that turns so the direction of travel (cog) is at the top, under a "
                "fixed mark; the letters N, E, S and W stay upright halfway between centre and rim.",
     "compass_arrow": "A compass with north up and an arrow pointing in the direction of travel (cog).",
-    "circuit_map": "The whole track as a line (no map tiles), with a dot at the current position.",
+    "circuit_map": "The whole track as a line (no map tiles), with a dot at the current position; "
+                   "with laps timed on the track, the start/finish line (white) and sector lines (yellow).",
     "cairo_circuit_map": "Like circuit_map, with line sizes given as fractions of the size, and a rotation.",
     "journey_map": "A map of the whole ride with the track and a dot at the current position.",
     "moving_map": "A map around the current position, with the track; turned so the direction "
@@ -77,6 +82,8 @@ FORMAT_DOCS = {
     "time": "Hours, minutes and seconds: 1:05:07. Whole seconds, cut off like a stopwatch's.",
     "mm:ss": "Minutes and seconds: 05:07, and 75:03 past the hour. Whole seconds, cut off.",
     "pace": "Minutes as minutes and seconds, seconds rounded up: 4.5 shows 4:30. For the pace units.",
+    "delta": "A difference with its sign, dp decimals (default 2): +0.42, −1.07 (a true minus sign, as wide "
+             "as the plus, so the digits do not jump), 0.00 when it rounds to zero. For lap.delta and the like.",
 }
 
 # --- attributes ---------------------------------------------------------------------------------

@@ -219,8 +219,8 @@ def parse_text(text: str) -> str:
     return text
 
 
-# Formats of durations in seconds (overlay.widgets.text): pace m:ss, time h:mm:ss, mm:ss.
-DURATION_FORMATS = ("pace", "time", "mm:ss")
+# Formats of durations in seconds (overlay.widgets.text): pace m:ss, time h:mm:ss, mm:ss, delta +0.42.
+DURATION_FORMATS = ("pace", "time", "mm:ss", "delta")
 
 
 @kind("number format")
@@ -236,7 +236,7 @@ def parse_format_spec(text: str) -> str:
         try:
             format(1, spec)
         except (ValueError, TypeError):
-            raise ValueError("must be a Python format spec like '.1f', or 'pace', 'time' or 'mm:ss'") from None
+            raise ValueError("must be a Python format spec like '.1f', or 'pace', 'time', 'mm:ss' or 'delta'") from None
     return spec
 
 

@@ -53,6 +53,36 @@ def marker(ctx, to_px, at: tuple[int, int], draw_dot) -> list[Drawable]:
     return [_Marker(dot, px, py, box)]
 
 
+LINE_COLOURS = ((255, 255, 255, 255), (255, 210, 0, 255))  # start/finish, sector lines
+LINE_EDGE = (0, 0, 0, 255)
+
+
+def line_marks(lines: np.ndarray, to_px, size: int) -> Image.Image | None:
+    """The start/finish line (white) and sector lines (yellow) where laps are timed on the track
+    (FrameTable.lap_lines), each drawn across the track at least a tenth of the map long so it shows
+    on a large circuit; None without lines."""
+    lines = np.asarray(lines, np.float64).reshape(-1, 4)
+    if not len(lines) or size <= 0:
+        return None
+    x1, y1 = to_px(lines[:, 0], lines[:, 1])
+    x2, y2 = to_px(lines[:, 2], lines[:, 3])
+    thick = max(2.0, size / 70)
+
+    def paint(big: Image.Image, k: int) -> None:
+        d = ImageDraw.Draw(big)
+        for i in range(len(lines)):
+            cx, cy, dx, dy = (x1[i] + x2[i]) / 2, (y1[i] + y2[i]) / 2, x2[i] - x1[i], y2[i] - y1[i]
+            length = math.hypot(dx, dy)
+            if not math.isfinite(length) or length == 0:
+                continue
+            half = max(length, size / 10) / 2
+            ux, uy = dx / length * half, dy / length * half
+            xy = [((cx - ux) * k, (cy - uy) * k), ((cx + ux) * k, (cy + uy) * k)]
+            d.line(xy, fill=LINE_EDGE, width=round((thick + 2) * k))
+            d.line(xy, fill=LINE_COLOURS[i > 0], width=round(thick * k))
+    return supersampled((size, size), paint)
+
+
 Projector = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
@@ -143,6 +173,9 @@ class TrackWidget(SquareWidget):
         to_px = projector(self.track, self.size, self.pad(), self.rotation)
         runs = [np.column_stack(to_px(run[:, 0], run[:, 1])) for run in self.runs]
         parts = self.track_parts(runs)
+        lines = line_marks(self.ctx.table.lap_lines, to_px, self.size)
+        if lines is not None:
+            parts.append(StaticImage(lines, self.x, self.y, trim=True))
         if self.loc > 0:
             parts += marker(self.ctx, to_px, (self.x, self.y), self.dot)
         return parts

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 
+from overlay.layout.metrics import lookup as lookup_metric
 from overlay.widgets.attrs import (
     TEXT_STYLE,
     Attr,
@@ -136,6 +137,9 @@ class Text(FixedText):
     Attr("units", parse_text, None),
     Attr("dp", non_negative(parse_int), 2),
     Attr("format", parse_format_spec, None),
+    Attr("style", choice("plain", "delta"), "plain",
+         doc="delta: the text in green when the value is negative (faster, as lap.delta), red when "
+             "positive, rgb when it shows zero; plain: always rgb."),
 ))
 class Metric(LiveText):
     """A number from the FrameTable; '-' when missing."""
@@ -147,13 +151,31 @@ class Metric(LiveText):
         self.values = ctx.values(self.a["metric"], self.a["units"])
         spec, dp = self.a["format"], self.a["dp"]
         self.format = DURATIONS.get(spec) or (lambda v: format_number(v, spec, dp))
+        if spec == "delta":
+            self.format = lambda v: format_delta(v, dp)
+        self.signed = None
+        if self.a["style"] == "delta":  # same size and outline, the colour by sign
+            scaling, a = ctx.scaling, self.a
+            self.signed = tuple(ctx.fonts.raster(scaling.length(a["size"]), colour, a["outline"],
+                                                 scaling.length(a["outline_width"]) if a["outline"] else 0,
+                                                 a["align"]) for colour in DELTA_COLOURS)
+        entry = lookup_metric(self.a["metric"])
+        self.labels = entry.labels if entry is not None else ()
+        if self.labels:  # a metric that is a name (event): its column holds the name's 1-based place
+            self.format = lambda v: self.labels[int(v) - 1] if 1 <= v <= len(self.labels) else "-"
 
     def show(self, v: float) -> str:
         return self.format(v)
 
+    def draw(self, frame, image, origin):
+        text = self.text(frame)
+        side = delta_side(text) if self.signed else 0
+        raster = self.raster if side == 0 else self.signed[side < 0]  # type: ignore[index]
+        raster.draw(image, text, self.x - origin[0], self.y - origin[1])
+
     def bbox(self) -> Box | None:
         extremes = self.extremes()
-        return self.widened({"-"} | {self.show(v) for v in extremes + ([0.0] if extremes else [])})
+        return self.widened({"-", *self.labels} | {self.show(v) for v in extremes + ([0.0] if extremes else [])})
 
 
 def format_number(v: float, spec: str | None, dp: int) -> str:
@@ -167,6 +189,26 @@ def format_number(v: float, spec: str | None, dp: int) -> str:
     if s.startswith("-") and not any(c in s for c in "123456789"):
         s = s[1:]  # "-0.0" reads as a glitch
     return s
+
+
+MINUS = "\u2212"  # the minus sign: as wide as '+', so a delta's digits stay put as its sign flips
+# style="delta": (slower, faster) - red when behind, green when ahead; lap-delta and lap-table use them too
+DELTA_COLOURS = ((230, 40, 40, 255), (40, 200, 70, 255))
+
+
+def format_delta(v: float, dp: int = 2) -> str:
+    """A signed difference: '+0.42', '\u22121.07' (a true minus sign); '0.00' when it rounds to zero."""
+    s = f"{abs(v):.{dp}f}"
+    if not any(c in s for c in "123456789"):
+        return s
+    return ("+" if v > 0 else MINUS) + s
+
+
+def delta_side(text: str) -> int:
+    """-1 for a shown value below zero (text starting with a minus), 1 above, 0 for zero or no value."""
+    if not any(c in text for c in "123456789"):
+        return 0
+    return -1 if text.lstrip().startswith(("-", MINUS)) else 1
 
 
 def format_pace(v: float) -> str:
@@ -196,7 +238,7 @@ def format_minutes(v: float) -> str:
     return f"{sign}{m:02d}:{s:02d}"
 
 
-DURATIONS = {"pace": format_pace, "time": format_time, "mm:ss": format_minutes}
+DURATIONS = {"pace": format_pace, "time": format_time, "mm:ss": format_minutes, "delta": format_delta}
 
 
 @component("metric_unit", TEXT_STYLE + (

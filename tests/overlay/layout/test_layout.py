@@ -120,7 +120,7 @@ def test_unknown_attribute(tmp_path):
 
 def test_unknown_frame_attribute(tmp_path):
     msg = error_of(tmp_path, '<frame width="1" height="1" radius="3"/>')
-    assert "my-layout.xml:2: <frame>: unknown attribute 'radius'; valid choices: bg, cr, fo, height" in msg
+    assert "my-layout.xml:2: <frame>: unknown attribute 'radius'; valid choices: bg, cr, fade, fo, height" in msg
 
 
 def test_bad_colour(tmp_path):

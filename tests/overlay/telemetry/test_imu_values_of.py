@@ -86,3 +86,13 @@ def test_a_render_reads_only_what_its_layout_shows(tmp_path):
     # a layout that does not load reads everything; its error comes later, in its usual place
     assert layout_streams(RenderConfig(input=tmp_path / "in.mp4", output=tmp_path / "out.mp4", workers=1,
                                        layout=str(broken))) is None
+
+
+def test_events_read_the_motion_streams(tmp_path):
+    """The event detector reads ACCL (airtime) and GYRO (cornering): a layout showing an event, or
+    a part shown only around one, has them decoded."""
+    metric = '<layout width="400" height="100"><component type="metric" x="0" y="0" metric="event"/></layout>'
+    assert _reads(metric, tmp_path) == {"accl", "gyro"}
+    shown = ('<layout width="400" height="100"><translate x="0" y="0" show-when="event == \'airtime\'" hold="2">'
+             '<component type="text" x="0" y="0">jump</component></translate></layout>')
+    assert _reads(shown, tmp_path) == {"accl", "gyro"}
