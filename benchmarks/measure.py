@@ -1,10 +1,14 @@
 """The three measurements every benchmark and the perf check are built from.
 
-Each runs the real thing (real processes, real ffmpeg) and returns seconds of
-wall time; ratios between them, taken in one run, are what we compare.
+Each runs the real thing (real processes, real ffmpeg). The transcode and the render
+return a Cost: seconds of wall time and CPU seconds (user + system of the process and
+every descendant it waited for: ffmpeg, ffprobe, workers, writer). Ratios between them,
+taken in one run, are what we compare: wall time is what one user waits, CPU seconds what a
+machine rendering many clips at once pays.
 """
 from __future__ import annotations
 
+import resource
 import subprocess
 import tempfile
 import time
@@ -28,7 +32,33 @@ def _config(clip: Path, out: Path, workers: int, layout: str = "default", *, pix
                         overlay_pix_fmt=pix_fmt, **extra)
 
 
+@dataclass(frozen=True)
+class Cost:
+    wall: float  # seconds
+    cpu: float  # CPU seconds, user + system, all processes of the run
+
+    def __truediv__(self, other: "Cost") -> "Cost":
+        return Cost(self.wall / other.wall, self.cpu / other.cpu)
+
+
+def _children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def timed(argv, **kwargs) -> Cost:
+    """Run `argv` to completion (check=True) and return its Cost. The CPU seconds are this
+    process's waited-for children before and after: the run's whole tree, reaped by it."""
+    cpu, start = _children_cpu(), time.monotonic()
+    subprocess.run(argv, check=True, stdin=subprocess.DEVNULL, **kwargs)
+    return Cost(time.monotonic() - start, _children_cpu() - cpu)
+
+
 def transcode_seconds(clip: Path) -> float:
+    return transcode_cost(clip).wall
+
+
+def transcode_cost(clip: Path) -> Cost:
     """A plain ffmpeg transcode with the same encoder settings as our render: the floor."""
     from encoders.command import build_transcode_command
     from encoders.probe import probe_video
@@ -36,14 +66,16 @@ def transcode_seconds(clip: Path) -> float:
 
     with tempfile.TemporaryDirectory(prefix="overdash-bench-") as tmp:
         out = Path(tmp) / "plain.mp4"
-        argv = build_transcode_command(load_profile("cpu"), probe_video(clip), out)
-        start = time.monotonic()
-        subprocess.run(argv, check=True, stdin=subprocess.DEVNULL)
-        return time.monotonic() - start
+        return timed(build_transcode_command(load_profile("cpu"), probe_video(clip), out))
 
 
 def render_seconds(clip: Path, workers: int, layout: str = "default", *, pix_fmt: str = "auto",
                    ride: bool = False) -> float:
+    return render_cost(clip, workers, layout, pix_fmt=pix_fmt, ride=ride).wall
+
+
+def render_cost(clip: Path, workers: int, layout: str = "default", *, pix_fmt: str = "auto",
+                ride: bool = False) -> Cost:
     """The whole `overdash render` as a user runs it: a new process, imports and planning included.
 
     pix_fmt: how the overlay crosses to ffmpeg (auto = yuva420p converted by the workers
@@ -62,9 +94,7 @@ def render_seconds(clip: Path, workers: int, layout: str = "default", *, pix_fmt
     with tempfile.TemporaryDirectory(prefix="overdash-bench-") as tmp:
         argv = [sys.executable, "-m", "pipeline.commands.cli",
                 *[str(Path(tmp) / "dash.mp4") if a == "OUT" else a for a in args]]
-        start = time.monotonic()
-        subprocess.run(argv, check=True, stdin=subprocess.DEVNULL, env=env, cwd=Path(__file__).resolve().parents[1])
-        return time.monotonic() - start
+        return timed(argv, env=env, cwd=Path(__file__).resolve().parents[1])
 
 
 @dataclass(frozen=True)

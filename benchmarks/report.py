@@ -1,5 +1,6 @@
 """Print each benchmark group from `make bench`'s JSON: speed-ups over one worker, renders as a
-multiple of the plain transcode in the same group."""
+multiple of the plain transcode in the same group, and the paired render ÷ transcode ratios
+(wall and CPU) of benchmarks/test_bench_compositing.py."""
 from __future__ import annotations
 
 import json
@@ -23,6 +24,15 @@ def main(path: Path = DEFAULT) -> int:
             w = r["extra_info"].get("workers")
             med = r["stats"]["median"]
             frames = r["extra_info"].get("frames")
+            if "cpu_ratio" in r["extra_info"]:  # a paired comparison: its ratios are the result
+                x = r["extra_info"]
+                floor = x.get("floor", "the plain transcode")
+                realtime = f", {x['realtime']:.2f}× real time" if "realtime" in x else ""
+                print(f"  {x['label']:>40}: wall ×{x['wall_ratio']:.3f}, CPU ×{x['cpu_ratio']:.3f} {floor} "
+                      f"(render {x['render_wall_s']:.2f} s / {x['render_cpu_s']:.2f} CPU-s, {floor} "
+                      f"{x['transcode_wall_s']:.2f} s / {x['transcode_cpu_s']:.2f} CPU-s, {x['pairs']} pairs"
+                      f"{realtime})")
+                continue
             if "label" in r["extra_info"]:
                 label = r["extra_info"]["label"]
             elif w is None:  # not a worker-count comparison: name the case

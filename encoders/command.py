@@ -14,6 +14,9 @@ Timing contract (what the writer may rely on):
   last one to the end of the video;
 * the output has exactly the source's video frames: the writer sends no frame
   beyond `overlay_frames_needed()`, and the graph drops any that came (by pts).
+
+Overlay-only outputs (encoders.alpha) keep the same contract, with a transparent
+picture of `count` frames in place of the source video.
 """
 from __future__ import annotations
 
@@ -164,7 +167,7 @@ def build_command(profile: Profile, video: VideoInfo, overlay: OverlaySpec, outp
     """
     if profile.overlay_only:
         raise InputError(f"profile '{profile.name}' writes the overlay alone (no source video): "
-                         "it is encoded with build_overlay_only_command")
+                         "it is encoded with encoders.alpha.build_overlay_only_command")
     container = _check_output(profile, final_path if final_path is not None else output_path)
     places = overlay.placements()
     for r in places:
@@ -183,45 +186,9 @@ def build_command(profile: Profile, video: VideoInfo, overlay: OverlaySpec, outp
         *render_input_options(profile, video, features), *_source_input(video, concat_path),
         *NUT_INPUT,
         *graph,
-        "-map", "[vout]", "-map", "0:a?", *_gpmf_maps(video, container, keep_gpmf, final_path or output_path),
+        "-map", "[vout]", "-map", "0:a?", *gpmf_maps(video, container, keep_gpmf, final_path or output_path),
         *_output_args(profile, video, container, threads, features, gpmf=keep_gpmf), path_arg(output_path),
     ]
-
-
-def build_overlay_only_command(profile: Profile, overlay_size: tuple[int, int], fps, output_path, *,
-                               final_path=None, ffmpeg: str = "ffmpeg",
-                               threads: int | None = None, features: FfmpegFeatures = MODERN) -> list[str]:
-    """argv for an overlay-only profile: full-frame RGBA frames on stdin → a video with alpha.
-
-    The frames cross as NUT (encoders.nut), one stream of overlay_size (width, height),
-    normally the video's display size, with pts = frame index at `fps` (a Fraction or
-    int, the overlay frame rate): the size and rate are the NUT header's, given here
-    only to check them. Every frame sent is encoded, one output frame each, so every
-    frame must be sent (the writer's keepalive 1); there is no source
-    video, audio or metadata. For the image-sequence profile (`png` with a
-    .png final name) output_path is a name pattern such as DIR/frame-%06d.png:
-    write into a temporary directory and rename the directory at the end.
-    """
-    if not profile.overlay_only:
-        raise InputError(f"profile '{profile.name}' composites onto the source video: "
-                         "it is encoded with build_command")
-    width, height = (int(v) for v in overlay_size)
-    if width <= 0 or height <= 0:
-        raise ValueError(f"overlay size {width}x{height} is invalid")
-    rate = Fraction(fps)
-    if rate <= 0:
-        raise ValueError(f"overlay frame rate {fps} is invalid")
-    container = _check_output(profile, final_path if final_path is not None else output_path)
-    args = [
-        ffmpeg, *LOGGING, "-y",
-        *NUT_INPUT,
-        "-map", "0:v", "-c:v", profile.encoder, "-pix_fmt", profile.pix_fmt, *profile.output_options,
-        *(["-threads", str(threads)] if threads else []),
-        "-an", *features.passthrough(),
-    ]
-    if container == "mov":
-        args += ["-movflags", "+faststart"]
-    return args + ["-f", MUXERS[container], path_arg(output_path)]
 
 
 def build_transcode_command(profile: Profile, video: VideoInfo, output_path, *,
@@ -373,7 +340,7 @@ def _option_value(options, flag: str) -> str | None:
     return next((options[i + 1] for i, tok in enumerate(options[:-1]) if tok == flag), None)
 
 
-def _gpmf_maps(video: VideoInfo, container: str, keep_gpmf: bool, final_path) -> list[str]:
+def gpmf_maps(video: VideoInfo, container: str, keep_gpmf: bool, final_path) -> list[str]:
     if not keep_gpmf:
         return []
     if container not in GPMF_CONTAINERS:
@@ -421,7 +388,7 @@ def _output_args(profile: Profile, video: VideoInfo, container: str, threads: in
     args = ["-c:v", profile.encoder, *pix_fmt, *profile.output_options]
     if threads:
         args += ["-threads", str(threads)]
-    args += _audio_args(profile, video, container)
+    args += audio_args(profile, video, container)
     if gpmf:
         # ffmpeg reads the GPMF track as codec bin_data; -copy_unknown keeps streams it cannot
         # identify, the tag makes the mov/mp4 muxer write the 'gpmd' sample entry GoPro tools look for.
@@ -434,7 +401,7 @@ def _output_args(profile: Profile, video: VideoInfo, container: str, threads: in
     return args + ["-f", MUXERS[container]]
 
 
-def _audio_args(profile: Profile, video: VideoInfo, container: str) -> list[str]:
+def audio_args(profile: Profile, video: VideoInfo, container: str) -> list[str]:
     if profile.audio != "copy":
         return ["-c:a", profile.audio]
     if container == "mp4" and video.audio_codec and video.audio_codec not in MP4_COPYABLE_AUDIO:

@@ -7,8 +7,8 @@ frame carries its stream and pts, and ffmpeg's overlay filter keeps showing a
 stream's last frame until its next one: the writer sends a region only when it
 differs, so a moving map marker does not drag the unchanged panels along.
 This is the overlay's one transport, in both its pixel formats (RGBA, or yuva420p
-converted by the workers: FOURCC) and for overlay-only outputs too (one stream the
-size of the picture, every frame sent: each is encoded).
+converted by the workers: FOURCC) and for overlay-only outputs too (a stream per
+region, sent when it changed, pasted by ffmpeg into a transparent picture).
 
 Just enough of the format (ffmpeg's nut.txt) for raw video streams, written by
 pure functions: the file id, a main header whose frame codes all say "flags,

@@ -54,7 +54,7 @@ Schema (version 1) — one JSON object per file, `<name>.json`; no other keys:
                     VAAPI surfaces); needs -vaapi_device in input_options.
     overlay_only    bool, default false: the profile encodes the dashboard
                     alone, with transparency, for a video editor: no source
-                    video or audio (encoders.command.build_overlay_only_command);
+                    video or audio (encoders.alpha.build_overlay_only_command);
                     pix_fmt must have an alpha channel.
     fallback        null (default) or the name of the profile to switch to
                     when the video is larger than this encoder can handle

@@ -61,7 +61,7 @@ class PipelineJob:
     pix_fmt: str = "rgba"      # of a frame on the pipe: rgba, or yuva420p converted by the workers
     yuva: object = None        # overlay.yuva.YuvaFormat (matrix, range) for yuva420p
     env: tuple[tuple[str, str], ...] = ()  # added to ffmpeg's environment (encoders.command.FFMPEG_ENV)
-    keepalive: int = KEEPALIVE_FRAMES  # see pipeline.writer; 1: every frame (overlay-only outputs encode each)
+    keepalive: int = KEEPALIVE_FRAMES  # see pipeline.writer; overlay-only outputs too (ffmpeg repeats a region)
     start_method: str = ""     # multiprocessing start method; "" = the platform's choice (procs.mp_context)
 
     @property

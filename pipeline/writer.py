@@ -36,7 +36,7 @@ class WriterArgs:
     # encoders.nut.header: one stream per ring region. Frames follow it with pts = frame index, a
     # region only when it differs from the frame before or `keepalive` frames have passed.
     nut_header: bytes
-    keepalive: int = KEEPALIVE_FRAMES  # 1: every region of every frame (overlay-only outputs)
+    keepalive: int = KEEPALIVE_FRAMES  # 1: every region of every frame
 
 
 def writer_main(args: WriterArgs, drawn, events) -> None:

@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from encoders.alpha import build_overlay_only_command
 from encoders.capability import check_argv
-from encoders.command import build_command, build_overlay_only_command, build_transcode_command, overlay_graph
+from encoders.command import build_command, build_transcode_command, overlay_graph
 from encoders.features import (
     FFMPEG_4,
     FFMPEG_5,

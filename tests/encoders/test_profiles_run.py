@@ -15,8 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from encoders.alpha import build_overlay_only_command
 from encoders.capability import profile_works
-from encoders.command import MUXERS, OverlaySpec, build_command, build_overlay_only_command, overlay_frames_needed
+from encoders.command import MUXERS, OverlaySpec, build_command, overlay_frames_needed
 from encoders.probe import probe_video
 from encoders.profiles import builtin_profiles
 from overdash import InputError
@@ -30,7 +31,7 @@ COMPOSITING = sorted(n for n, p in PROFILES.items() if not p.overlay_only)
 OVERLAY_ONLY = sorted((n, e) for n, p in PROFILES.items() if p.overlay_only for e in p.extensions)
 CODEC = {"libx264": "h264", "h264_nvenc": "h264", "h264_qsv": "h264", "h264_vaapi": "h264",
          "h264_videotoolbox": "h264", "libx265": "hevc", "hevc_nvenc": "hevc", "prores_ks": "prores",
-         "libvpx-vp9": "vp9", "png": "png", "qtrle": "qtrle"}
+         "prores_aw": "prores", "libvpx-vp9": "vp9", "png": "png", "qtrle": "qtrle"}
 GOPRO_SAMPLE = SHARED_DATA / "gopro" / "max-heromode.mp4"
 
 

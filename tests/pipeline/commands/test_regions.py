@@ -32,16 +32,33 @@ def test_each_region_keeps_its_place_and_is_a_stream_of_its_own(tmp_path, pix_fm
     assert "crop=" not in graph and "split=" not in graph
 
 
-def test_overlay_only_outputs_send_the_whole_picture_every_frame(tmp_path):
-    """A ride file alone: one region the size of the picture, every frame sent (each is encoded)."""
+def test_overlay_only_outputs_send_regions_pasted_into_a_transparent_picture(tmp_path):
+    """A ride file alone: the dashboard's regions cross as in a composited render (a stream each,
+    sent when changed: the writer's usual keepalive), and ffmpeg pastes each at its place into a
+    transparent picture of the output size with exactly the overlay's frame count."""
     from pipeline.commands.config import RenderConfig
     from pipeline.commands.render import plan_render
+    from pipeline.writer import KEEPALIVE_FRAMES
 
     ride = device_file("gpx/ride-2021-09-24.gpx.gz")
     plan = plan_render(RenderConfig(input=ride, output=tmp_path / "dash.mov", workers=2, quiet=True,
                                     size=(640, 360), from_time="600", to_time="602"))
     job = plan.job
-    assert job.regions in ((), ((640, 360),)) and (job.width, job.height) == (640, 360)
-    assert job.keepalive == 1 and job.nut_header == nut.header([(640, 360)], 30, 1, "rgba")
+    places = plan.overlay.placements()
+    assert len(places) == 3 and [(r.x, r.y, r.x + r.width, r.y + r.height) for r in places] == \
+        list(plan.painter.regions)
+    assert job.regions == tuple((r.width, r.height) for r in places)
+    assert sum(w * h for w, h in job.regions) < 640 * 360 // 2
+    assert job.keepalive == KEEPALIVE_FRAMES and job.pix_fmt == "rgba"
+    assert job.nut_header == nut.header(job.regions, 30, 1, "rgba")
     i = job.argv.index("pipe:0")
     assert list(job.argv[i - 3:i + 1]) == ["-f", "nut", "-i", "pipe:0"]
+    graph = job.argv[job.argv.index("-filter_complex") + 1]
+    # pasted in the output's yuva444p10le by xstack, a 1x1 clock of exactly count frames first
+    assert graph.startswith(f"color=c=black@0:s=1x1:r=30,format=yuva444p10le,trim=end_frame={job.count}[clock]")
+    for k in range(len(places)):
+        assert f"[0:{k}]trim=end_pts={job.count},scale=out_color_matrix=bt709:out_range=tv,format=yuva444p10le" \
+               f"[r{k}]" in graph
+    layout = "|".join(["639_359", *(f"{r.x}_{r.y}" for r in places)])
+    assert graph.endswith(f"[clock][r0][r1][r2]xstack=inputs=4:layout={layout}:fill=black@0[vout]")
+    assert "[0:3]" not in graph and job.argv[job.argv.index("-map") + 1] == "[vout]"
