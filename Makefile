@@ -9,12 +9,15 @@
 #   the editor's browser tests skip without chromium/chromedriver, CI=true or
 #   OVERDASH_REQUIRE_BROWSER=1 fails them)
 #   make setup [PIL=simd|pillow]      (simd: pillow-simd built from source, the default)
+#   make setup RAY=1                  also the ray extra (render --ray, batch --ray); `make test` always adds it
 
 PYTHON ?= python3
 PIL ?= simd
+RAY ?= 0
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.setup-$(PIL)
+RAY_STAMP := $(VENV)/.setup-ray
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # chromium + chromium-driver: the headless browser the `overdash edit` page tests drive (selenium).
 APT_PACKAGES := ffmpeg build-essential python3-dev libjpeg-dev zlib1g-dev libfreetype-dev fonts-dejavu-core proj-data \
@@ -27,7 +30,12 @@ FFMPEG_BUILDS := 0.4.9 0.6.0 0.8.1
 
 .PHONY: setup apt ffmpeg-builds render demo test lint typecheck bench perf-check gpu-check clean docs fuzz soak
 
-setup: $(STAMP)
+setup: $(STAMP) $(if $(filter 1,$(RAY)),$(RAY_STAMP))
+
+# The optional Ray extra (~70 MB wheel): for users who ask (RAY=1), and always for the tests.
+$(RAY_STAMP): $(STAMP)
+	$(PY) -m pip install -q -e '.[ray]'
+	@touch $@
 
 # The older and newer ffmpeg builds the tests render with (test-only: `make demo`/`render` skip them).
 ffmpeg-builds: setup
@@ -81,7 +89,7 @@ lint: setup
 typecheck: setup
 	$(PY) -m mypy
 
-test: setup ffmpeg-builds lint typecheck
+test: setup $(RAY_STAMP) ffmpeg-builds lint typecheck
 	$(PY) -m pytest tests $(ARGS)
 
 bench: setup

@@ -88,9 +88,15 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     from pipeline.commands.compat import add_compat_options
 
     add_compat_options(r)
+    from pipeline.commands.split import add_ray_options
+
+    add_ray_options(r)
 
     if command == "render":
         return parser
+    from pipeline.commands.batch import add_batch_parser
+
+    add_batch_parser(sub, r)
     from pipeline.commands.demo import add_demo_parser
     from pipeline.commands.edit import add_edit_parser
     from pipeline.commands.export import add_export_parser
@@ -127,6 +133,27 @@ def add_dashboard_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--units-distance", default="km", help="km, miles, nautical_miles, ... (default: %(default)s)")
     p.add_argument("--units-temperature", default="degC", help="degC, degF, ... (default: %(default)s)")
     add_altitude_option(p)
+    add_lap_options(p)
+
+
+def add_lap_options(p: argparse.ArgumentParser, *, csv: bool = False) -> None:
+    """Laps timed on the track (overlay.telemetry.laps), for every command that reads telemetry.
+    `csv`: export's --laps, which also says to write the laps (optionally found as --laps auto)."""
+    g = p.add_argument_group("laps from the track (replace the ride file's laps)")
+    g.add_argument("--lap-line", metavar="LAT,LON[,BEARING][,WIDTH_M]",
+                   help="start/finish line: its centre, the direction of travel across it (degrees from north; "
+                        "default: the track's where it first passes) and its length (default 30 m)")
+    if csv:
+        g.add_argument("--laps", nargs="?", const="file", choices=("auto", "file"),
+                       help="write the completed laps as CSV (lap, start, end, time, delta to the best, sectors) "
+                            "instead of a stream: from --lap-line, else the file's own; auto: as --laps auto")
+    else:
+        g.add_argument("--laps", choices=("auto",),
+                       help="auto: find the circuit where the track keeps coming back, and put the line there")
+    g.add_argument("--sector-line", action="append", default=[], metavar="LAT,LON[,BEARING][,WIDTH_M]",
+                   help="a sector line, as --lap-line (repeatable)")
+    g.add_argument("--min-lap", type=float, metavar="SECONDS",
+                   help="crossings closer together are one (default: 10)")
 
 
 def add_altitude_option(p: argparse.ArgumentParser) -> None:
@@ -152,11 +179,17 @@ def main(argv: list[str] | None = None) -> int:
 
     end_on_termination()  # SIGTERM, SIGHUP: the same cleanup as Ctrl-C
     try:
-        if args.command in ("info", "export", "preview", "profiles", "demo", "edit"):
+        if args.command in ("info", "export", "preview", "profiles", "demo", "edit", "batch"):
             return args.func(args)
         if args.command == "render":
             from pipeline.commands.sources import Prefetch
 
+            if args.ray is not None or args.segments is not None:  # one video across a Ray cluster
+                from pipeline.commands.render import config_from_args
+                from pipeline.commands.split import render_split
+
+                render_split(config_from_args(args), args.ray, args.segments)
+                return 0
             prefetch = Prefetch.start(args.inputs[0], args.ffmpeg)
             from pipeline.commands.render import config_from_args, render
 

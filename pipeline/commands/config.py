@@ -11,6 +11,7 @@ from overdash import InputError
 from overlay.layout.units import UnitSettings
 
 if TYPE_CHECKING:  # numpy: not before ffprobe has started (see cli.main)
+    from overlay.telemetry.laps import LapSpec
     from overlay.telemetry.quality import QualityLimits
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".mkv", ".webm"}
@@ -52,6 +53,7 @@ class RenderConfig:
     to_time: str | None = None
     overlay_pix_fmt: str = "auto"        # how the overlay crosses to ffmpeg: auto, rgba, yuva420p
     altitude: str = "msl"                # GoPro GPS heights: msl (EGM96-corrected) or ellipsoid (as recorded)
+    laps: LapSpec | None = None          # --lap-line / --laps auto / --sector-line: laps timed on the track
     # gopro-dashboard-overlay's options, translated by pipeline.commands.compat
     overlay_size: tuple[int, int] | None = None  # draw on this canvas at the video's top-left
     use_file_only: bool = False          # ignore the camera's telemetry: everything from --gpx/--fit

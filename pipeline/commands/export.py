@@ -21,8 +21,16 @@ from overlay.telemetry import export
 from overlay.telemetry.merge import MODES
 from overlay.telemetry.quality import QualityLimits
 from overlay.telemetry.timeseries import Telemetry
+from pipeline.commands.cli import add_lap_options
 from pipeline.commands.info import add_inputs
-from pipeline.commands.sources import altitude_warning, is_ride_file, load_inputs, read_ride
+from pipeline.commands.sources import (
+    altitude_warning,
+    apply_lap_options,
+    is_ride_file,
+    lap_options,
+    load_inputs,
+    read_ride,
+)
 
 FORMATS = (".csv", ".gpx", ".geojson")
 STREAMS = ("GPS", "ACCL", "GYRO", "GRAV", "MAGN", "CORI")
@@ -33,9 +41,13 @@ def add_export_parser(sub) -> argparse.ArgumentParser:
                        description="Write every sample of one stream (GPS by default) to CSV, GPX or GeoJSON; "
                                    "the format follows the output's suffix.")
     add_inputs(p)
+    add_lap_options(p, csv=True)
     p.add_argument("-o", "--output", type=Path, required=True, metavar="OUT", help="OUT.csv, OUT.gpx or OUT.geojson")
     p.add_argument("--stream", default="GPS", type=str.upper, choices=STREAMS,
                    help="stream to export (default: %(default)s; GPX/GeoJSON: GPS only)")
+    p.add_argument("--events", action="store_true",
+                   help="write the detected events (airtime, braking, cornering, top speed, HiLights) "
+                        "as CSV instead of a stream")
     p.add_argument("--only-locked", action="store_true",
                    help="GPS: only samples that pass the quality check (3D fix, DOP, no jump)")
     r = p.add_argument_group("a ride file merged onto the video's timeline (as for render)")
@@ -90,6 +102,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     suffix = args.output.suffix.lower()
     if suffix not in FORMATS:  # before the (slow) load
         raise InputError(f"{args.output}: unknown output format {suffix or '(none)'!r}; use {', '.join(FORMATS)}")
+    if args.events and suffix != ".csv":
+        raise InputError(f"{args.output}: --events writes CSV; name the output .csv")
+    if args.laps and suffix != ".csv":
+        raise InputError(f"{args.output}: --laps writes CSV; name the output .csv")
+    laps = lap_options(args)  # its mistakes before the (slow) load
     ride = args.gpx or args.fit
     if args.gpx and args.fit:
         raise InputError("give --gpx or --fit, not both")
@@ -102,6 +119,17 @@ def cmd_export(args: argparse.Namespace) -> int:
     if ride is not None:
         tel = merged(tel, ride, fit=bool(args.fit), mode=args.merge, offset=args.offset, start=args.start,
                      sync_auto=args.sync == "auto")
+    tel = apply_lap_options(tel, laps)
+    if args.laps:
+        from overlay.telemetry.laps_delta import lap_rows
+
+        write_atomic(args.output, export.csv_laps(lap_rows(tel)))
+        return 0
+    if args.events:
+        from overlay.telemetry.events import detect_events, events_csv
+
+        write_atomic(args.output, events_csv(detect_events(tel)))
+        return 0
     everything = ride is not None or is_ride_file(args.inputs[0])
     write_atomic(args.output, export_text(tel, args.stream, suffix, args.only_locked, everything))
     return 0

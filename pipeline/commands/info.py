@@ -17,8 +17,8 @@ from overlay.telemetry.chapters import find_chapters
 from overlay.telemetry.geoid import NOTE
 from overlay.telemetry.quality import QualityLimits, counts
 from overlay.telemetry.timeseries import Telemetry, Timeseries
-from pipeline.commands.cli import add_altitude_option
-from pipeline.commands.sources import is_ride_file, load_inputs
+from pipeline.commands.cli import add_altitude_option, add_lap_options
+from pipeline.commands.sources import apply_lap_options, is_ride_file, lap_options, load_inputs
 
 
 def add_inputs(p: argparse.ArgumentParser) -> None:
@@ -36,6 +36,7 @@ def add_info_parser(sub) -> argparse.ArgumentParser:
                        description="Camera model and firmware, video facts, every GPMF stream with its "
                                    "sample count, rate and time span, and a GPS lock summary.")
     add_inputs(p)
+    add_lap_options(p)
     p.set_defaults(func=cmd_info)
     return p
 
@@ -113,12 +114,37 @@ def info_lines(tel: Telemetry, paths: list[Path]) -> list[str]:
     return lines
 
 
+def laps_report(tel: Telemetry, asked: bool = False) -> list[str]:
+    """The completed laps: time, difference to the best, sectors; nothing without any (unless `asked`
+    for laps on the track: then how many crossings were found)."""
+    from overlay.telemetry.laps_delta import format_lap_time, lap_rows
+
+    rows = lap_rows(tel)
+    if not rows:
+        return [f"laps: none completed ({len(tel.laps)} crossing{'s' * (len(tel.laps) != 1)} of the line)"] \
+            if asked else []
+    best = min(rows, key=lambda r: r.time)
+    lines = [f"laps: {len(rows)} completed, best lap {best.lap} in {format_lap_time(best.time)}"]
+    sectors = max(len(r.sectors) for r in rows)
+    lines.append(f"  {'lap':>4}  {'start s':>9}  {'time':>9}  {'to best':>8}"
+                 + "".join(f"  {f'sector {i + 1}':>9}" for i in range(sectors)))
+    for r in rows:
+        delta = "best" if r is best else f"+{r.delta:.3f}"
+        lines.append(f"  {r.lap:>4}  {r.start:9.3f}  {format_lap_time(r.time):>9}  {delta:>8}"
+                     + "".join(f"  {format_lap_time(s):>9}" for s in r.sectors))
+    return lines
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     limits = QualityLimits(max_dop=args.max_dop)
-    tel = load_inputs(list(args.inputs), not args.no_chapters, limits, args.altitude)
+    spec = lap_options(args)  # its mistakes before the (slow) load
+    tel = apply_lap_options(load_inputs(list(args.inputs), not args.no_chapters, limits, args.altitude), spec)
+    from overlay.telemetry.events import detect_events, event_lines
+
     if is_ride_file(args.inputs[0]):
-        print("\n".join(ride_info_lines(tel, args.inputs[0])))
+        print("\n".join(ride_info_lines(tel, args.inputs[0]) + laps_report(tel, spec is not None)
+                        + event_lines(detect_events(tel))))
         return 0
     paths = find_chapters(args.inputs[0]) if not args.no_chapters and len(args.inputs) == 1 else list(args.inputs)
-    print("\n".join(info_lines(tel, paths)))
+    print("\n".join(info_lines(tel, paths) + laps_report(tel, spec is not None) + event_lines(detect_events(tel))))
     return 0

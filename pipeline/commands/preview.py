@@ -76,11 +76,13 @@ def cmd_preview(args) -> int:
 
 
 def draw_preview(args, units) -> None:
+    from pipeline.commands.sources import apply_lap_options, lap_options
+
     if args.input is None:
         from overlay.layout import load_layout
         from overlay.telemetry.demo import demo_telemetry
 
-        telemetry = demo_telemetry()
+        telemetry = apply_lap_options(demo_telemetry(), lap_options(args))
         if args.size:
             size = parse_size(args.size)
         else:
@@ -94,7 +96,7 @@ def draw_preview(args, units) -> None:
         from pipeline.commands.sources import load_source
 
         config = RenderConfig(input=args.input, output=args.output.with_suffix(".mp4"), workers=1,
-                              altitude=args.altitude)
+                              altitude=args.altitude, laps=lap_options(args))
         source = load_source(config)
         video, telemetry, zone = source.video, source.telemetry, source.zone
         size = (video.display_width, video.display_height)

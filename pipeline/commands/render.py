@@ -31,7 +31,8 @@ from pipeline.commands.config import (
 )
 from pipeline.commands.dashboard import build_dashboard
 from pipeline.commands.progress import Progress
-from pipeline.commands.sources import is_ride_file, load_ride_only, load_source
+from pipeline.commands.sources import is_ride_file, lap_options, layout_streams, load_ride_only, load_source
+from pipeline.distributed.segments import ShiftedPainter
 from pipeline.scheduler import PipelineJob, RunStats, partial_path, run_pipeline
 
 if TYPE_CHECKING:
@@ -78,16 +79,19 @@ def config_from_args(args) -> RenderConfig:
         keep_gpmf=args.keep_gpmf, size=parse_size(args.size) if args.size else None,
         from_time=getattr(args, "from"), to_time=args.to,
         offline=args.offline, overlay_pix_fmt=args.overlay_pix_fmt,
-        altitude=args.altitude, **compat)
+        altitude=args.altitude, laps=lap_options(args), **compat)
 
 
-def plan_render(config: RenderConfig, prefetch=None, *, start_ffmpeg: bool = False) -> Plan:
+def plan_render(config: RenderConfig, prefetch=None, *, start_ffmpeg: bool = False, part=None) -> Plan:
     """`prefetch`: pipeline.commands.sources.Prefetch, ffprobe already running for the input.
 
     `start_ffmpeg`: start ffmpeg as soon as the video and encoder are known, with its
     graph to follow through a pipe once the layout is measured (Plan.encoder). It
     loads its libraries meanwhile (~45 ms, 1.4% of rendering a 10 s clip). Nothing is
     written before the graph arrives, and a failure after the start kills it.
+
+    `part`: pipeline.distributed.segments.Part, render only video frames [first, end) (a
+    segment of `render --ray`), with the dashboard planned for the whole video.
     """
     from encoders.capability import choose_profile, ffmpeg_features
     from encoders.chapters import concat_list
@@ -116,7 +120,7 @@ def plan_render(config: RenderConfig, prefetch=None, *, start_ffmpeg: bool = Fal
         raise
     if is_ride_file(config.input):
         return _plan_ride_only(config, features)
-    source = load_source(config, say=say, prefetch=prefetch)
+    source = load_source(config, say=say, prefetch=prefetch, imu=layout_streams(config))
     video, telemetry = source.video, source.telemetry
     video_fps = Fraction(video.fps_num, video.fps_den)
     fps = config.overlay_fps or video_fps
@@ -140,10 +144,13 @@ def plan_render(config: RenderConfig, prefetch=None, *, start_ffmpeg: bool = Fal
     partial = partial_path(config.output)
     concat = (Path(tempfile.gettempdir()) / f"{partial.name}.ffconcat", concat_list(video)) if video.parts else None
 
+    encoded = part.video(video) if part else video  # what this run's ffmpeg reads of the source
+
     def command(overlay, graph_via=None):
-        return build_command(choice.profile, video, overlay, partial, ffmpeg=config.ffmpeg,
+        argv = build_command(choice.profile, encoded, overlay, partial, ffmpeg=config.ffmpeg,
                              final_path=config.output, concat_path=concat[0] if concat else None,
                              keep_gpmf=config.keep_gpmf, graph_via=graph_via, features=features)
+        return part.argv(argv, video) if part else argv
 
     encoder = graph_via = None
     # Each region is a NUT stream of its own, described by the stream's header: nothing but
@@ -167,7 +174,12 @@ def plan_render(config: RenderConfig, prefetch=None, *, start_ffmpeg: bool = Fal
         if encoder is not None:
             if tuple(argv) != encoder.argv:
                 raise AssertionError(f"ffmpeg was started with {encoder.argv}, the layout needs {argv}")
-            encoder.send_graph(overlay_graph(choice.profile, video, overlay, features))
+            encoder.send_graph(overlay_graph(choice.profile, encoded, overlay, features))
+        painter = dash.painter
+        if part:  # the part's own overlay frames, drawn at their place in the whole
+            count = overlay_frames_needed(encoded, overlay)
+            # the pipeline takes any painter factory; a part's run never profiles widgets (split.py)
+            painter = ShiftedPainter(painter, part.overlay_first(video_fps, fps))  # type: ignore[assignment]
         job = PipelineJob(count=count, width=overlay.width, height=overlay.height, argv=tuple(argv),
                           partial=partial, output=config.output, workers=config.workers, regions=sizes,
                           pix_fmt=pix_fmt,
@@ -179,7 +191,7 @@ def plan_render(config: RenderConfig, prefetch=None, *, start_ffmpeg: bool = Fal
         raise
     # ffmpeg read its graph from a pipe; what --show-ffmpeg prints is the same run with it inline
     shown = tuple(command(overlay)) if config.show_ffmpeg else ()
-    return Plan(job, dash.painter, overlay, fps, note, video, concat, size, video.duration,
+    return Plan(job, painter, overlay, fps, note, video, concat, size, video.duration,
                 len(video.parts) or 1, encoder, shown)
 
 
@@ -246,37 +258,27 @@ def canvas_size(overlay_size: tuple[int, int] | None, video_size: tuple[int, int
 
 def _plan_full_frame(config, profile, note, telemetry, zone, count, fps, size, *, video, duration,
                      features) -> Plan:
-    """The dashboard alone: one region, the whole picture, every frame sent (each is encoded)."""
-    from encoders.command import OverlaySpec, build_overlay_only_command
+    """The dashboard alone, with alpha: as a composited render sends it — a NUT stream per region
+    the layout draws into, a region only when it changed — laid by ffmpeg over a transparent
+    (or --bg) picture of `size` with exactly `count` frames (encoders.alpha.overlay_only_graph)."""
+    from encoders.alpha import build_overlay_only_command
+    from encoders.command import FFMPEG_ENV, OverlaySpec, Region
     from encoders.nut import header as nut_header
 
     dash = build_dashboard(config.layout, telemetry, count, fps, size, config.units, include=config.include,
-                           exclude=config.exclude, font=config.font, zone=zone, full_frame=True, **map_args(config))
-    w, h = size
-    overlay = OverlaySpec(x=0, y=0, width=w, height=h, fps_num=fps.numerator, fps_den=fps.denominator)
+                           exclude=config.exclude, font=config.font, zone=zone, **map_args(config))
+    regions = tuple(Region(x0, y0, x1 - x0, y1 - y0) for x0, y0, x1, y1 in dash.regions)
+    sizes = tuple((r.width, r.height) for r in regions)
+    overlay = OverlaySpec(x=0, y=0, width=max(w for w, _ in sizes), height=max(h for _, h in sizes),
+                          fps_num=fps.numerator, fps_den=fps.denominator, regions=regions)
     partial = partial_path(config.output)
-    argv = build_overlay_only_command(profile, size, fps, partial, final_path=config.output, ffmpeg=config.ffmpeg,
-                                      features=features)
-    if config.bg and config.bg[3]:
-        argv = with_background(argv, config.bg, size, fps)
-    job = PipelineJob(count=count, width=w, height=h, argv=tuple(argv), partial=partial, output=config.output,
-                      nut_header=nut_header([size], fps.numerator, fps.denominator, "rgba"),
-                      workers=config.workers, keepalive=1)
+    bg = config.bg if config.bg and config.bg[3] else None
+    argv = build_overlay_only_command(profile, size, fps, partial, regions=regions, count=count, background=bg,
+                                      final_path=config.output, ffmpeg=config.ffmpeg, features=features)
+    job = PipelineJob(count=count, width=overlay.width, height=overlay.height, argv=tuple(argv), partial=partial,
+                      output=config.output, regions=sizes, workers=config.workers, env=FFMPEG_ENV,
+                      nut_header=nut_header(sizes, fps.numerator, fps.denominator, "rgba"))
     return Plan(job, dash.painter, overlay, fps, note, video, None, size, duration)
-
-
-def with_background(argv: list[str], bg: tuple[int, int, int, int], size: tuple[int, int], fps) -> list[str]:
-    """An overlay-only argv with the dashboard blended over a solid RGBA colour (--bg), in ffmpeg.
-
-    A colour source at the overlay's size and rate, under the frames read from stdin; it ends
-    with them (shortest), so the output keeps one frame per overlay frame."""
-    at = argv.index("-map")
-    if argv[at + 1] != "0:v":
-        raise AssertionError(f"overlay-only argv maps {argv[at + 1]}, expected 0:v")
-    colour = "0x" + "".join(f"{v:02x}" for v in bg)
-    graph = (f"color=c={colour}:s={size[0]}x{size[1]}:r={Fraction(fps)},format=rgba[bg];"
-             f"[bg][0:v]overlay=format=rgb:shortest=1[dash]")
-    return [*argv[:at], "-filter_complex", graph, "-map", "[dash]", *argv[at + 2:]]
 
 
 def map_args(config: RenderConfig) -> dict:
@@ -344,13 +346,14 @@ def _yuva_format(profile, video):
     return YuvaFormat(matrix=video.color_matrix, full_range=blend_full_range(profile, video))
 
 
-def render(config: RenderConfig, prefetch=None) -> RunStats:
+def render(config: RenderConfig, prefetch=None, part=None) -> RunStats:
+    """`part`: only these video frames (see plan_render)."""
     t0 = time.monotonic()
     if not config.quiet:
         for notice in config.notices:
             print(f"overdash: {notice}", file=sys.stderr)
     drawing_only = config.generate == "none"
-    plan = plan_render(config, prefetch, start_ffmpeg=not drawing_only)
+    plan = plan_render(config, prefetch, start_ffmpeg=not drawing_only, part=part)
     if not drawing_only:
         _remove_stale_partials(config.output.parent)
     scratch = tempfile.TemporaryDirectory(prefix="overdash-none-") if drawing_only else None

@@ -20,6 +20,7 @@ from pipeline.commands.config import RenderConfig
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
+    from overlay.telemetry.laps import LapSpec
     from overlay.telemetry.timeseries import Telemetry
 
 SYNC_WEAK = 0.1  # confidence below which --sync auto warns
@@ -34,7 +35,9 @@ class Source:
 
 
 def load_source(config: RenderConfig, *, say=lambda text: print(text, file=sys.stderr),
-                prefetch: Prefetch | None = None) -> Source:
+                prefetch: Prefetch | None = None, imu: frozenset[str] | None = None) -> Source:
+    """`imu`: the camera's motion streams whose values are read ("accl", "cori", ...:
+    layout_streams), None: all of them (the editor, whose layout may come to need any)."""
     from encoders.chapters import probe_chapters
     from overlay.telemetry.chapters import find_chapters
     from overlay.telemetry.timezone import first_position, resolve_zone
@@ -52,7 +55,7 @@ def load_source(config: RenderConfig, *, say=lambda text: print(text, file=sys.s
         try:
             # --use-gpx-only: the camera's telemetry is not read at all, the file drives everything
             camera = None if config.use_file_only else _camera_telemetry(
-                config, paths, optional=bool(config.gpx or config.fit))
+                config, paths, optional=bool(config.gpx or config.fit), imu=imu)
             if camera is not None and not (config.gpx or config.fit) and "gps" in camera:
                 # the time zone lookup (~50 ms the first time) also overlaps ffprobe
                 zone = resolve_zone(config.tz, *(first_position(camera) or (None, None)))
@@ -73,7 +76,7 @@ def load_source(config: RenderConfig, *, say=lambda text: print(text, file=sys.s
         say(f"overdash: {note}")
     if zone is None:
         zone = resolve_zone(config.tz, *(first_position(telemetry) or (None, None)))
-    return Source(video, telemetry, zone, tuple(notes))
+    return Source(video, apply_lap_options(telemetry, config.laps), zone, tuple(notes))
 
 
 class Prefetch:
@@ -115,7 +118,25 @@ class Prefetch:
             pass
 
 
-def _camera_telemetry(config: RenderConfig, paths: list[Path], optional: bool):
+def layout_streams(config: RenderConfig) -> frozenset[str] | None:
+    """The camera motion streams the run's layout reads (overlay.telemetry.streams.streams_read);
+    None (read them all) when the layout does not load: its error is raised later, in its turn.
+
+    A 3-hour 60 fps recording holds 2.2M samples per IMU stream; a layout that shows speed and a
+    map reads none of them, and main's memory then stays at what GPS needs."""
+    from overdash import OverdashError
+    from overlay.frametable import needed_metrics
+    from overlay.layout import load_layout
+    from overlay.telemetry.streams import streams_read
+
+    try:
+        layout = load_layout(config.layout, include=config.include, exclude=config.exclude)
+        return streams_read(needed_metrics(layout.unit_requests(config.units)))
+    except OverdashError:
+        return None
+
+
+def _camera_telemetry(config: RenderConfig, paths: list[Path], optional: bool, imu: frozenset[str] | None = None):
     """The GoPro track (or --gpmf file); None when a GPX/FIT file can stand in for it."""
     from overlay.telemetry.chapters import load_gopro_chapters
     from overlay.telemetry.gopro import load_gopro
@@ -124,10 +145,10 @@ def _camera_telemetry(config: RenderConfig, paths: list[Path], optional: bool):
     try:
         limits = config.gps_limits or QualityLimits()
         if config.gpmf:
-            return load_gopro(config.gpmf, limits, altitude=config.altitude)
+            return load_gopro(config.gpmf, limits, altitude=config.altitude, values_of=imu)
         if len(paths) == 1:
-            return load_gopro(paths[0], limits, altitude=config.altitude)
-        return load_gopro_chapters(paths, limits, altitude=config.altitude)
+            return load_gopro(paths[0], limits, altitude=config.altitude, values_of=imu)
+        return load_gopro_chapters(paths, limits, altitude=config.altitude, values_of=imu)
     except InputError:
         if optional and not config.gpmf:
             return None  # any camera: the file drives the whole dashboard
@@ -284,6 +305,24 @@ def load_ride_only(config: RenderConfig) -> Ride:
     if not first <= start < end <= last + 1e-6:
         raise InputError(f"{path}: --from/--to ({iso(start)} to {iso(end)}) must lie inside the ride, "
                          f"{iso(first)} to {iso(last)}, with --from before --to")
-    telemetry = align(ride, start, config.offset)
+    telemetry = apply_lap_options(align(ride, start, config.offset), config.laps)
     pos = first_position(telemetry)
     return Ride(telemetry, start, end - start, resolve_zone(config.tz, *(pos or (None, None))))
+
+
+def lap_options(args) -> LapSpec | None:
+    """--lap-line, --laps auto, --sector-line and --min-lap checked together (None: none given), for
+    every command that reads telemetry (pipeline.commands.cli.add_lap_options)."""
+    from overlay.telemetry.laps import lap_spec
+
+    return lap_spec(getattr(args, "lap_line", None), getattr(args, "laps", None),
+                    tuple(getattr(args, "sector_line", None) or ()), getattr(args, "min_lap", None))
+
+
+def apply_lap_options(telemetry: Telemetry, spec: LapSpec | None) -> Telemetry:
+    """`telemetry` with its laps timed on the track when asked (replacing the file's laps)."""
+    if spec is None:
+        return telemetry
+    from overlay.telemetry.laps import apply_laps
+
+    return apply_laps(telemetry, spec)

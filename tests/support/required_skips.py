@@ -4,7 +4,8 @@ A bare clone skips the tests that need what the repository does not hold: the re
 device files of ../shared/data (tests.support.paths), the static ffmpeg builds
 `make ffmpeg-builds` downloads (tests.support.ffmpeg_builds), the EGM96 geoid grid
 `make setup` installs (proj-data; tests.support.paths) and the headless Chromium the
-editor's page tests drive (chromium, chromium-driver, selenium; tests.support.browser).
+editor's page tests drive (chromium, chromium-driver, selenium; tests.support.browser)
+and Ray, the optional extra the distributed tests run on (OVERDASH_REQUIRE_RAY).
 CI has them all and must not pass by skipping those tests: each kind's skip becomes a
 failure, naming what is missing, when its variable says so (OVERDASH_REQUIRE_DATA,
 OVERDASH_REQUIRE_BUILDS, OVERDASH_REQUIRE_GRID, OVERDASH_REQUIRE_BROWSER: 1 requires,
@@ -19,6 +20,10 @@ from dataclasses import dataclass
 import pytest
 
 from tests.support import browser, ffmpeg_builds, paths
+
+# The Ray tests (tests/pipeline/distributed/test_ray.py) skip with this reason where the
+# optional extra is not installed (pip install 'overdash[ray]').
+RAY_SKIP_PREFIX = "Ray not installed:"
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,8 @@ REQUIREMENTS = (
     Requirement(browser.SKIP_PREFIX, "OVERDASH_REQUIRE_BROWSER",
                 "headless Chromium is required here (OVERDASH_REQUIRE_BROWSER=1 or CI=true): make setup "
                 "installs chromium and chromium-driver"),
+    Requirement(RAY_SKIP_PREFIX, "OVERDASH_REQUIRE_RAY",
+                "Ray is required here (OVERDASH_REQUIRE_RAY=1 or CI=true): make test installs the ray extra"),
 )
 
 

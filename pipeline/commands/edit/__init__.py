@@ -80,7 +80,9 @@ def cmd_edit(args) -> int:
         check_font(args.font)
     source, path = layout_start(args.layout)
     units = UnitSettings(args.units_speed, args.units_altitude, args.units_distance, args.units_temperature)
-    timeline = load_timeline(args.inputs, gpx=args.gpx, fit=args.fit, altitude=args.altitude)
+    from pipeline.commands.sources import lap_options
+
+    timeline = load_timeline(args.inputs, gpx=args.gpx, fit=args.fit, altitude=args.altitude, laps=lap_options(args))
     maps = map_args(RenderConfig(input=Path("."), output=Path("edit.mp4"), workers=1, quiet=True,
                                  map_style=args.map_style, map_api_key=args.map_api_key, offline=args.offline,
                                  privacy=tuple(args.privacy)))

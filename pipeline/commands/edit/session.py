@@ -40,7 +40,7 @@ class Timeline:
     path: Path | None = None
 
 
-def load_timeline(inputs, *, gpx=None, fit=None, altitude: str = "msl") -> Timeline:
+def load_timeline(inputs, *, gpx=None, fit=None, altitude: str = "msl", laps=None) -> Timeline:
     """The demo ride (no IN), a ride file alone, or a video with its own or a merged ride."""
     from pipeline.commands.config import RenderConfig
     from pipeline.commands.sources import is_ride_file, load_ride_only, load_source
@@ -51,12 +51,13 @@ def load_timeline(inputs, *, gpx=None, fit=None, altitude: str = "msl") -> Timel
             raise InputError(f"{path}: no such file")
     if not inputs:
         from overlay.telemetry.demo import demo_telemetry
+        from pipeline.commands.sources import apply_lap_options
 
-        telemetry = demo_telemetry()
+        telemetry = apply_lap_options(demo_telemetry(), laps)
         return Timeline(telemetry, int(telemetry["gps"].span[1] * NEUTRAL_FPS), NEUTRAL_FPS, NEUTRAL_SIZE)
     config = RenderConfig(input=inputs[0], output=inputs[0].with_suffix(".edit.mp4"), workers=1,
                           more_inputs=tuple(inputs[1:]), gpx=Path(gpx) if gpx else None,
-                          fit=Path(fit) if fit else None, altitude=altitude, quiet=True)
+                          fit=Path(fit) if fit else None, altitude=altitude, quiet=True, laps=laps)
     if is_ride_file(inputs[0]):
         ride = load_ride_only(config)
         return Timeline(ride.telemetry, max(1, int(ride.duration * NEUTRAL_FPS)), NEUTRAL_FPS, NEUTRAL_SIZE,
