@@ -41,7 +41,7 @@ class Cost:
         return Cost(self.wall / other.wall, self.cpu / other.cpu)
 
 
-def _children_cpu() -> float:
+def children_cpu() -> float:
     used = resource.getrusage(resource.RUSAGE_CHILDREN)
     return used.ru_utime + used.ru_stime
 
@@ -49,9 +49,9 @@ def _children_cpu() -> float:
 def timed(argv, **kwargs) -> Cost:
     """Run `argv` to completion (check=True) and return its Cost. The CPU seconds are this
     process's waited-for children before and after: the run's whole tree, reaped by it."""
-    cpu, start = _children_cpu(), time.monotonic()
+    cpu, start = children_cpu(), time.monotonic()
     subprocess.run(argv, check=True, stdin=subprocess.DEVNULL, **kwargs)
-    return Cost(time.monotonic() - start, _children_cpu() - cpu)
+    return Cost(time.monotonic() - start, children_cpu() - cpu)
 
 
 def transcode_seconds(clip: Path) -> float:

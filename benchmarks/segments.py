@@ -23,25 +23,21 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import pickle
-import resource
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.measure import children_cpu
+
 LIMIT = 1.05
 
 
-def _cpu() -> float:
-    use = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return use.ru_utime + use.ru_stime
-
-
 def _timed(fn) -> tuple[float, float]:
-    wall, cpu = time.perf_counter(), _cpu()
+    wall, cpu = time.perf_counter(), children_cpu()
     fn()
-    return time.perf_counter() - wall, _cpu() - cpu
+    return time.perf_counter() - wall, children_cpu() - cpu
 
 
 def _child(config, part) -> None:

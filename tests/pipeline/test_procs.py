@@ -38,7 +38,11 @@ def test_exit_status_is_128_plus_the_signal():
 
 @pytest.fixture
 def handlers():
+    """Each signal at its default disposition for the test (as a shell starts a command: a run
+    under `nohup` or a background job would inherit SIGHUP or SIGINT ignored), restored after."""
     saved = {sig: signal.getsignal(sig) for sig in TERMINATING}
+    for sig in TERMINATING:
+        signal.signal(sig, signal.SIG_DFL if sig != signal.SIGINT else signal.default_int_handler)
     yield
     for sig, handler in saved.items():
         signal.signal(sig, handler)
