@@ -118,4 +118,15 @@ def mask_table(table, zones: Iterable[PrivacyZone]):
             new.setflags(write=False)
             cols[key] = new
     track = mask_track(table.track, zones)
-    return dataclasses.replace(table, columns=cols, track=track)
+    return dataclasses.replace(table, columns=cols, track=track, lap_lines=_mask_lines(table.lap_lines, zones))
+
+
+def _mask_lines(lines, zones) -> np.ndarray:
+    """Lap and sector lines (lat1, lon1, lat2, lon2 rows) with any end or the middle inside a zone
+    made NaN: a start/finish mark drawn there would show where the zone is meant to hide."""
+    lines = np.array(lines, dtype=np.float64).reshape(-1, 4)
+    if len(lines):
+        hit = (inside(lines[:, 0], lines[:, 1], zones) | inside(lines[:, 2], lines[:, 3], zones)
+               | inside((lines[:, 0] + lines[:, 2]) / 2, (lines[:, 1] + lines[:, 3]) / 2, zones))
+        lines[hit] = np.nan
+    return lines

@@ -2,6 +2,7 @@
 (never the internet), the map widgets' pixels, rotation and privacy zones."""
 from __future__ import annotations
 
+import dataclasses
 import math
 import pickle
 import time
@@ -375,6 +376,17 @@ def test_mask_table_hides_coordinates_everywhere():
     assert (m.columns["speed"] == 1).all()
     with pytest.raises(InputError):
         parse_zone("1,2")
+
+
+def test_mask_table_hides_lap_lines_inside_a_zone():
+    """A start/finish or sector mark inside a privacy zone would show where the zone is."""
+    t = table_of(np.array([LAT0, LAT0]), np.array([LON0, LON0 + 0.1]))
+    near = [LAT0 + 0.1, LON0 - 0.0001, LAT0 + 0.1, LON0 + 0.0001]  # across the zone's centre
+    far = [LAT0, LON0 + 0.05, LAT0 + 0.0002, LON0 + 0.05]
+    t = dataclasses.replace(t, lap_lines=np.array([near, far]))
+    m = mask_table(t, [parse_zone(f"{LAT0 + 0.1},{LON0},500")])
+    assert np.isnan(m.lap_lines[0]).all() and (m.lap_lines[1] == far).all()
+    assert (t.lap_lines[0] == near).all()  # the table given is left as it was
 
 
 # --- wiring ------------------------------------------------------------------------------------
