@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import time
 from pathlib import Path
 
@@ -35,6 +36,15 @@ LEAK_GRACE_S = float(os.environ.get("OVERDASH_LEAK_GRACE_S", "2"))  # for a chil
 
 
 # ------------------------------------------------------------------------ home and caches
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Tests that stop a render with Ctrl-C or a closed terminal mean a foreground command's
+    signals. A test run started in the background (a script's `&`, nohup) inherits SIGINT or
+    SIGHUP ignored, which overdash rightly keeps (tests/pipeline/test_procs.py), and its
+    children would too: every child starts from the defaults instead."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _session_home(tmp_path_factory: pytest.TempPathFactory):
