@@ -115,10 +115,14 @@ def run_batch(args) -> int:
             _run_on_ray(args.ray, tasks, found, out, finished)
         elif tasks:
             run_local(tasks, jobs, finished)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         for rec in found:
-            rows.setdefault(rec.name, ("stopped", "not finished"))
+            if rows.get(rec.name, ("",))[0] not in ("done", "failed", "skipped"):
+                rows[rec.name] = ("stopped", "not finished: nothing written")
         print(table([(r.name, *rows[r.name]) for r in found]), flush=True)
+        done = sum(status == "done" for status, _ in rows.values())
+        if done:  # the command's last line says what is left (pipeline.commands.cli)
+            exc.written = f"{describe(done, 'finished recording')} kept, nothing else written"  # type: ignore[attr-defined]
         raise
     print(table([(r.name, *rows[r.name]) for r in found]), flush=True)
     return 1 if any(status == "failed" for status, _ in rows.values()) else 0

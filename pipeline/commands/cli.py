@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         code = signal_status(exc)
         why = "interrupted" if code == EXIT_INTERRUPTED else f"stopped by {signal.Signals(code - 128).name}"
         try:  # a closed terminal (SIGHUP) may no longer take it
-            print(f"overdash: {why} — nothing was written", file=sys.stderr)
+            print(f"overdash: {why} — {getattr(exc, 'written', 'nothing was written')}", file=sys.stderr)
         except OSError:
             pass
         return code

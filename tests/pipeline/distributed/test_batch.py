@@ -83,3 +83,34 @@ def test_ray_option_without_ray_says_how_to_install_it(tmp_path, command):
     assert run.stderr.strip().splitlines() == [
         "overdash: error: --ray needs Ray, an optional extra: pip install 'overdash[ray]' "
         "(in a clone: make setup RAY=1)"]
+
+
+@pytest.mark.e2e
+def test_ctrl_c_keeps_what_finished_and_says_so(tmp_path, monkeypatch):
+    """Ctrl-C (the terminal signals the whole group) after the first recording is done: its output
+    stays, the one being rendered leaves nothing, and the last line says which is which."""
+    import signal
+    import subprocess
+    import time
+
+    clip = make_clip(tmp_path / "sample", 5, monkeypatch)
+    ins = tmp_path / "in"
+    ins.mkdir()
+    for name in ("a.mp4", "b.mp4"):
+        shutil.copy(clip, ins / name)
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline.commands.cli", "batch", str(ins), "--out", str(out),
+                             "--jobs", "1", "--workers", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not (out / "a.mp4").exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert (out / "a.mp4").exists() and proc.poll() is None, "the first recording never finished alone"
+    os.killpg(proc.pid, signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert stderr.strip().splitlines()[-1] == "overdash: interrupted — 1 finished recording kept, nothing else written"
+    rows = {line.split()[0]: line.split()[1] for line in stdout.splitlines()[1:]}
+    assert rows == {"a.mp4": "done", "b.mp4": "stopped"}
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["a.mp4"]
+    assert not [p for p in out.iterdir() if "partial" in p.name]
