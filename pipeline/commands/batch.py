@@ -12,6 +12,7 @@ import argparse
 import copy
 import pickle
 import sys
+import time
 from pathlib import Path
 
 from overdash import InputError, OverdashError
@@ -110,6 +111,7 @@ def run_batch(args) -> int:
             rows[outcome.key] = ("failed", outcome.reason)
 
     tally = Tally(tasks, "recordings", say, "in all" if args.ray is None else "over the cluster")
+    started = time.time()
     try:
         if tasks and args.ray is not None:
             _run_on_ray(args.ray, tasks, found, out, finished)
@@ -117,7 +119,13 @@ def run_batch(args) -> int:
             run_local(tasks, jobs, finished)
     except KeyboardInterrupt as exc:
         for rec in found:
-            if rows.get(rec.name, ("",))[0] not in ("done", "failed", "skipped"):
+            if rows.get(rec.name, ("",))[0] in ("done", "failed", "skipped"):
+                continue
+            if rec.name in planned and _written_since(rec.output, started):
+                # its render finished (an output appears only whole) before its outcome came in
+                mark_complete(*planned[rec.name])
+                rows[rec.name] = ("done", f"→ {rec.output}")
+            else:
                 rows[rec.name] = ("stopped", "not finished: nothing written")
         print(table([(r.name, *rows[r.name]) for r in found]), flush=True)
         done = sum(status == "done" for status, _ in rows.values())
@@ -126,6 +134,13 @@ def run_batch(args) -> int:
         raise
     print(table([(r.name, *rows[r.name]) for r in found]), flush=True)
     return 1 if any(status == "failed" for status, _ in rows.values()) else 0
+
+
+def _written_since(path: Path, since: float) -> bool:
+    try:
+        return path.stat().st_mtime >= since
+    except OSError:
+        return False
 
 
 def _plan(args, rec, workers: int):
