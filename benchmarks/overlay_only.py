@@ -21,16 +21,15 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from benchmarks.clips import make_clip
 from benchmarks.measure import Cost, timed
 
 ROOT = Path(__file__).resolve().parents[1]
 FIT = ROOT.parent / "shared" / "data" / "fit" / "ride-2021-09-24-karoo.fit"
-GPMF_CLIP = ROOT.parent / "shared" / "data" / "gopro" / "max-heromode.mp4"
 FROM = 1800.0  # seconds into the ride: moving, every value changing
 FPS = 30
 
@@ -60,17 +59,6 @@ def overdash_video(profile_name: str, clip: Path, out: Path, workers: int) -> Co
     argv = [sys.executable, "-m", "pipeline.commands.cli", "render", str(clip), str(out), "--profile", profile_name,
             "--generate", "overlay", "--workers", str(workers), "-q"]
     return timed(argv, env={**os.environ, "PYTHONPATH": str(ROOT)})
-
-
-def make_clip(size: tuple[int, int], seconds: float, folder: Path) -> Path:
-    """A synthetic camera file of `size`: testsrc2 at 29.97 fps with max-heromode.mp4's GPMF track."""
-    clip = folder / f"clip-{size[0]}x{size[1]}.mp4"
-    w, h = size
-    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
-                    "-f", "lavfi", "-i", f"testsrc2=s={w}x{h}:r=30000/1001:d={seconds}", "-i", str(GPMF_CLIP),
-                    "-map", "0:v", "-map", "1:3", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
-                    "-c:d", "copy", "-copy_unknown", "-tag:d", "gpmd", "-shortest", str(clip)], check=True)
-    return clip
 
 
 def pairs(profile: str, size: tuple[int, int], seconds: float, count: int, folder: Path, *,
@@ -121,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="overdash-bench-alpha-") as tmp:
         folder = Path(tmp)
         for size in sizes:
-            clip = make_clip(size, args.seconds, folder) if args.video else None
+            # a camera-like clip (the GoPro sample's telemetry, else the demo's), made once and cached
+            clip = make_clip(size[0], size[1], args.seconds) if args.video else None
             ours, floor = pairs(args.profile, size, args.seconds, args.pairs, folder, clip=clip, workers=args.workers)
             what = "video --generate overlay" if clip else "FIT ride"
             print(_ratio_report(f"{args.profile} {size[0]}x{size[1]}@{FPS} {args.seconds:g} s {what}",

@@ -49,9 +49,7 @@ class LapLine:
         b = math.radians(self.bearing or 0.0)
         half = self.width / 2
         dx, dy = math.cos(b) * half, -math.sin(b) * half  # square to travel: east, north in metres
-        dlat = math.degrees(dy / EARTH_RADIUS)
-        dlon = math.degrees(dx / (EARTH_RADIUS * max(math.cos(math.radians(self.lat)), 1e-9)))
-        return (self.lat - dlat, self.lon - dlon, self.lat + dlat, self.lon + dlon)
+        return (*from_xy(-dx, -dy, self.lat, self.lon), *from_xy(dx, dy, self.lat, self.lon))
 
     def describe(self) -> str:
         b = "" if self.bearing is None else f", bearing {self.bearing:.0f}°"
@@ -139,6 +137,11 @@ def local_xy(lat, lon, lat0: float, lon0: float) -> tuple[np.ndarray, np.ndarray
     x = (np.asarray(lon, float) - lon0) * k * math.cos(math.radians(lat0))
     y = (np.asarray(lat, float) - lat0) * k
     return x, y
+
+
+def path_length(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Metres travelled along the path (x, y) up to each of its points, from 0."""
+    return np.concatenate(([0.0], np.cumsum(np.hypot(np.diff(x), np.diff(y)))))
 
 
 def from_xy(x: float, y: float, lat0: float, lon0: float) -> tuple[float, float]:

@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from overdash import InputError
-from overlay.telemetry.laps import AWAY, WIDTH, LapLine, from_xy, local_xy
+from overlay.telemetry.laps import AWAY, WIDTH, LapLine, from_xy, local_xy, path_length
 
 STEP = 5.0  # m of path between the points examined
 NEAR = 10.0  # m: this close counts as passing the point
@@ -25,7 +25,7 @@ MAX_CANDIDATES = 3000  # points examined at most (evenly spread), so a long ride
 
 def resampled(t: np.ndarray, x: np.ndarray, y: np.ndarray, step: float = STEP):
     """(t, x, y) at every `step` metres along the path (by distance travelled)."""
-    along = np.concatenate(([0.0], np.cumsum(np.hypot(np.diff(x), np.diff(y)))))
+    along = path_length(x, y)
     at = np.arange(0.0, along[-1], step)
     keep = np.concatenate(([True], np.diff(along) > 0))  # np.interp needs increasing distances
     along, t, x, y = along[keep], t[keep], x[keep], y[keep]

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from overdash import InputError
-from overlay.telemetry.laps import gps_fixes, local_xy
+from overlay.telemetry.laps import gps_fixes, local_xy, path_length
 from overlay.telemetry.timeseries import Telemetry
 
 LAP_METRICS = ("lap.best", "lap.delta", "lap.n", "lap.predicted", "sector.time", "sector.delta")
@@ -46,7 +46,7 @@ def path_distance(telemetry: Telemetry) -> tuple[np.ndarray, np.ndarray] | None:
     half = int(round(SMOOTH / dt)) if dt > 0 else 0
     if half > 0:
         x, y = _moving_average(x, half), _moving_average(y, half)
-    return t, np.concatenate(([0.0], np.cumsum(np.hypot(np.diff(x), np.diff(y)))))
+    return t, path_length(x, y)
 
 
 def _moving_average(v: np.ndarray, half: int) -> np.ndarray:
