@@ -83,10 +83,17 @@ def _raise_terminated(signum: int, _frame) -> None:
     # The first one decides: a second Ctrl-C, or a supervisor's repeat, must not cut the
     # cleanup it started short (that is bounded: children get SIGKILL, ffmpeg too).
     for sig in TERMINATING:
-        signal.signal(sig, signal.SIG_IGN)
+        signal.signal(sig, _after_first)
     if signum == signal.SIGHUP:
         _mute_hung_up_terminal()
     raise Terminated(signum)
+
+
+def _after_first(_signum: int, _frame) -> None:
+    """Signals after the first do nothing. A handler, not SIG_IGN: while main blocks a signal the
+    kernel hands it to another thread (OpenBLAS, Ray), which may run the C-level handler only
+    after main has swapped handlers; CPython then finds SIG_IGN and raises "Signal N ignored due
+    to race condition" in the middle of the cleanup."""
 
 
 def _mute_hung_up_terminal() -> None:
@@ -154,7 +161,10 @@ def sigint_blocked():
         yield
         return
     pending: list[int] = []
-    previous = {sig: signal.signal(sig, lambda signum, _frame: pending.append(signum)) for sig in TERMINATING}
+    # An ignored signal stays ignored (nohup); collecting it would only risk the late-arrival
+    # OSError described at _after_first once the block restores SIG_IGN.
+    previous = {sig: signal.signal(sig, lambda signum, _frame: pending.append(signum))
+                for sig in TERMINATING if signal.getsignal(sig) != signal.SIG_IGN}
     old_mask = (signal.pthread_sigmask(signal.SIG_BLOCK, set(TERMINATING))
                 if hasattr(signal, "pthread_sigmask") else None)
     try:
@@ -164,6 +174,8 @@ def sigint_blocked():
             signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        # A signal the kernel gave to another thread may reach Python a moment after this:
+        # it then meets main's own handler (raised just after the block, never inside it).
         if pending:
             first = pending[0]
             handler = previous[first]
