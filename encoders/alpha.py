@@ -33,7 +33,8 @@ def build_overlay_only_command(profile: Profile, overlay_size: tuple[int, int], 
                                regions: tuple[Region, ...] = (), count: int | None = None,
                                background: tuple[int, int, int, int] | None = None,
                                final_path=None, ffmpeg: str = "ffmpeg",
-                               threads: int | None = None, features: FfmpegFeatures = MODERN) -> list[str]:
+                               threads: int | None = None, features: FfmpegFeatures = MODERN,
+                               repeat: bool = False) -> list[str]:
     """argv for an overlay-only profile: the dashboard's regions on stdin → a video with alpha.
 
     The frames cross as NUT (encoders.nut) with pts = frame index at `fps` (a Fraction
@@ -43,7 +44,9 @@ def build_overlay_only_command(profile: Profile, overlay_size: tuple[int, int], 
     an RGBA colour) made by a lavfi source of exactly `count` frames, so the output has
     one frame per overlay frame whatever was sent (overlay_only_graph). Without them,
     one stream of overlay_size whose every frame is encoded (every frame must be sent).
-    There is no source video, audio or metadata. For the image-sequence profile (`png`
+    There is no source video, audio or metadata. With `repeat` (encoders.repeat), stream 0
+    is a 1x1 clock sent once per distinct picture, regions are streams 1…, and the coded
+    frames go raw to stdout for the relay to repeat (output_path is not used). For the image-sequence profile (`png`
     with a .png final name) output_path is a name pattern such as DIR/frame-%06d.png:
     write into a temporary directory and rename the directory at the end.
     """
@@ -56,6 +59,15 @@ def build_overlay_only_command(profile: Profile, overlay_size: tuple[int, int], 
     rate = Fraction(fps)
     if rate <= 0:
         raise ValueError(f"overlay frame rate {fps} is invalid")
+    if repeat:
+        if not pastes(profile.pix_fmt, (width, height), regions, background, features):
+            raise ValueError("repeated frames need regions ffmpeg pastes (encoders.repeat.repeats)")
+        graph = _stack_graph(profile.pix_fmt, (width, height), rate, regions, count=None)
+        return [ffmpeg, *LOGGING, "-y", "-filter_complex_threads", str(CPU_ENCODE_FILTER_THREADS), *NUT_INPUT,
+                "-filter_complex", graph, "-map", "[vout]", "-c:v", profile.encoder, "-pix_fmt", profile.pix_fmt,
+                *profile.output_options, *_colour_tags(profile.pix_fmt),
+                *(["-threads", str(threads)] if threads else []),
+                "-an", *features.passthrough(), "-f", "rawvideo", "pipe:1"]
     container = _check_output(profile, final_path if final_path is not None else output_path)
     if regions or background is not None:
         if count is None or count <= 0:
@@ -101,7 +113,7 @@ def overlay_only_graph(profile: Profile, size: tuple[int, int], fps: Fraction, r
     for r in regions:
         if r.width <= 0 or r.height <= 0 or min(r.x, r.y) < 0 or r.x + r.width > width or r.y + r.height > height:
             raise ValueError(f"overlay region {r.width}x{r.height}+{r.x}+{r.y} exceeds the {width}x{height} picture")
-    if _pastes(profile.pix_fmt, size, regions, background, features):
+    if pastes(profile.pix_fmt, size, regions, background, features):
         return _stack_graph(profile.pix_fmt, size, fps, regions, count)
     colour = "0x" + "".join(f"{v:02x}" for v in background) if background else "black@0"
     parts = [f"color=c={colour}:s={width}x{height}:r={fps},format=rgba,trim=end_frame={count}[base]"]
@@ -116,7 +128,7 @@ def overlay_only_graph(profile: Profile, size: tuple[int, int], fps: Fraction, r
     return ";".join(parts)
 
 
-def _pastes(pix_fmt: str, size: tuple[int, int], regions: tuple[Region, ...],
+def pastes(pix_fmt: str, size: tuple[int, int], regions: tuple[Region, ...],
             background: tuple[int, int, int, int] | None, features: FfmpegFeatures) -> bool:
     """Whether the regions can be pasted (_stack_graph) rather than blended: see overlay_only_graph."""
     if features.version is not None and features.version < XSTACK_FILL:
@@ -133,14 +145,21 @@ def _pastes(pix_fmt: str, size: tuple[int, int], regions: tuple[Region, ...],
 
 
 def _stack_graph(pix_fmt: str, size: tuple[int, int], fps: Fraction, regions: tuple[Region, ...],
-                 count: int) -> str:
+                 count: int | None) -> str:
     """Regions pasted in pix_fmt onto transparency by xstack, which emits a frame whenever any
-    input has one: a 1x1 transparent clock of exactly `count` frames at the bottom-right pixel
-    makes that every overlay frame, sets the picture's size, and (as the first input) its rate."""
+    input has one: a 1x1 transparent clock at the bottom-right pixel makes that every picture
+    wanted, sets the picture's size, and (as the first input) its rate. The clock is a lavfi
+    source of exactly `count` frames, or with count None stream 0 of stdin (encoders.repeat:
+    one tick per distinct picture; the regions are then streams 1…)."""
     width, height = size
     convert = _from_rgba(pix_fmt)
-    parts = [f"color=c=black@0:s=1x1:r={fps},format={pix_fmt},trim=end_frame={count}[clock]"]
-    parts += [f"[0:{i}]trim=end_pts={count}{',' + convert if convert else ''}[r{i}]" for i in range(len(regions))]
+    if count is None:
+        parts = ["[0:0]null[clock]"]  # already in pix_fmt (encoders.repeat.CLOCK_PIXEL)
+        parts += [f"[0:{i + 1}]{convert or 'null'}[r{i}]" for i in range(len(regions))]
+    else:
+        parts = [f"color=c=black@0:s=1x1:r={fps},format={pix_fmt},trim=end_frame={count}[clock]"]
+        parts += [f"[0:{i}]trim=end_pts={count}{',' + convert if convert else ''}[r{i}]"
+                  for i in range(len(regions))]
     layout = "|".join([f"{width - 1}_{height - 1}", *(f"{r.x}_{r.y}" for r in regions)])
     inputs = "".join(f"[r{i}]" for i in range(len(regions)))
     parts.append(f"[clock]{inputs}xstack=inputs={len(regions) + 1}:layout={layout}:fill=black@0[vout]")

@@ -78,9 +78,12 @@ def _packet(startcode: int, data: bytes) -> bytes:
     return struct.pack(">Q", startcode) + _v(len(data) + 4) + data + crc32(data).to_bytes(4, "big")
 
 
-def header(sizes, fps_num: int, fps_den: int, pix_fmt: str = "yuva420p") -> bytes:
-    """File id, main header and one stream header per (width, height) in `sizes`."""
-    if pix_fmt not in FOURCC:
+def header(sizes, fps_num: int, fps_den: int, pix_fmt: str = "yuva420p", fourccs=()) -> bytes:
+    """File id, main header and one stream header per (width, height) in `sizes`: raw video in
+    `pix_fmt`, except where `fourccs` (one per stream, from the first) names another tag (a raw
+    format, or coded frames: b"ap4h" is ProRes 4444; see encoders.repeat)."""
+    tags = [*fourccs]
+    if len(tags) < len(tuple(sizes)) and pix_fmt not in FOURCC:
         raise ValueError(f"no NUT fourcc for {pix_fmt!r}")
     sizes = tuple(sizes)
     if not sizes or any(w <= 0 or h <= 0 for w, h in sizes):
@@ -89,8 +92,9 @@ def header(sizes, fps_num: int, fps_den: int, pix_fmt: str = "yuva420p") -> byte
     # One group of frame codes: all 255 (all but 'N') say FLAG_CODED — the frame gives its flags.
     main += _v(FLAG_CODED) + _v(6) + _s(0) + _v(1) + _v(0) + _v(0) + _v(0) + _v(255)
     main += _v(0)  # elision headers beyond the empty one: none (ffmpeg needs the count)
+    tags += [FOURCC[pix_fmt]] * (len(sizes) - len(tags))
     streams = b"".join(
-        _packet(STREAM_STARTCODE, _v(i) + _v(0) + _vb(FOURCC[pix_fmt]) + _v(0) + _v(MSB_PTS_SHIFT) + _v(1 << 30)
+        _packet(STREAM_STARTCODE, _v(i) + _v(0) + _vb(tags[i]) + _v(0) + _v(MSB_PTS_SHIFT) + _v(1 << 30)
                 + _v(0) + _v(0) + _vb(b"") + _v(w) + _v(h) + _v(0) + _v(0) + _v(0))
         for i, (w, h) in enumerate(sizes))
     return FILE_ID + _packet(MAIN_STARTCODE, main) + streams

@@ -5,6 +5,8 @@
     writer ── frames ──stdin pipe (write end handed over)─────▶ decode, composite, encode
     main ── wait(): exit status; a failure is one line with ffmpeg's own complaint
 
+An intra-only overlay output (encoders.repeat) runs two: EncoderChain.
+
 Main owns ffmpeg so that it can start it before anything else is ready: with the
 graph still to come, ffmpeg loads its ~50 ms of libraries while main measures the
 layout. The writer only writes; whether ffmpeg then succeeded is main's to ask.
@@ -73,7 +75,7 @@ class Encoder:
 
     @classmethod
     def _spawn(cls, argv: tuple[str, ...], env, graph: tuple[int, int] | None, partial: Path | None = None,
-               lock: PartialLock | None = None) -> "Encoder":
+               lock: PartialLock | None = None, stdout: int = subprocess.DEVNULL) -> "Encoder":
         stdin_read, stdin_write = os.pipe()
         _grow_pipe(stdin_write)
         log = tempfile.NamedTemporaryFile(prefix="overdash-ffmpeg-", suffix=".log", delete=False)
@@ -81,7 +83,7 @@ class Encoder:
         try:
             with log:
                 proc = subprocess.Popen(
-                    list(argv), stdin=stdin_read, stdout=subprocess.DEVNULL, stderr=log,
+                    list(argv), stdin=stdin_read, stdout=stdout, stderr=log,
                     env={**os.environ, **dict(env)} if env else None,
                     pass_fds=(graph[0],) if graph else (),
                     start_new_session=True,  # Ctrl-C is main's to handle, not ffmpeg's
@@ -126,6 +128,10 @@ class Encoder:
         if not self._stdin.closed:
             self._stdin.close()
 
+    def relay_pipes(self) -> tuple[Connection | None, Connection | None]:
+        """(encoder's stdout, muxer's stdin) for the writer's relay: none, for one ffmpeg."""
+        return None, None
+
     def wait(self) -> int:
         return self.proc.wait()
 
@@ -167,6 +173,82 @@ class Encoder:
         if self._lock is not None:
             self._lock.release()
             self._lock = None
+
+
+class EncoderChain:
+    """Two ffmpegs for an output of repeated frames (encoders.repeat): `encode` reads the writer's
+    stream and writes coded frames into a pipe the writer's relay reads; `mux` reads what the
+    relay sends and writes the output. Main treats the pair as one Encoder."""
+
+    def __init__(self, encode: Encoder, mux: Encoder, packets: int):
+        self.encode, self.mux = encode, mux
+        self.argv = encode.argv
+        self._packets = Connection(packets, writable=False)
+
+    @classmethod
+    def start(cls, encode_argv, mux_argv, env=(), partial: Path | None = None) -> "EncoderChain":
+        """Both started; `partial` is the muxer's output, claimed as Encoder.start claims it."""
+        mux = Encoder.start(mux_argv, env, partial=partial)
+        read = write = -1
+        try:
+            read, write = os.pipe()
+            _grow_pipe(write)
+            encode = Encoder._spawn(tuple(encode_argv), env, graph=None, stdout=write)
+        except BaseException:
+            if read >= 0:
+                os.close(read)
+            mux.abort()
+            raise
+        finally:
+            if write >= 0:
+                os.close(write)
+        return cls(encode, mux, read)
+
+    @property
+    def pid(self) -> int:
+        return self.mux.pid
+
+    def stdin_for_writer(self) -> Connection:
+        return self.encode.stdin_for_writer()
+
+    def relay_pipes(self) -> tuple[Connection | None, Connection | None]:
+        return self._packets, self.mux.stdin_for_writer()
+
+    def release_stdin(self) -> None:
+        """Main's copies of all three pipe ends close: the writer alone holds them."""
+        self.encode.release_stdin()
+        self.mux.release_stdin()
+        if not self._packets.closed:
+            self._packets.close()
+
+    def wait(self) -> int:
+        """The encoder's status, or else the muxer's: 0 only when both succeeded."""
+        return self.encode.wait() or self.mux.wait()
+
+    def failure(self, what: str) -> str:
+        """The muxer's complaint if it failed: the encoder then only lost its reader (the relay
+        closes the encoder's stdout). An encoder that failed first leaves the muxer a short
+        stream that it ends cleanly."""
+        if self.mux.wait() != 0:
+            return self.mux.failure(what)
+        return self.encode.failure(what)
+
+    def write_failure(self) -> str:
+        return self.mux.write_failure()
+
+    def kill(self) -> None:
+        self.encode.kill()
+        self.mux.kill()
+
+    def abort(self) -> None:
+        self.encode.kill()
+        self.mux.abort()
+        self.close()
+
+    def close(self) -> None:
+        self.release_stdin()
+        self.encode.close()
+        self.mux.close()
 
 
 def _claim(partial: Path) -> PartialLock:

@@ -29,7 +29,7 @@ from typing import Callable
 from overdash import RenderError
 from overdash.files import partial_path, remove
 from pipeline.channel import Channel
-from pipeline.encoder import Encoder
+from pipeline.encoder import Encoder, EncoderChain
 from pipeline.messages import STOP, Draw, Failed, Finished, Stopped, Written
 from pipeline.procs import describe_exit, exit_hint, mp_context, sigint_blocked
 from pipeline.ring import RegionSize, Ring
@@ -63,6 +63,11 @@ class PipelineJob:
     env: tuple[tuple[str, str], ...] = ()  # added to ffmpeg's environment (encoders.command.FFMPEG_ENV)
     keepalive: int = KEEPALIVE_FRAMES  # see pipeline.writer; overlay-only outputs too (ffmpeg repeats a region)
     start_method: str = ""     # multiprocessing start method; "" = the platform's choice (procs.mp_context)
+    # Repeated frames (encoders.repeat): the muxing ffmpeg, which writes `partial` instead of
+    # argv's, and the NUT header the writer's relay sends it. () = one ffmpeg.
+    mux_argv: tuple[str, ...] = ()
+    mux_header: bytes = b""
+    clock: bytes = b""         # the clock stream's one pixel (encoders.repeat.CLOCK_PIXEL)
 
     @property
     def ring_slots(self) -> int:
@@ -84,7 +89,8 @@ class RunStats:
 
 
 def run_pipeline(job: PipelineJob, painter: PainterFactory,
-                 progress: Callable[[int], None] | None = None, encoder: Encoder | None = None) -> RunStats:
+                 progress: Callable[[int], None] | None = None,
+                 encoder: Encoder | EncoderChain | None = None) -> RunStats:
     """Render and encode every frame; on any failure raise RenderError and leave nothing behind.
 
     `encoder`: ffmpeg already started with job.argv, its graph sent (pipeline.encoder); it
@@ -96,8 +102,10 @@ def run_pipeline(job: PipelineJob, painter: PainterFactory,
     ring = events = None
     try:
         if state.encoder is None:
-            state.encoder = Encoder.start(job.argv, job.env, partial=job.partial)
+            state.encoder = (EncoderChain.start(job.argv, job.mux_argv, job.env, partial=job.partial)
+                             if job.mux_argv else Encoder.start(job.argv, job.env, partial=job.partial))
         encoder = state.encoder
+        packets, muxer = encoder.relay_pipes()
         ring = Ring.create(job.ring_slots, job.width, job.height, job.pix_fmt, job.regions,
                            inherited=ctx.get_start_method() == "fork")
         # One task queue per worker: slot s belongs to worker s % workers, which alone draws into it.
@@ -105,7 +113,8 @@ def run_pipeline(job: PipelineJob, painter: PainterFactory,
         drawn, events = ctx.SimpleQueue(), Channel(ctx)
         children: dict[int, tuple[str, mp.Process]] = {}
         writer = ctx.Process(target=writer_main, name="overdash-writer", daemon=True, args=(
-            WriterArgs(ring.spec, encoder.stdin_for_writer(), job.count, job.nut_header, job.keepalive),
+            WriterArgs(ring.spec, encoder.stdin_for_writer(), job.count, job.nut_header, job.keepalive,
+                       packets=packets, muxer=muxer, mux_header=job.mux_header, clock=job.clock),
             drawn, events))
         workers = [ctx.Process(target=worker_main, name=f"overdash-worker-{i}", daemon=True,
                                args=(WorkerArgs(i, ring.spec, painter, job.yuva), tasks[i], drawn, events))
@@ -120,6 +129,8 @@ def run_pipeline(job: PipelineJob, painter: PainterFactory,
                 children[proc.sentinel] = (f"worker {i}", proc)
         end = _drive(job, ring.spec.slots, tasks, events, children, state, progress, started)
         code = encoder.wait()
+        if code == 0 and job.mux_argv and not isinstance(end, Finished):  # every frame is the file's
+            raise RenderError(f"ffmpeg: stopped reading at overlay frame {end.frame} of {job.count}")
         if code != 0:
             what = "failed" if isinstance(end, Finished) else (
                 f"stopped reading at overlay frame {end.frame}" if end.frame else
@@ -154,7 +165,7 @@ def run_pipeline(job: PipelineJob, painter: PainterFactory,
 @dataclass
 class _State:
     ok: bool = False
-    encoder: Encoder | None = None
+    encoder: Encoder | EncoderChain | None = None
     # Every child, registered before any starts: a Ctrl-C can land between start() and the
     # bookkeeping after it (it reaches Python through any thread, e.g. OpenBLAS's, so blocking
     # SIGINT in this thread does not hold it off), and a started child must still be stopped.

@@ -19,6 +19,7 @@ from multiprocessing.connection import Connection
 from encoders.nut import frame_head
 from pipeline.messages import STOP, Failed, Finished, Stopped, Written
 from pipeline.procs import child_setup
+from pipeline.relay import Relay
 from pipeline.ring import Ring, RingSpec
 
 # An unchanged region is still sent after this many frames. To know that a region
@@ -37,6 +38,13 @@ class WriterArgs:
     # region only when it differs from the frame before or `keepalive` frames have passed.
     nut_header: bytes
     keepalive: int = KEEPALIVE_FRAMES  # 1: every region of every frame
+    # Repeated frames (encoders.repeat, pipeline.relay): the encoding ffmpeg's stdout, the muxing
+    # ffmpeg's stdin and its NUT header. The stdin stream then has a clock as stream 0 and pts
+    # counts distinct pictures: a frame where nothing changed is not sent at all.
+    packets: Connection | None = None
+    muxer: Connection | None = None
+    mux_header: bytes = b""
+    clock: bytes = b""  # stream 0's one pixel, in the encoder's own pixel format
 
 
 def writer_main(args: WriterArgs, drawn, events) -> None:
@@ -47,6 +55,10 @@ def writer_main(args: WriterArgs, drawn, events) -> None:
         fd = args.stdin.fileno()
         pending: dict[int, tuple[int, int]] = {}
         last_sent = [0] * len(ring.spec.region_sizes)
+        relay = (Relay(args.packets, args.muxer, args.count, args.mux_header)
+                 if args.packets is not None and args.muxer is not None else None)
+        first_stream = 1 if relay else 0
+        pts = 0  # of what ffmpeg reads: the frame, or with a relay the distinct picture
         try:
             _write_all(fd, memoryview(args.nut_header))
             while nxt < args.count:
@@ -56,29 +68,41 @@ def writer_main(args: WriterArgs, drawn, events) -> None:
                 pending[msg.frame] = (msg.slot, msg.changed)
                 while nxt in pending:
                     slot, changed = pending.pop(nxt)
-                    for region, sent in enumerate(last_sent):
-                        if changed & (1 << region) or nxt == 0 or nxt - sent >= args.keepalive:
-                            _send(fd, ring, slot, region, pts=nxt)
-                            last_sent[region] = nxt
+                    if relay is None or changed or nxt == 0:
+                        if relay is not None:
+                            relay.start(nxt)
+                            _write_all(fd, memoryview(frame_head(pts, len(args.clock), 0) + args.clock))
+                        for region, sent in enumerate(last_sent):
+                            if changed & (1 << region) or pts == 0 or pts - sent >= args.keepalive:
+                                _send(fd, ring, slot, region, pts, first_stream + region)
+                                last_sent[region] = pts
+                        pts += 1
                     events.put(Written(nxt, slot))
                     nxt += 1
         except BrokenPipeError:
             # ffmpeg stopped reading: main asks ffmpeg whether that was the end or a failure.
             args.stdin.close()
+            if relay is not None:
+                relay.finish()
             events.put(Stopped(nxt))
             return
         args.stdin.close()  # ffmpeg sees the end of the overlay
+        if relay is not None:
+            relay.finish()
+            if relay.stopped:
+                events.put(Stopped(nxt))
+                return
         events.put(Finished(nxt))
     except BaseException as exc:  # noqa: BLE001 - every failure must reach main
         events.put(Failed("writer", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
         raise SystemExit(1)
 
 
-def _send(fd: int, ring: Ring, slot: int, region: int, pts: int) -> None:
-    """One region of the slot as NUT frame `pts` of stream `region`. The slot's memoryview
+def _send(fd: int, ring: Ring, slot: int, region: int, pts: int, stream: int) -> None:
+    """One region of the slot as NUT frame `pts` of `stream`. The slot's memoryview
     lives only here: one outliving the ring would stop its mapping from closing."""
     data = ring.buffer(slot, region)
-    _write_all(fd, memoryview(frame_head(pts, len(data), region)))
+    _write_all(fd, memoryview(frame_head(pts, len(data), stream)))
     _write_all(fd, data)
 
 

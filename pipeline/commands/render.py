@@ -264,6 +264,7 @@ def _plan_full_frame(config, profile, note, telemetry, zone, count, fps, size, *
     from encoders.alpha import build_overlay_only_command
     from encoders.command import FFMPEG_ENV, OverlaySpec, Region
     from encoders.nut import header as nut_header
+    from encoders.repeat import CLOCK_PIXEL, encode_command, mux_command, mux_header, repeats, stream_header
 
     dash = build_dashboard(config.layout, telemetry, count, fps, size, config.units, include=config.include,
                            exclude=config.exclude, font=config.font, zone=zone, **map_args(config))
@@ -273,11 +274,19 @@ def _plan_full_frame(config, profile, note, telemetry, zone, count, fps, size, *
                           fps_num=fps.numerator, fps_den=fps.denominator, regions=regions)
     partial = partial_path(config.output)
     bg = config.bg if config.bg and config.bg[3] else None
-    argv = build_overlay_only_command(profile, size, fps, partial, regions=regions, count=count, background=bg,
-                                      final_path=config.output, ffmpeg=config.ffmpeg, features=features)
+    if repeats(profile, size, regions, bg, features):  # ProRes: encode each distinct picture once
+        argv = encode_command(profile, size, fps, regions, ffmpeg=config.ffmpeg, features=features)
+        header = stream_header(regions, fps)
+        mux_argv = tuple(mux_command(profile, partial, ffmpeg=config.ffmpeg))
+        relay_header, clock = mux_header(profile, size, fps), CLOCK_PIXEL
+    else:
+        argv = build_overlay_only_command(profile, size, fps, partial, regions=regions, count=count, background=bg,
+                                          final_path=config.output, ffmpeg=config.ffmpeg, features=features)
+        header = nut_header(sizes, fps.numerator, fps.denominator, "rgba")
+        mux_argv, relay_header, clock = (), b"", b""
     job = PipelineJob(count=count, width=overlay.width, height=overlay.height, argv=tuple(argv), partial=partial,
                       output=config.output, regions=sizes, workers=config.workers, env=FFMPEG_ENV,
-                      nut_header=nut_header(sizes, fps.numerator, fps.denominator, "rgba"))
+                      nut_header=header, mux_argv=mux_argv, mux_header=relay_header, clock=clock)
     return Plan(job, dash.painter, overlay, fps, note, video, None, size, duration)
 
 
@@ -387,7 +396,7 @@ def _without_output(plan: Plan, scratch: Path) -> Plan:
     """--generate none: every frame drawn and sent as for the real output, then discarded:
     the drawing and transfer cost alone, and no file written."""
     job = dataclasses.replace(plan.job, argv=(sys.executable, "-c", _DISCARD, str(scratch / "partial")),
-                              partial=scratch / "partial", output=scratch / "discarded")
+                              partial=scratch / "partial", output=scratch / "discarded", mux_argv=())
     return dataclasses.replace(plan, job=job)
 
 
@@ -401,6 +410,8 @@ def _run(config: RenderConfig, plan: Plan, t0: float) -> RunStats:
         f"of the picture, {job.workers} workers, drawing with {pil_flavour()}; {plan.profile_note}")
     if config.show_ffmpeg:
         print(f"overdash: ffmpeg command: {shlex.join(plan.shown_argv or job.argv)}", file=sys.stderr)
+        if job.mux_argv:  # encoders.repeat: the coded frames are relayed, repeated, to a muxer
+            print(f"overdash: ffmpeg mux command: {shlex.join(job.mux_argv)}", file=sys.stderr)
     if config.profile_widgets:
         print_widget_profile(plan, job.count)
     progress = Progress(job.count, float(plan.fps), enabled=not config.quiet)

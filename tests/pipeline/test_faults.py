@@ -29,13 +29,14 @@ def _run(name, work):
     assert outcome.ok, f"{name} at frame {outcome.frame}: " + "; ".join(outcome.problems)
 
 
-@pytest.mark.parametrize("name", ["kill-worker", "kill-writer", "kill-ffmpeg"])
+@pytest.mark.parametrize("name", ["kill-worker", "kill-writer", "kill-ffmpeg", "kill-prores-encoder",
+                                  "kill-prores-muxer"])
 def test_a_killed_child_is_named_with_the_likely_cause(name, work):
     _run(name, work)
 
 
 @pytest.mark.parametrize("name", ["main-SIGINT", "main-SIGTERM", "main-SIGTERM-group", "main-SIGHUP",
-                                  "terminal-closed"])
+                                  "terminal-closed", "prores-SIGTERM"])
 def test_a_termination_signal_ends_the_render_like_ctrl_c(name, work):
     _run(name, work)
 

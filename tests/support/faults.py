@@ -39,7 +39,7 @@ SAMPLE = SHARED_DATA / "gopro" / "max-heromode.mp4"
 OVERDASH = [sys.executable, "-m", "pipeline.commands.cli"]
 SECONDS, FPS = 10, 25
 FRAMES = SECONDS * FPS
-PARTIAL = re.compile(r"^\..+\.partial-[0-9a-f]{8}\.mp4$")
+PARTIAL = re.compile(r"^\..+\.partial-[0-9a-f]{8}\.(mp4|mov)$")
 # Large figures that change every frame: each frame crosses to ffmpeg whole (about 100 KB), so
 # the pipe holds only a few and the progress count follows the encoder, not a read-ahead.
 LAYOUT = """<layout width="640" height="360">
@@ -62,6 +62,7 @@ class Case:
     partial_left: bool = False           # SIGKILL of main: the partial stays until the next run
     tiles: str = ""                      # a tile server in this mode, and the map layout
     needs_mount: bool = False
+    output: str = "out.mp4"              # out.mov: the dashboard alone in ProRes, two ffmpegs (encoders.repeat)
 
 
 CASES = {c.name: c for c in (
@@ -69,6 +70,12 @@ CASES = {c.name: c for c in (
     Case("kill-writer", 1, rf"^overdash: error: writer died unexpectedly \(killed by SIGKILL\) {OOM}", "writer"),
     Case("kill-ffmpeg", 1, r"^overdash: error: ffmpeg: (stopped reading at overlay frame \d+|failed) "
                            rf"\(killed by SIGKILL\) {OOM}", "ffmpeg"),
+    Case("kill-prores-encoder", 1, r"^overdash: error: ffmpeg: (stopped reading at overlay frame \d+|failed) "
+                                   rf"\(killed by SIGKILL\) {OOM}", "ffmpeg-encode", output="out.mov"),
+    Case("kill-prores-muxer", 1, r"^overdash: error: ffmpeg: (stopped reading at overlay frame \d+|failed) "
+                                 rf"\(killed by SIGKILL\) {OOM}", "ffmpeg-mux", output="out.mov"),
+    Case("prores-SIGTERM", 143, r"^overdash: stopped by SIGTERM — nothing was written$", "SIGTERM-group",
+         output="out.mov"),
     Case("main-SIGINT", 130, r"^overdash: interrupted — nothing was written$", "SIGINT-group"),
     Case("main-SIGTERM", 143, r"^overdash: stopped by SIGTERM — nothing was written$", "SIGTERM"),
     Case("main-SIGTERM-group", 143, r"^overdash: stopped by SIGTERM — nothing was written$", "SIGTERM-group"),
@@ -223,12 +230,20 @@ def _by_name(children: list[psutil.Process], want: str, rng: random.Random) -> p
     for p in children:
         try:
             name = p.name()
+            role = _ffmpeg_role(p) if name == "ffmpeg" else ""
         except psutil.Error:
             continue
         if (want == "worker" and re.fullmatch(r"overdash-w\d+", name)) or name == {
-                "writer": "overdash-writer", "ffmpeg": "ffmpeg"}.get(want):
+                "writer": "overdash-writer", "ffmpeg": "ffmpeg"}.get(want) or (role and want == f"ffmpeg-{role}"):
             found.append(p)
     return rng.choice(found) if found else None
+
+
+def _ffmpeg_role(p: psutil.Process) -> str:
+    """Of the two ffmpegs of a ProRes overlay (encoders.repeat): 'encode' writes frames to its
+    stdout, 'mux' copies them into the file."""
+    argv = p.cmdline()
+    return "encode" if argv[-1] == "pipe:1" else "mux" if "copy" in argv else "one"
 
 
 def run_case(case: Case, work: Path, rng: random.Random, *, timeout: float = 60.0) -> Outcome:
@@ -255,7 +270,9 @@ def run_case(case: Case, work: Path, rng: random.Random, *, timeout: float = 60.
         if server is not None:
             server.mode = case.tiles
         layout = work.parent / ("map.xml" if server else "plain.xml")
-        args = [str(clip), str(out_dir / "out.mp4"), "--layout", str(layout), "--workers", "2"]
+        args = [str(clip), str(out_dir / case.output), "--layout", str(layout), "--workers", "2"]
+        if case.output.endswith(".mov"):
+            args += ["--generate", "overlay"]
         if server is not None:
             args += ["--map-style", server.template]
         render = _Render(args, env)
@@ -292,7 +309,7 @@ def run_case(case: Case, work: Path, rng: random.Random, *, timeout: float = 60.
         if out_dir.is_dir():
             left = sorted(p.name for p in out_dir.iterdir())
             partials = [n for n in left if PARTIAL.match(n)]
-            expected_files = (["out.mp4"] if case.status == 0 else []) + partials * case.partial_left
+            expected_files = ([case.output] if case.status == 0 else []) + partials * case.partial_left
             if case.partial_left and len(partials) != 1:
                 problems.append(f"expected the one partial file of the killed run, found {left}")
             if left != sorted(expected_files):
@@ -329,7 +346,7 @@ def _inject(case: Case, render: _Render, out_dir: Path, frame: int, rng: random.
     if proc.poll() is not None or render.frames() >= FRAMES:
         problems.append(f"the render ended before frame {frame} (fault not injected)")
         return pids
-    if case.inject in ("worker", "writer", "ffmpeg"):
+    if case.inject in ("worker", "writer", "ffmpeg", "ffmpeg-encode", "ffmpeg-mux"):
         victim = _by_name(children, case.inject, rng)
         if victim is None:
             problems.append(f"no {case.inject} process found among {[c.name() for c in children]}")
@@ -366,7 +383,7 @@ def _second_render(case: Case, args: list[str], env: dict, out_dir: Path, mounte
     if not case.partial_left and removed:
         problems.append(f"the second render removed a partial file that should not exist: {removed}")
     left = sorted(p.name for p in out_dir.iterdir())
-    if left != ["out.mp4"]:
+    if left != [case.output]:
         problems.append(f"after the second render the folder holds {left}")
 
 

@@ -9,6 +9,7 @@ ffmpeg was sent is recorded (a wrapper around ffmpeg) and counted.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import stat
 import subprocess
@@ -54,12 +55,13 @@ def drawn(plan, frame: int) -> np.ndarray:
 
 
 def recording_ffmpeg(folder: Path) -> tuple[Path, Path]:
-    """(an ffmpeg stand-in that records the overlay stream it is sent, the recording)."""
-    stream = folder / "sent.nut"
+    """(an ffmpeg stand-in that records the stream each run of it is sent, the folder of recordings)."""
+    sent = folder / "sent"
+    sent.mkdir()
     script = folder / "ffmpeg-recording"
-    script.write_text(f'#!/bin/sh\ntee "{stream}" | exec ffmpeg "$@"\n')
+    script.write_text(f'#!/bin/sh\ntee "{sent}/$$.nut" | exec ffmpeg "$@"\n')
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
-    return script, stream
+    return script, sent
 
 
 def packets_per_stream(stream: Path) -> list[int]:
@@ -109,13 +111,56 @@ def test_ride_alone_is_prores_4444_with_the_drawn_alpha(tmp_path):
         ("bt709", "bt709", "bt709", "tv")
     assert Fraction(v["r_frame_rate"]) == 30 and int(v["nb_read_frames"]) == plan.job.count == 61
     assert_matches_drawing(plan, decode_rgba(out, SIZE))
-    # What crossed: a stream per region, none the size of the picture, and fewer frames than drawn.
+    # What crossed: to the encoder a clock and a stream per region, none the size of the picture,
+    # a clock tick per distinct picture only; to the muxer one coded frame per overlay frame.
     regions = plan.overlay.placements()
     assert len(regions) == len(plan.job.regions) >= 2
     assert all(r.width * r.height < SIZE[0] * SIZE[1] // 4 for r in regions)
-    counts = packets_per_stream(sent)
-    assert len(counts) == len(regions) and all(1 <= c <= plan.job.count for c in counts)
-    assert sum(counts) < len(regions) * plan.job.count
+    recorded = sorted((packets_per_stream(f) for f in sent.iterdir() if f.stat().st_size), key=len)
+    assert len(recorded) == 2, "an encoding and a muxing ffmpeg"
+    muxed, (pictures, *counts) = recorded
+    assert muxed == [plan.job.count]
+    assert 2 <= pictures < plan.job.count // 4, "a 1 Hz ride changes on few frames"
+    assert len(counts) == len(regions) and all(1 <= c <= pictures for c in counts)
+    assert sum(counts) < len(regions) * pictures
+    # Each overlay frame in the file is its distinct picture's coded frame, repeated as such.
+    assert len(set(packet_hashes(out))) == pictures
+
+
+def packet_hashes(path: Path) -> list[str]:
+    """The MD5 of each video packet of `path`, in order (stream copy, nothing decoded)."""
+    out = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-map", "0:v", "-c", "copy", "-f", "framemd5",
+                          "-"], check=True, capture_output=True, text=True).stdout
+    return [line.rsplit(",", 1)[1].strip() for line in out.splitlines() if line and not line.startswith("#")]
+
+
+def test_repeated_frames_are_the_file_encoding_every_frame_gives(tmp_path):
+    """ProRes frames stand alone: the relay's repeats give, byte for byte, the packets that encoding
+    every overlay frame gives (a lavfi clock of `count` frames, every frame through prores_aw)."""
+    from encoders.alpha import build_overlay_only_command
+    from encoders.nut import header
+    from encoders.profiles import load_profile
+    from pipeline.scheduler import run_pipeline
+
+    fit = device_file(FIT)
+    config = RenderConfig(input=fit, output=tmp_path / "repeated.mov", workers=2, quiet=True, size=SIZE,
+                          from_time="1800", to_time="1803")
+    plan = plan_render(config)
+    assert plan.job.mux_argv, "prores-alpha over pasted regions repeats frames"
+    run_pipeline(plan.job, plan.painter)
+    every = tmp_path / "every.mov"
+    partial = tmp_path / ".every.partial.mov"
+    fps = plan.fps
+    argv = build_overlay_only_command(load_profile("prores-alpha"),
+                                      SIZE, fps, partial, regions=plan.overlay.placements(), count=plan.job.count,
+                                      final_path=every)
+    job = dataclasses.replace(plan.job, argv=tuple(argv), partial=partial, output=every, mux_argv=(), mux_header=b"",
+                              clock=b"", nut_header=header(plan.job.regions, fps.numerator, fps.denominator, "rgba"))
+    run_pipeline(job, plan.painter)
+    repeated, encoded = packet_hashes(config.output), packet_hashes(every)
+    assert len(repeated) == len(encoded) == plan.job.count == 91
+    assert repeated == encoded
+    assert len(set(repeated)) < plan.job.count // 4
 
 
 def test_generate_overlay_from_a_video_takes_the_region_path(tmp_path):

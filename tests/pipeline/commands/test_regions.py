@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from encoders import nut
+from encoders import nut, repeat
 from tests.support.paths import device_file
 
 
@@ -50,15 +50,39 @@ def test_overlay_only_outputs_send_regions_pasted_into_a_transparent_picture(tmp
     assert job.regions == tuple((r.width, r.height) for r in places)
     assert sum(w * h for w, h in job.regions) < 640 * 360 // 2
     assert job.keepalive == KEEPALIVE_FRAMES and job.pix_fmt == "rgba"
-    assert job.nut_header == nut.header(job.regions, 30, 1, "rgba")
     i = job.argv.index("pipe:0")
     assert list(job.argv[i - 3:i + 1]) == ["-f", "nut", "-i", "pipe:0"]
     graph = job.argv[job.argv.index("-filter_complex") + 1]
-    # pasted in the output's yuva444p10le by xstack, a 1x1 clock of exactly count frames first
-    assert graph.startswith(f"color=c=black@0:s=1x1:r=30,format=yuva444p10le,trim=end_frame={job.count}[clock]")
-    for k in range(len(places)):
-        assert f"[0:{k}]trim=end_pts={job.count},scale=out_color_matrix=bt709:out_range=tv,format=yuva444p10le" \
-               f"[r{k}]" in graph
     layout = "|".join(["639_359", *(f"{r.x}_{r.y}" for r in places)])
     assert graph.endswith(f"[clock][r0][r1][r2]xstack=inputs=4:layout={layout}:fill=black@0[vout]")
-    assert "[0:3]" not in graph and job.argv[job.argv.index("-map") + 1] == "[vout]"
+    assert job.argv[job.argv.index("-map") + 1] == "[vout]"
+    # ProRes (the .mov default): the clock is stream 0, one tick per distinct picture, already in
+    # yuva444p10le; the coded frames go to stdout, and a second ffmpeg copies them into the file.
+    assert job.nut_header == nut.header([(1, 1), *job.regions], 30, 1, "rgba", fourccs=[repeat.CLOCK_FOURCC])
+    assert job.clock == repeat.CLOCK_PIXEL
+    assert graph.startswith("[0:0]null[clock];")
+    for k in range(len(places)):
+        assert f"[0:{k + 1}]scale=out_color_matrix=bt709:out_range=tv,format=yuva444p10le[r{k}]" in graph
+    assert "[0:4]" not in graph and "trim" not in graph
+    assert job.argv[-3:] == ("-f", "rawvideo", "pipe:1")
+    assert job.mux_argv[-1] == str(job.partial) and "copy" in job.mux_argv and "+faststart" in job.mux_argv
+    assert job.mux_header == nut.header([(640, 360)], 30, 1, fourccs=[b"ap4h"])
+
+
+def test_overlay_only_outputs_of_inter_coded_profiles_paste_onto_a_lavfi_clock(tmp_path):
+    """qtrle codes a frame against the one before, so every frame is encoded: the 1x1 clock is a
+    lavfi source of exactly the overlay's frame count, and one ffmpeg writes the file."""
+    from pipeline.commands.config import RenderConfig
+    from pipeline.commands.render import plan_render
+
+    ride = device_file("gpx/ride-2021-09-24.gpx.gz")
+    plan = plan_render(RenderConfig(input=ride, output=tmp_path / "dash.mov", workers=2, quiet=True,
+                                    size=(640, 360), from_time="600", to_time="602", profile="qtrle"))
+    job = plan.job
+    places = plan.overlay.placements()
+    assert job.mux_argv == () and job.nut_header == nut.header(job.regions, 30, 1, "rgba")
+    graph = job.argv[job.argv.index("-filter_complex") + 1]
+    assert graph.startswith(f"color=c=black@0:s=1x1:r=30,format=argb,trim=end_frame={job.count}[clock]")
+    for k in range(len(places)):
+        assert f"[0:{k}]trim=end_pts={job.count},format=argb[r{k}]" in graph
+    assert "[0:3]" not in graph
