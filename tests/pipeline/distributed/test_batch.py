@@ -110,8 +110,8 @@ def test_ctrl_c_keeps_what_finished_and_says_so(tmp_path, monkeypatch):
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
     told = f"stdout:\n{stdout}\nstderr:\n{stderr}"
-    assert stderr.strip().splitlines()[-1] == "overdash: interrupted — 1 finished recording kept, nothing else written", \
-        told
+    last = stderr.strip().splitlines()[-1]
+    assert last == "overdash: interrupted — 1 finished recording kept, nothing else written", told
     rows = {line.split()[0]: line.split()[1] for line in stdout.splitlines()[1:]}
     assert rows == {"a.mp4": "done", "b.mp4": "stopped"}, told
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["a.mp4"]
