@@ -49,7 +49,7 @@ class Relay:
 
     def _run(self) -> None:
         try:
-            _write_all(self._mux.fileno(), self._header)
+            write_all(self._mux.fileno(), self._header)
             first = self._starts.get()
             while first < self._count:
                 frame = read_frame(self._packets.fileno())
@@ -58,8 +58,8 @@ class Relay:
                     return
                 end = self._starts.get()
                 for pts in range(first, end):
-                    _write_all(self._mux.fileno(), frame_head(pts, len(frame)))
-                    _write_all(self._mux.fileno(), frame)
+                    write_all(self._mux.fileno(), frame_head(pts, len(frame)))
+                    write_all(self._mux.fileno(), frame)
                 first = end
             if read_frame(self._packets.fileno()) is not None:
                 raise RenderError("the encoder gave more frames than pictures were sent")
@@ -72,7 +72,8 @@ class Relay:
             self._mux.close()      # the muxer sees the end
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
+def write_all(fd: int, data) -> None:
+    """All of `data` (bytes or a memoryview of any format) to a blocking pipe."""
+    view = memoryview(data).cast("B")
     while view:
         view = view[os.write(fd, view):]

@@ -11,7 +11,6 @@ stream ended — all sent (Finished) or ffmpeg stopped reading (Stopped).
 """
 from __future__ import annotations
 
-import os
 import traceback
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -19,7 +18,7 @@ from multiprocessing.connection import Connection
 from encoders.nut import frame_head
 from pipeline.messages import STOP, Failed, Finished, Stopped, Written
 from pipeline.procs import child_setup
-from pipeline.relay import Relay
+from pipeline.relay import Relay, write_all
 from pipeline.ring import Ring, RingSpec
 
 # An unchanged region is still sent after this many frames. To know that a region
@@ -60,7 +59,7 @@ def writer_main(args: WriterArgs, drawn, events) -> None:
         first_stream = 1 if relay else 0
         pts = 0  # of what ffmpeg reads: the frame, or with a relay the distinct picture
         try:
-            _write_all(fd, memoryview(args.nut_header))
+            write_all(fd, memoryview(args.nut_header))
             while nxt < args.count:
                 msg = drawn.get()
                 if msg is STOP:
@@ -71,7 +70,7 @@ def writer_main(args: WriterArgs, drawn, events) -> None:
                     if relay is None or changed or nxt == 0:
                         if relay is not None:
                             relay.start(nxt)
-                            _write_all(fd, memoryview(frame_head(pts, len(args.clock), 0) + args.clock))
+                            write_all(fd, memoryview(frame_head(pts, len(args.clock), 0) + args.clock))
                         for region, sent in enumerate(last_sent):
                             if changed & (1 << region) or pts == 0 or pts - sent >= args.keepalive:
                                 _send(fd, ring, slot, region, pts, first_stream + region)
@@ -102,11 +101,5 @@ def _send(fd: int, ring: Ring, slot: int, region: int, pts: int, stream: int) ->
     """One region of the slot as NUT frame `pts` of `stream`. The slot's memoryview
     lives only here: one outliving the ring would stop its mapping from closing."""
     data = ring.buffer(slot, region)
-    _write_all(fd, memoryview(frame_head(pts, len(data), stream)))
-    _write_all(fd, data)
-
-
-def _write_all(fd: int, buf: memoryview) -> None:
-    view = buf.cast("B")
-    while view:
-        view = view[os.write(fd, view):]
+    write_all(fd, memoryview(frame_head(pts, len(data), stream)))
+    write_all(fd, data)
