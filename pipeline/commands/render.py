@@ -32,7 +32,6 @@ from pipeline.commands.config import (
 from pipeline.commands.dashboard import build_dashboard
 from pipeline.commands.progress import Progress
 from pipeline.commands.sources import is_ride_file, lap_options, layout_streams, load_ride_only, load_source
-from pipeline.distributed.segments import ShiftedPainter
 from pipeline.scheduler import PipelineJob, RunStats, partial_path, run_pipeline
 
 if TYPE_CHECKING:
@@ -178,6 +177,8 @@ def plan_render(config: RenderConfig, prefetch=None, *, start_ffmpeg: bool = Fal
         painter = dash.painter
         if part:  # the part's own overlay frames, drawn at their place in the whole
             count = overlay_frames_needed(encoded, overlay)
+            from pipeline.distributed.segments import ShiftedPainter
+
             # the pipeline takes any painter factory; a part's run never profiles widgets (split.py)
             painter = ShiftedPainter(painter, part.overlay_first(video_fps, fps))  # type: ignore[assignment]
         job = PipelineJob(count=count, width=overlay.width, height=overlay.height, argv=tuple(argv),

@@ -19,24 +19,32 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from overdash import InputError
-from overdash.files import PartialLock
-from pipeline.commands.config import RenderConfig, check_paths
-from pipeline.distributed.segments import Part, keyframes, segment_paths, split
-from pipeline.distributed.tasks import Tally, Task
+
+if TYPE_CHECKING:
+    from pipeline.commands.config import RenderConfig
+    from pipeline.distributed.segments import Part
+    from pipeline.distributed.tasks import Task
 
 CHILD = "pipeline.commands.child"
 LOCK = ".lock"  # in a run's segment folder, locked while the run lives (overdash.files.PartialLock)
 
 
 def render_split(config: RenderConfig, address: str | None, segments: int | None) -> None:
+    # Imported here, not with the module: every `overdash render` loads this module for
+    # add_ray_options, and a render on one machine needs none of pipeline.distributed.
     from encoders.capability import choose_profile
     from encoders.chapters import concat_list, probe_chapters
+    from overdash.files import PartialLock
     from overlay.telemetry.chapters import find_chapters
+    from pipeline.commands.config import check_paths
     from pipeline.commands.sources import _sibling, is_ride_file
     from pipeline.distributed.join import join
     from pipeline.distributed.ray_backend import Cluster
+    from pipeline.distributed.segments import keyframes, segment_paths, split
+    from pipeline.distributed.tasks import Tally
 
     say = (lambda text: None) if config.quiet else (lambda text: print(text, file=sys.stderr))
     if address is None:
@@ -89,6 +97,8 @@ def render_split(config: RenderConfig, address: str | None, segments: int | None
 def segment_tasks(config: RenderConfig, profile: str, parts: list[Part], files: list[Path]) -> list[Task]:
     """One child render per part: the same options, its own file, quiet, the profile fixed,
     no audio or GPMF track (the join takes them from the source)."""
+    from pipeline.distributed.tasks import Task
+
     tasks = []
     for i, (part, path) in enumerate(zip(parts, files)):
         own = dataclasses.replace(config, output=path, quiet=True, keep_gpmf=False, show_ffmpeg=False,
