@@ -59,38 +59,35 @@ def build_overlay_only_command(profile: Profile, overlay_size: tuple[int, int], 
     rate = Fraction(fps)
     if rate <= 0:
         raise ValueError(f"overlay frame rate {fps} is invalid")
+    # The encoder's threads keep every core busy: slice threads in the graph only add wake-ups.
+    graph_threads = ["-filter_complex_threads", str(CPU_ENCODE_FILTER_THREADS)]
     if repeat:
         if not pastes(profile.pix_fmt, (width, height), regions, background, features):
             raise ValueError("repeated frames need regions ffmpeg pastes (encoders.repeat.repeats)")
         graph = _stack_graph(profile.pix_fmt, (width, height), rate, regions, count=None)
-        return [ffmpeg, *LOGGING, "-y", "-filter_complex_threads", str(CPU_ENCODE_FILTER_THREADS), *NUT_INPUT,
-                "-filter_complex", graph, "-map", "[vout]", "-c:v", profile.encoder, "-pix_fmt", profile.pix_fmt,
-                *profile.output_options, *_colour_tags(profile.pix_fmt),
-                *(["-threads", str(threads)] if threads else []),
-                "-an", *features.passthrough(), "-f", "rawvideo", "pipe:1"]
-    container = _check_output(profile, final_path if final_path is not None else output_path)
-    if regions or background is not None:
-        if count is None or count <= 0:
-            raise ValueError("an overlay-only graph needs the output's frame count")
-        graph = overlay_only_graph(profile, (width, height), rate, regions or (Region(0, 0, width, height),),
-                                   count, background, features)
-        video = ["-filter_complex", graph, "-map", "[vout]"]
-        # The encoder's threads keep every core busy: slice threads in the graph only add wake-ups.
-        head = ["-filter_complex_threads", str(CPU_ENCODE_FILTER_THREADS)]
+        video, head = ["-filter_complex", graph, "-map", "[vout]"], graph_threads
+        tail = ["-f", "rawvideo", "pipe:1"]
     else:
-        convert = _from_rgba(profile.pix_fmt)
-        video, head = ["-map", "0:v", *(["-vf", convert] if convert else [])], []
-    args = [
+        container = _check_output(profile, final_path if final_path is not None else output_path)
+        if regions or background is not None:
+            if count is None or count <= 0:
+                raise ValueError("an overlay-only graph needs the output's frame count")
+            graph = overlay_only_graph(profile, (width, height), rate, regions or (Region(0, 0, width, height),),
+                                       count, background, features)
+            video, head = ["-filter_complex", graph, "-map", "[vout]"], graph_threads
+        else:
+            convert = _from_rgba(profile.pix_fmt)
+            video, head = ["-map", "0:v", *(["-vf", convert] if convert else [])], []
+        tail = [*(["-movflags", "+faststart"] if container == "mov" else []),
+                "-f", MUXERS[container], path_arg(output_path)]
+    return [
         ffmpeg, *LOGGING, "-y", *head,
         *NUT_INPUT,
         *video, "-c:v", profile.encoder, "-pix_fmt", profile.pix_fmt, *profile.output_options,
         *_colour_tags(profile.pix_fmt),
         *(["-threads", str(threads)] if threads else []),
-        "-an", *features.passthrough(),
+        "-an", *features.passthrough(), *tail,
     ]
-    if container == "mov":
-        args += ["-movflags", "+faststart"]
-    return args + ["-f", MUXERS[container], path_arg(output_path)]
 
 
 def overlay_only_graph(profile: Profile, size: tuple[int, int], fps: Fraction, regions: tuple[Region, ...],

@@ -82,10 +82,9 @@ def header(sizes, fps_num: int, fps_den: int, pix_fmt: str = "yuva420p", fourccs
     """File id, main header and one stream header per (width, height) in `sizes`: raw video in
     `pix_fmt`, except where `fourccs` (one per stream, from the first) names another tag (a raw
     format, or coded frames: b"ap4h" is ProRes 4444; see encoders.repeat)."""
-    tags = [*fourccs]
-    if len(tags) < len(tuple(sizes)) and pix_fmt not in FOURCC:
+    sizes, tags = tuple(sizes), [*fourccs]
+    if len(tags) < len(sizes) and pix_fmt not in FOURCC:
         raise ValueError(f"no NUT fourcc for {pix_fmt!r}")
-    sizes = tuple(sizes)
     if not sizes or any(w <= 0 or h <= 0 for w, h in sizes):
         raise ValueError(f"NUT streams need positive sizes, not {sizes}")
     main = _v(3) + _v(len(sizes)) + _v(MAX_DISTANCE) + _v(1) + _v(fps_den) + _v(fps_num)

@@ -204,10 +204,6 @@ class EncoderChain:
                 os.close(write)
         return cls(encode, mux, read)
 
-    @property
-    def pid(self) -> int:
-        return self.mux.pid
-
     def stdin_for_writer(self) -> Connection:
         return self.encode.stdin_for_writer()
 

@@ -59,7 +59,7 @@ def writer_main(args: WriterArgs, drawn, events) -> None:
         first_stream = 1 if relay else 0
         pts = 0  # of what ffmpeg reads: the frame, or with a relay the distinct picture
         try:
-            write_all(fd, memoryview(args.nut_header))
+            write_all(fd, args.nut_header)
             while nxt < args.count:
                 msg = drawn.get()
                 if msg is STOP:
@@ -70,7 +70,7 @@ def writer_main(args: WriterArgs, drawn, events) -> None:
                     if relay is None or changed or nxt == 0:
                         if relay is not None:
                             relay.start(nxt)
-                            write_all(fd, memoryview(frame_head(pts, len(args.clock), 0) + args.clock))
+                            write_all(fd, frame_head(pts, len(args.clock), 0) + args.clock)
                         for region, sent in enumerate(last_sent):
                             if changed & (1 << region) or pts == 0 or pts - sent >= args.keepalive:
                                 _send(fd, ring, slot, region, pts, first_stream + region)
@@ -101,5 +101,5 @@ def _send(fd: int, ring: Ring, slot: int, region: int, pts: int, stream: int) ->
     """One region of the slot as NUT frame `pts` of `stream`. The slot's memoryview
     lives only here: one outliving the ring would stop its mapping from closing."""
     data = ring.buffer(slot, region)
-    write_all(fd, memoryview(frame_head(pts, len(data), stream)))
+    write_all(fd, frame_head(pts, len(data), stream))
     write_all(fd, data)
