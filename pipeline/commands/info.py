@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from overlay.telemetry import export
-from overlay.telemetry.chapters import find_chapters
+from overlay.telemetry.chapter_files import find_chapters
 from overlay.telemetry.geoid import NOTE
 from overlay.telemetry.quality import QualityLimits, counts
 from overlay.telemetry.timeseries import Telemetry, Timeseries

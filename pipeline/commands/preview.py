@@ -109,7 +109,7 @@ def draw_preview(args, units) -> None:
                          f"{'the video' if args.input else 'the demo ride'}")
     if background is None:
         background = _video_frame(args.input, video, frame)
-    from pipeline.commands.render import map_args
+    from pipeline.commands.plan import map_args
 
     maps = map_args(RenderConfig(input=Path("."), output=args.output, workers=1, quiet=True, map_style=args.map_style,
                                  map_api_key=args.map_api_key, offline=args.offline, privacy=tuple(args.privacy)))

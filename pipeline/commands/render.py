@@ -1,10 +1,11 @@
 """`overdash render`: resolve everything once in the main process, then run the pipeline.
 
 Order matters for the failure rules: every check a user can fix (paths, video,
-telemetry, encoder, then the layout) happens before any file is written. ffmpeg
-is the one process started earlier, once the video and the encoder are known:
-it waits for its filter graph, which only the measured layout can give, so a
-layout error still leaves nothing but a process to kill.
+encoder, telemetry, then the layout) happens before any file is written. ffmpeg
+is the one process started earlier, as soon as the video and the encoder are known:
+it loads its libraries while the telemetry is read and the layout measured, and
+waits for its filter graph, which only the measured layout can give, so a
+telemetry or layout error still leaves nothing but a process to kill.
 """
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ import shlex
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from overdash import InputError
+from overdash.files import partial_path
 from overlay.layout.units import UnitSettings
 from pipeline.commands.config import (
     RenderConfig,
@@ -30,33 +31,20 @@ from pipeline.commands.config import (
     pil_flavour,
 )
 from pipeline.commands.dashboard import build_dashboard
+from pipeline.commands.overlay_only import overlay_only_profile, plan_full_frame, plan_ride_only
+from pipeline.commands.plan import Plan, canvas_size, map_args, profile_note
 from pipeline.commands.progress import Progress
-from pipeline.commands.sources import is_ride_file, lap_options, layout_streams, load_ride_only, load_source
-from pipeline.scheduler import PipelineJob, RunStats, partial_path, run_pipeline
+from pipeline.commands.sources import (
+    is_ride_file,
+    lap_options,
+    layout_streams,
+    load_source,
+    probe_source,
+    source_paths,
+)
 
 if TYPE_CHECKING:
-    from encoders.command import OverlaySpec
-    from encoders.probe import VideoInfo
-    from overlay.renderer import LayoutPainter
-    from pipeline.encoder import Encoder
-
-
-@dataclass(frozen=True)
-class Plan:
-    """Everything resolved for one render, before any process starts."""
-
-    job: PipelineJob
-    painter: LayoutPainter
-    overlay: OverlaySpec       # where each region goes
-    fps: Fraction
-    profile_note: str
-    video: VideoInfo | None    # None when drawing a ride file alone
-    concat: tuple[Path, str] | None = None  # chapters: (list file to write before ffmpeg starts, its text)
-    size: tuple[int, int] = (0, 0)           # picture size
-    duration: float = 0.0                    # seconds of output
-    chapters: int = 1
-    encoder: Encoder | None = None           # ffmpeg started, graph sent
-    shown_argv: tuple[str, ...] = ()         # --show-ffmpeg: the command with its graph written inline
+    from pipeline.scheduler import RunStats
 
 
 def config_from_args(args) -> RenderConfig:
@@ -118,9 +106,17 @@ def plan_render(config: RenderConfig, prefetch=None, *, start_ffmpeg: bool = Fal
             prefetch.join()
         raise
     if is_ride_file(config.input):
-        return _plan_ride_only(config, features)
-    source = load_source(config, say=say, prefetch=prefetch, imu=layout_streams(config))
-    video, telemetry = source.video, source.telemetry
+        return plan_ride_only(config, features)
+
+    def load(video):
+        return load_source(config, say=say, prefetch=prefetch, imu=layout_streams(config), video=video)
+
+    # One file whose ffprobe has run since launch: its facts come first, so ffmpeg starts (and loads
+    # its libraries) while the telemetry is read and the layout measured. Chapters are probed with
+    # the telemetry read (load_source); their ffmpeg starts after the layout anyway.
+    paths = source_paths(config)
+    source = None if prefetch is not None and len(paths) == 1 else load(None)
+    video = source.video if source is not None else probe_source(config, prefetch, paths)
     video_fps = Fraction(video.fps_num, video.fps_den)
     fps = config.overlay_fps or video_fps
     # Enough frames to cover the video; ffmpeg takes exactly this many (see overlay_frames_needed).
@@ -129,12 +125,13 @@ def plan_render(config: RenderConfig, prefetch=None, *, start_ffmpeg: bool = Fal
     canvas = canvas_size(config.overlay_size, size)
     name = overlay_only_profile(config) if config.generate == "overlay" else config.profile
     choice = choose_profile(name, ffmpeg=config.ffmpeg, video=video)
-    note = _profile_note(choice)
+    note = profile_note(choice)
     if config.generate == "overlay" and not choice.profile.overlay_only:
         raise InputError(f"--generate overlay writes the dashboard alone, and profile '{choice.profile.name}' "
                          f"draws over the video: use prores-alpha (.mov), vp9-alpha (.webm), qtrle or png")
     if choice.profile.overlay_only:  # the dashboard alone, with alpha, at the video's size
-        return _plan_full_frame(config, choice.profile, note, telemetry, source.zone, count, fps, canvas,
+        source = source or load(video)
+        return plan_full_frame(config, choice.profile, note, source.telemetry, source.zone, count, fps, canvas,
                                 video=video, duration=video.duration, features=features)
     if config.bg and config.bg[3]:
         raise InputError(f"--bg {','.join(map(str, config.bg))}: a background would cover the video; it is for "
@@ -159,6 +156,8 @@ def plan_render(config: RenderConfig, prefetch=None, *, start_ffmpeg: bool = Fal
         encoder, graph_via = _start_before_layout(features.graph_script, command, fps, pix_fmt, env=FFMPEG_ENV,
                                                   partial=partial)
     try:
+        source = source or load(video)
+        telemetry = source.telemetry
         dash = build_dashboard(config.layout, telemetry, count, fps, canvas, config.units,
                                include=config.include, exclude=config.exclude, font=config.font,
                                zone=source.zone, **map_args(config))
@@ -174,6 +173,8 @@ def plan_render(config: RenderConfig, prefetch=None, *, start_ffmpeg: bool = Fal
             if tuple(argv) != encoder.argv:
                 raise AssertionError(f"ffmpeg was started with {encoder.argv}, the layout needs {argv}")
             encoder.send_graph(overlay_graph(choice.profile, encoded, overlay, features))
+        from pipeline.scheduler import PipelineJob  # after the graph: ffmpeg opens its inputs meanwhile
+
         painter = dash.painter
         if part:  # the part's own overlay frames, drawn at their place in the whole
             count = overlay_frames_needed(encoded, overlay)
@@ -211,102 +212,6 @@ def _start_before_layout(option: str | None, command, fps: Fraction, pix_fmt: st
                           fps_den=fps.denominator)
     encoder = Encoder.start_before_graph(lambda path: command(unknown, (option, path)), env, partial=partial)
     return encoder, (option, encoder.graph_path)
-
-
-# Overlay-only profile for each output extension when a ride file is drawn with --profile auto.
-RIDE_ONLY_PROFILES = {".mov": "prores-alpha", ".webm": "vp9-alpha", ".mkv": "vp9-alpha"}
-
-
-def _plan_ride_only(config: RenderConfig, features) -> Plan:
-    """A GPX/FIT ride with no video: the dashboard alone, with transparency, for a video editor."""
-    from encoders.capability import choose_profile
-
-    ride = load_ride_only(config)
-    choice = choose_profile(overlay_only_profile(config), ffmpeg=config.ffmpeg)
-    if not choice.profile.overlay_only:
-        raise InputError(f"profile '{choice.profile.name}' draws over a video, and {config.input.name} has none: "
-                         f"use prores-alpha (.mov), vp9-alpha (.webm), qtrle or png")
-    fps = config.overlay_fps or Fraction(30)
-    count = int(ride.duration * fps) + 1
-    return _plan_full_frame(config, choice.profile, _profile_note(choice), ride.telemetry, ride.zone, count, fps,
-                            config.size or config.overlay_size or (1920, 1080), video=None,
-                            duration=float(count / fps), features=features)
-
-
-def overlay_only_profile(config: RenderConfig) -> str:
-    """The profile name for the dashboard alone: --profile, or with auto the one for OUT's extension."""
-    if config.profile != "auto":
-        return config.profile
-    by_suffix = RIDE_ONLY_PROFILES.get(config.output.suffix.lower())
-    if by_suffix is None:
-        raise InputError(f"{config.output}: the dashboard alone needs an output with transparency: "
-                         f"{', '.join(RIDE_ONLY_PROFILES)} (or --profile png / qtrle)")
-    return by_suffix
-
-
-def canvas_size(overlay_size: tuple[int, int] | None, video_size: tuple[int, int]) -> tuple[int, int]:
-    """What the layout is drawn on: --overlay-size at the video's top-left corner, else the whole picture.
-
-    A canvas larger than the video would be cut at its edges (that tool's behaviour): refused,
-    since widgets would silently go missing."""
-    if overlay_size is None:
-        return video_size
-    if overlay_size[0] > video_size[0] or overlay_size[1] > video_size[1]:
-        raise InputError(f"--overlay-size {overlay_size[0]}x{overlay_size[1]} is larger than the video "
-                         f"({video_size[0]}x{video_size[1]}): what falls outside would be cut off")
-    return overlay_size
-
-
-def _plan_full_frame(config, profile, note, telemetry, zone, count, fps, size, *, video, duration,
-                     features) -> Plan:
-    """The dashboard alone, with alpha: as a composited render sends it — a NUT stream per region
-    the layout draws into, a region only when it changed — laid by ffmpeg over a transparent
-    (or --bg) picture of `size` with exactly `count` frames (encoders.alpha.overlay_only_graph)."""
-    from encoders.alpha import build_overlay_only_command
-    from encoders.command import FFMPEG_ENV, OverlaySpec, Region
-    from encoders.nut import header as nut_header
-    from encoders.repeat import CLOCK_PIXEL, encode_command, mux_command, mux_header, repeats, stream_header
-
-    dash = build_dashboard(config.layout, telemetry, count, fps, size, config.units, include=config.include,
-                           exclude=config.exclude, font=config.font, zone=zone, **map_args(config))
-    regions = tuple(Region(x0, y0, x1 - x0, y1 - y0) for x0, y0, x1, y1 in dash.regions)
-    sizes = tuple((r.width, r.height) for r in regions)
-    overlay = OverlaySpec(x=0, y=0, width=max(w for w, _ in sizes), height=max(h for _, h in sizes),
-                          fps_num=fps.numerator, fps_den=fps.denominator, regions=regions)
-    partial = partial_path(config.output)
-    bg = config.bg if config.bg and config.bg[3] else None
-    if repeats(profile, size, regions, bg, features):  # ProRes: encode each distinct picture once
-        argv = encode_command(profile, size, fps, regions, ffmpeg=config.ffmpeg, features=features)
-        header = stream_header(regions, fps)
-        mux_argv = tuple(mux_command(profile, partial, ffmpeg=config.ffmpeg))
-        relay_header, clock = mux_header(profile, size, fps), CLOCK_PIXEL
-    else:
-        argv = build_overlay_only_command(profile, size, fps, partial, regions=regions, count=count, background=bg,
-                                          final_path=config.output, ffmpeg=config.ffmpeg, features=features)
-        header = nut_header(sizes, fps.numerator, fps.denominator, "rgba")
-        mux_argv, relay_header, clock = (), b"", b""
-    job = PipelineJob(count=count, width=overlay.width, height=overlay.height, argv=tuple(argv), partial=partial,
-                      output=config.output, regions=sizes, workers=config.workers, env=FFMPEG_ENV,
-                      nut_header=header, mux_argv=mux_argv, mux_header=relay_header, clock=clock)
-    return Plan(job, dash.painter, overlay, fps, note, video, None, size, duration)
-
-
-def map_args(config: RenderConfig) -> dict:
-    """Map and privacy options for build_dashboard: tiles fetched now, with a progress line."""
-    from overlay.maps import MapOptions, parse_zone
-
-    zones = tuple(parse_zone(z) for z in config.privacy)
-    say = (lambda text: None) if config.quiet else (lambda text: print(f"overdash: {text}", file=sys.stderr))
-    progress = None if config.quiet else Progress(1, 1.0, label="map tiles", unit="tiles")
-    return {"privacy": zones, "maps": MapOptions(style=config.map_style, api_key=config.map_api_key,
-                                                 cache_dir=str(config.cache_dir) if config.cache_dir else None,
-                                                 offline=config.offline, privacy=zones, warn=say,
-                                                 progress=progress.tiles if progress else None)}
-
-
-def _profile_note(choice) -> str:
-    return (f"encoder profile {choice.profile.name}" + (f" ({choice.reason})" if choice.reason else "")
-            + (f"; {choice.notice}" if choice.notice else ""))
 
 
 def print_widget_profile(plan: Plan, count: int, samples: int = 120) -> None:
@@ -402,6 +307,8 @@ def _without_output(plan: Plan, scratch: Path) -> Plan:
 
 
 def _run(config: RenderConfig, plan: Plan, t0: float) -> RunStats:
+    from pipeline.scheduler import run_pipeline
+
     say = (lambda *a: None) if config.quiet else (lambda *a: print(*a, file=sys.stderr))
     job = plan.job
     area = sum(r.width * r.height for r in plan.overlay.placements())

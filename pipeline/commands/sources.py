@@ -35,34 +35,38 @@ class Source:
 
 
 def load_source(config: RenderConfig, *, say=lambda text: print(text, file=sys.stderr),
-                prefetch: Prefetch | None = None, imu: frozenset[str] | None = None) -> Source:
+                prefetch: Prefetch | None = None, imu: frozenset[str] | None = None,
+                video: VideoInfo | None = None) -> Source:
     """`imu`: the camera's motion streams whose values are read ("accl", "cori", ...:
-    layout_streams), None: all of them (the editor, whose layout may come to need any)."""
-    from encoders.chapters import probe_chapters
-    from overlay.telemetry.chapters import find_chapters
+    layout_streams), None: all of them (the editor, whose layout may come to need any).
+    `video`: the facts of source_paths(config) when already probed (probe_source)."""
     from overlay.telemetry.timezone import first_position, resolve_zone
 
-    paths = [config.input, *config.more_inputs]
-    if config.chapters and len(paths) == 1:
-        paths = find_chapters(config.input)
-    # ffprobe runs while this thread reads the GoPro track: most of its time is the
-    # child process, so the two overlap (its errors still come first: not a video).
-    # Leaving the `with` joins the thread: main has no thread of its own when children fork.
-    zone = None
-    with ThreadPoolExecutor(1, thread_name_prefix="overdash-probe") as pool:
-        probe = pool.submit(probe_chapters, paths, ffprobe=_sibling(config.ffmpeg, "ffprobe"),
-                            probe=prefetch.probe if prefetch else probe_video)
-        try:
-            # --use-gpx-only: the camera's telemetry is not read at all, the file drives everything
-            camera = None if config.use_file_only else _camera_telemetry(
-                config, paths, optional=bool(config.gpx or config.fit), imu=imu)
-            if camera is not None and not (config.gpx or config.fit) and "gps" in camera:
-                # the time zone lookup (~50 ms the first time) also overlaps ffprobe
-                zone = resolve_zone(config.tz, *(first_position(camera) or (None, None)))
-        except InputError:
-            probe.result()  # not a video outranks a telemetry problem: its error is raised first
-            raise
-        video = probe.result()
+    paths = source_paths(config)
+
+    def camera_and_zone():
+        # --use-gpx-only: the camera's telemetry is not read at all, the file drives everything
+        camera = None if config.use_file_only else _camera_telemetry(
+            config, paths, optional=bool(config.gpx or config.fit), imu=imu)
+        if camera is not None and not (config.gpx or config.fit) and "gps" in camera:
+            # the time zone lookup (~50 ms the first time) also overlaps ffprobe
+            return camera, resolve_zone(config.tz, *(first_position(camera) or (None, None)))
+        return camera, None
+
+    if video is not None:
+        camera, zone = camera_and_zone()
+    else:
+        # ffprobe runs while this thread reads the GoPro track: most of its time is the
+        # child process, so the two overlap (its errors still come first: not a video).
+        # Leaving the `with` joins the thread: main has no thread of its own when children fork.
+        with ThreadPoolExecutor(1, thread_name_prefix="overdash-probe") as pool:
+            probe = pool.submit(probe_source, config, prefetch, paths)
+            try:
+                camera, zone = camera_and_zone()
+            except InputError:
+                probe.result()  # not a video outranks a telemetry problem: its error is raised first
+                raise
+            video = probe.result()
     warning = altitude_warning(camera)  # heights left above the ellipsoid: no geoid grid
     notes: list[str] = [warning] if warning else []
     if config.gpx or config.fit:
@@ -77,6 +81,23 @@ def load_source(config: RenderConfig, *, say=lambda text: print(text, file=sys.s
     if zone is None:
         zone = resolve_zone(config.tz, *(first_position(telemetry) or (None, None)))
     return Source(video, apply_lap_options(telemetry, config.laps), zone, tuple(notes))
+
+
+def source_paths(config: RenderConfig) -> list[Path]:
+    """The video files of the input: IN and the chapters that follow it (or those given)."""
+    from overlay.telemetry.chapter_files import find_chapters
+
+    paths = [config.input, *config.more_inputs]
+    return find_chapters(config.input) if config.chapters and len(paths) == 1 else paths
+
+
+def probe_source(config: RenderConfig, prefetch: Prefetch | None = None,
+                 paths: list[Path] | None = None) -> VideoInfo:
+    """The input's video facts, chapters joined; from `prefetch` for the file it started on."""
+    from encoders.chapters import probe_chapters
+
+    return probe_chapters(paths or source_paths(config), ffprobe=_sibling(config.ffmpeg, "ffprobe"),
+                          probe=prefetch.probe if prefetch else probe_video)
 
 
 class Prefetch:
@@ -253,7 +274,8 @@ def load_inputs(inputs: list[Path], chapters: bool = True, limits=None, altitude
     """Telemetry of `overdash info`/`export` inputs: one file plus its later chapters, the given
     files in order, or a GPX/FIT ride (its time axis then starts at its first point).
     `altitude`: GoPro GPS heights "msl" (corrected to mean sea level) or "ellipsoid" (as recorded)."""
-    from overlay.telemetry.chapters import find_chapters, load_gopro_chapters
+    from overlay.telemetry.chapter_files import find_chapters
+    from overlay.telemetry.chapters import load_gopro_chapters
     from overlay.telemetry.merge import align, utc_span
     from overlay.telemetry.quality import QualityLimits
 

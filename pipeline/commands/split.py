@@ -38,7 +38,7 @@ def render_split(config: RenderConfig, address: str | None, segments: int | None
     from encoders.capability import choose_profile
     from encoders.chapters import concat_list, probe_chapters
     from overdash.files import PartialLock
-    from overlay.telemetry.chapters import find_chapters
+    from overlay.telemetry.chapter_files import find_chapters
     from pipeline.commands.config import check_paths
     from pipeline.commands.sources import _sibling, is_ride_file
     from pipeline.distributed.join import join

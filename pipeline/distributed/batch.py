@@ -34,7 +34,7 @@ class Recording:
 def recordings(inputs: Sequence[Path], out_dir: Path, suffix: str = "", *, chapters: bool = True) -> list[Recording]:
     """The recordings in `inputs` (files, or folders of videos), each with its output in `out_dir`:
     the first file's name, with `suffix` (default: the input's own extension)."""
-    from overlay.telemetry.chapters import chapter_number, find_chapters
+    from overlay.telemetry.chapter_files import chapter_number, find_chapters
 
     files: list[Path] = []
     for path in inputs:

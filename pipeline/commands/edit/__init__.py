@@ -67,7 +67,7 @@ def cmd_edit(args) -> int:
     from pipeline.commands.config import RenderConfig, check_font
     from pipeline.commands.edit.server import Editor, EditServer, serve
     from pipeline.commands.edit.session import EditSession, load_timeline
-    from pipeline.commands.render import map_args
+    from pipeline.commands.plan import map_args
 
     for option, value in (("--include", args.include), ("--exclude", args.exclude)):
         if value:

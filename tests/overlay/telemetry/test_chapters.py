@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from overlay.telemetry.chapters import chapter_name, find_chapters, load_gopro_chapters
+from overlay.telemetry.chapter_files import chapter_name, find_chapters
+from overlay.telemetry.chapters import load_gopro_chapters
 from tests.support import gpmf_reference as ref
 from tests.support.paths import device_file
 
