@@ -81,7 +81,6 @@ _ATTR_HEADER = ("attribute", "type", "default", "required", "meaning")
 
 def problems() -> list[str]:
     """What the page cannot describe: undocumented components, attributes, bodies, stale entries."""
-    import overlay.widgets  # noqa: F401  (registers every component type)
     from overlay.layout.parse import CONTAINERS
     from overlay.widgets import attrdocs, registry
     from overlay.widgets.attrs import describe

@@ -2,17 +2,31 @@
 
 Main process, before workers start:  prepare_maps(layout, table, video_size, MapOptions(...))
 -> MapAssets; `assets.bind(layout)` hands them to the map widgets (overlay/widgets/maps.py).
-"""
-from overlay.maps.cache import TileCache, default_cache_dir
-from overlay.maps.fetch import USER_AGENT, FetchReport, prefetch
-from overlay.maps.prepare import MapAssets, MapOptions, layout_tiles, prepare_maps
-from overlay.maps.privacy import PrivacyZone, inside, mask_points, mask_table, mask_track, parse_zone
-from overlay.maps.styles import STYLES, TileStyle, api_key_for, config_path, resolve_style
-from overlay.maps.tiles import Tile, fit_zoom, tiles_for_windows, tiles_in_box, to_global, to_latlon
 
-__all__ = [
-    "TileCache", "default_cache_dir", "USER_AGENT", "FetchReport", "prefetch", "MapAssets", "MapOptions",
-    "layout_tiles", "prepare_maps", "PrivacyZone", "inside", "mask_points", "mask_table", "mask_track",
-    "parse_zone", "STYLES", "TileStyle", "api_key_for", "config_path", "resolve_style", "Tile", "fit_zoom",
-    "tiles_for_windows", "tiles_in_box", "to_global", "to_latlon",
-]
+Names load on first use (PEP 562): a render whose layout has no tile map imports only
+overlay.maps.options (and privacy, for --privacy).
+"""
+from importlib import import_module
+
+_WHERE = {
+    **dict.fromkeys(("TileCache", "default_cache_dir"), "cache"),
+    **dict.fromkeys(("USER_AGENT", "FetchReport", "prefetch"), "fetch"),
+    **dict.fromkeys(("MAP_TYPES", "MapOptions", "map_components"), "options"),
+    **dict.fromkeys(("MapAssets", "layout_tiles", "prepare_maps"), "prepare"),
+    **dict.fromkeys(("PrivacyZone", "inside", "mask_points", "mask_table", "mask_track", "parse_zone"), "privacy"),
+    **dict.fromkeys(("STYLES", "TileStyle", "api_key_for", "config_path", "resolve_style"), "styles"),
+    **dict.fromkeys(("Tile", "fit_zoom", "tiles_for_windows", "tiles_in_box", "to_global", "to_latlon"), "tiles"),
+}
+__all__ = list(_WHERE)
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{_WHERE[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_WHERE))

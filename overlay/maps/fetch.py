@@ -15,7 +15,6 @@ actually requested, not by a render whose layout has no tile map.
 """
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -24,13 +23,12 @@ from typing import Callable, Iterable
 
 from overdash import __version__
 from overlay.maps.cache import TileCache
+from overlay.maps.options import CONCURRENCY, TIMEOUT, default_warn
 from overlay.maps.styles import TileStyle
 from overlay.maps.tiles import Tile, sorted_tiles
 
 # Identifies the application, as tile usage policies ask; no contact URL is invented here.
 USER_AGENT = f"overdash/{__version__} (telemetry dashboards for action-camera video)"
-CONCURRENCY = 3
-TIMEOUT = 10.0          # seconds per socket operation, and twice that per whole tile
 CIRCUIT_BREAKER = 8     # consecutive failures (and no success yet) before giving up on the server
 MAX_TILE_BYTES = 4 << 20
 _IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF8")
@@ -50,10 +48,6 @@ class FetchReport:
     def missing(self) -> int:
         """Tiles the render will draw as plain background."""
         return self.failed - self.stale_used
-
-
-def _default_warn(line: str) -> None:
-    print(f"overdash: warning: {line}", file=sys.stderr)
 
 
 def _is_image(data: bytes) -> bool:
@@ -151,7 +145,7 @@ class _Fetcher:
 def prefetch(tiles: Iterable[Tile], style: TileStyle, cache: TileCache, *, offline: bool = False,
              progress: Callable[[int, int], None] | None = None, concurrency: int = CONCURRENCY,
              timeout: float = TIMEOUT, deadline: float | None = None,
-             warn: Callable[[str], None] | None = _default_warn) -> FetchReport:
+             warn: Callable[[str], None] | None = default_warn) -> FetchReport:
     """Make every tile in `tiles` available in `cache`; never raises for network trouble.
 
     `progress(done, total)` is called from this (the calling) thread as downloads finish.

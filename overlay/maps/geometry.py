@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from overlay.maps.options import MAP_TYPES
 from overlay.maps.privacy import mask_points
 from overlay.maps.styles import TileStyle
 from overlay.maps.tiles import TILE, Tile, fit_zoom, tiles_for_windows, tiles_in_box, to_global
 
-MAP_TYPES = ("moving_map", "journey_map", "moving_journey_map")
 MIN_ZOOM, MAX_ZOOM = 1, 19
 
 

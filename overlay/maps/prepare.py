@@ -13,29 +13,15 @@ by path and never fetch.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
-from typing import Callable
+from dataclasses import dataclass
 
 from overlay.maps.cache import TileCache, default_cache_dir
-from overlay.maps.fetch import CONCURRENCY, TIMEOUT, FetchReport, _default_warn, prefetch
-from overlay.maps.geometry import MAP_TYPES, needed_tiles, plan, positions
+from overlay.maps.fetch import FetchReport, prefetch
+from overlay.maps.geometry import needed_tiles, plan, positions
+from overlay.maps.options import MAP_TYPES, MapOptions, map_components
 from overlay.maps.privacy import PrivacyZone, mask_track
 from overlay.maps.styles import TileStyle, resolve_style
 from overlay.maps.tiles import Tile
-
-
-@dataclass(frozen=True)
-class MapOptions:
-    style: str | None = None            # --map-style: a name or a {z}/{x}/{y} URL template
-    api_key: str | None = None          # --map-api-key (else $OVERDASH_MAP_API_KEY, else config file)
-    offline: bool = False               # --offline: only the cache
-    privacy: tuple[PrivacyZone, ...] = ()   # --privacy LAT,LON,RADIUS_M (repeatable)
-    cache_dir: str | None = None        # default $XDG_CACHE_HOME/overdash/tiles
-    concurrency: int = CONCURRENCY
-    timeout: float = TIMEOUT
-    deadline: float | None = None       # seconds for the whole download (None: per-tile timeouts only)
-    progress: Callable[[int, int], None] | None = field(default=None, compare=False)
-    warn: Callable[[str], None] | None = field(default=_default_warn, compare=False)
 
 
 @dataclass(frozen=True)
@@ -68,10 +54,6 @@ class MapAssets:
             return dataclasses.replace(node, derived={**node.derived, "maps": self})
 
         return dataclasses.replace(layout, children=tuple(visit(c) for c in layout.children))
-
-
-def map_components(layout):
-    return [c for c in layout.components() if c.type in MAP_TYPES]
 
 
 def _offset_free_size(c, scaling) -> int:

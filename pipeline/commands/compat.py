@@ -328,10 +328,12 @@ def map_style(spec: str | None) -> str | None:
 def map_api_key_fallback(style: str | None, config_dir: Path) -> str | None:
     """That tool's places for a key, after overdash's own (overlay.maps.styles): $API_KEY_<PROVIDER>, then
     CONFIG_DIR/map-api-keys.json ({"thunderforest": "KEY", …}). None: overdash's own lookup decides."""
+    provider = (style or "").lower().partition("-")[0]
+    if provider not in MAP_PROVIDERS.values():
+        return None
     from overlay.maps.styles import api_key_for
 
-    provider = (style or "").lower().partition("-")[0]
-    if provider not in MAP_PROVIDERS.values() or api_key_for(provider):
+    if api_key_for(provider):
         return None
     env = os.environ.get(f"API_KEY_{provider.upper()}")
     if env:

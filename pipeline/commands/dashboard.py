@@ -57,11 +57,17 @@ def build_dashboard(layout_ref: str, telemetry, count: int, fps: Fraction, size:
                                   keep=tables is None)
         if tables is not None:
             tables[requests] = table
-    if privacy or maps is not None:
-        from overlay.maps import MapOptions, mask_table, prepare_maps
+    if privacy:
+        from overlay.maps.privacy import mask_table
 
         table = mask_table(table, tuple(privacy))
-        layout = prepare_maps(layout, table, size, maps or MapOptions(privacy=tuple(privacy))).bind(layout)
+    if privacy or maps is not None:
+        from overlay.maps.options import MapOptions, map_components
+
+        if map_components(layout):  # (without a tile map, nothing of overlay.maps beyond this is loaded)
+            from overlay.maps.prepare import prepare_maps
+
+            layout = prepare_maps(layout, table, size, maps or MapOptions(privacy=tuple(privacy))).bind(layout)
     renderer = Renderer(layout, table, size, units, font=font)
     boxes = ((0, 0, size[0], size[1]),) if full_frame else renderer.regions()
     if boxes == (EMPTY_BOUNDS,) and not empty_ok:
@@ -71,7 +77,7 @@ def build_dashboard(layout_ref: str, telemetry, count: int, fps: Fraction, size:
 
 def check_map_options(layout_ref: str, layout, maps) -> None:
     """Tile options on a layout without a tile map would change nothing: say so rather than ignore them."""
-    from overlay.maps.prepare import MAP_TYPES, map_components
+    from overlay.maps.options import MAP_TYPES, map_components
 
     given = [opt for opt, value in (("--map-style", maps.style), ("--offline", maps.offline),
                                     ("--cache-dir", maps.cache_dir)) if value]

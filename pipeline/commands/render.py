@@ -108,12 +108,15 @@ def plan_render(config: RenderConfig, prefetch=None, *, start_ffmpeg: bool = Fal
     if is_ride_file(config.input):
         return plan_ride_only(config, features)
 
-    def load(video):
-        return load_source(config, say=say, prefetch=prefetch, imu=layout_streams(config), video=video)
+    # The layout is read first (the streams it shows decide what of the track is decoded): for one
+    # file, while its ffprobe, running since launch, finishes. Its facts come next, so ffmpeg starts
+    # (and loads its libraries) while the telemetry is read and the layout measured. Chapters are
+    # probed with the telemetry read (load_source); their ffmpeg starts after the layout anyway.
+    imu = layout_streams(config)
 
-    # One file whose ffprobe has run since launch: its facts come first, so ffmpeg starts (and loads
-    # its libraries) while the telemetry is read and the layout measured. Chapters are probed with
-    # the telemetry read (load_source); their ffmpeg starts after the layout anyway.
+    def load(video):
+        return load_source(config, say=say, prefetch=prefetch, imu=imu, video=video)
+
     paths = source_paths(config)
     source = None if prefetch is not None and len(paths) == 1 else load(None)
     video = source.video if source is not None else probe_source(config, prefetch, paths)
