@@ -5,9 +5,9 @@
     table = build_frame_table(..., requests=layout.unit_requests(settings))
 
 Names load on first use (PEP 562): `overlay.layout.units` is light and is what the
-command line needs before it starts ffprobe; parsing pulls in every widget.
+command line needs before it starts ffprobe; parsing pulls in the widgets the layout uses.
 """
-from importlib import import_module
+from overdash.lazy import lazy_exports
 
 _WHERE = {
     **dict.fromkeys(("DESIGN_SIZE", "Component", "Frame", "Group", "Layout", "Node", "walk"), "nodes"),
@@ -15,15 +15,4 @@ _WHERE = {
     **dict.fromkeys(("NAMED_UNITS", "UnitSettings", "pace_aware", "resolve_unit"), "units"),
 }
 __all__ = list(_WHERE)
-
-
-def __getattr__(name: str):
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{_WHERE[name]}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_WHERE))
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())

@@ -6,7 +6,7 @@ Main process, before workers start:  prepare_maps(layout, table, video_size, Map
 Names load on first use (PEP 562): a render whose layout has no tile map imports only
 overlay.maps.options (and privacy, for --privacy).
 """
-from importlib import import_module
+from overdash.lazy import lazy_exports
 
 _WHERE = {
     **dict.fromkeys(("TileCache", "default_cache_dir"), "cache"),
@@ -18,15 +18,4 @@ _WHERE = {
     **dict.fromkeys(("Tile", "fit_zoom", "tiles_for_windows", "tiles_in_box", "to_global", "to_latlon"), "tiles"),
 }
 __all__ = list(_WHERE)
-
-
-def __getattr__(name: str):
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{_WHERE[name]}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_WHERE))
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())

@@ -220,12 +220,12 @@ print(repr((events, code)))
 """
 
 
-def _spy_render(tmp_path, *args, ffmpeg="ffmpeg"):
+def _spy_render(tmp_path, *args, ffmpeg="ffmpeg", source=SAMPLE):
     """Run render with a spy: (events in order, exit code, stderr); TMPDIR is tmp_path/tmp."""
     tmp = tmp_path / "tmp"
     tmp.mkdir(exist_ok=True)
     env = dict(os.environ, TMPDIR=str(tmp), XDG_CACHE_HOME=str(tmp_path / "cache"))
-    proc = subprocess.run([sys.executable, "-c", SPY_FFMPEG, "render", str(SAMPLE), *map(str, args),
+    proc = subprocess.run([sys.executable, "-c", SPY_FFMPEG, "render", str(source), *map(str, args),
                            "--ffmpeg", ffmpeg, "-q"], capture_output=True, text=True, timeout=120, env=env)
     events, code = eval(proc.stdout.strip().splitlines()[-1])
     return events, code, proc.stderr
@@ -267,6 +267,21 @@ def test_a_layout_error_after_ffmpeg_started_leaves_nothing(tmp_path):
     events, code, err = _spy_render(tmp_path, out, "--layout", layout)
     assert code == 2 and "draws nothing" in err and len(err.strip().splitlines()) == 1, err
     assert [e[0] for e in events] == ["ffmpeg", "layout"]
+    assert not psutil.pid_exists(events[0][1]), "ffmpeg left running"
+    assert not list(out.parent.iterdir()) and not list((tmp_path / "tmp").iterdir())
+
+
+def test_a_telemetry_error_after_ffmpeg_started_leaves_nothing(tmp_path):
+    """ffmpeg starts once the video is probed, before the track is read: a video without GoPro
+    telemetry is still one line, exit 2, ffmpeg killed and reaped, nothing written."""
+    video = tmp_path / "plain.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30", "-t", "1",
+                    "-c:v", "libx264", "-preset", "ultrafast", str(video)], check=True)
+    out = tmp_path / "out" / "dash.mp4"
+    out.parent.mkdir()
+    events, code, err = _spy_render(tmp_path, out, source=video)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "no GoPro telemetry" in err, err
+    assert [e[0] for e in events] == ["ffmpeg"] and events[0][2], "ffmpeg started early, graph to follow"
     assert not psutil.pid_exists(events[0][1]), "ffmpeg left running"
     assert not list(out.parent.iterdir()) and not list((tmp_path / "tmp").iterdir())
 
