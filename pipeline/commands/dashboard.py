@@ -61,13 +61,12 @@ def build_dashboard(layout_ref: str, telemetry, count: int, fps: Fraction, size:
         from overlay.maps.privacy import mask_table
 
         table = mask_table(table, tuple(privacy))
-    if privacy or maps is not None:
-        from overlay.maps.options import MapOptions, map_components
+    from overlay.maps.options import MapOptions, map_components
 
-        if map_components(layout):  # (without a tile map, nothing of overlay.maps beyond this is loaded)
-            from overlay.maps.prepare import prepare_maps
+    if (privacy or maps is not None) and map_components(layout):  # else no tile code is loaded
+        from overlay.maps.prepare import prepare_maps
 
-            layout = prepare_maps(layout, table, size, maps or MapOptions(privacy=tuple(privacy))).bind(layout)
+        layout = prepare_maps(layout, table, size, maps or MapOptions(privacy=tuple(privacy))).bind(layout)
     renderer = Renderer(layout, table, size, units, font=font)
     boxes = ((0, 0, size[0], size[1]),) if full_frame else renderer.regions()
     if boxes == (EMPTY_BOUNDS,) and not empty_ok:

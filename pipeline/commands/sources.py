@@ -49,7 +49,7 @@ def load_source(config: RenderConfig, *, say=lambda text: print(text, file=sys.s
         camera = None if config.use_file_only else _camera_telemetry(
             config, paths, optional=bool(config.gpx or config.fit), imu=imu)
         if camera is not None and not (config.gpx or config.fit) and "gps" in camera:
-            # the time zone lookup (~50 ms the first time) also overlaps ffprobe
+            # the time zone lookup (~50 ms the first time) overlaps ffprobe when it still runs
             return camera, resolve_zone(config.tz, *(first_position(camera) or (None, None)))
         return camera, None
 
