@@ -1,7 +1,7 @@
 """Every message that crosses a process boundary. Tiny and frozen: pixels never travel
 in messages, they live in the shared-memory ring; a message only names a slot.
 
-    main --Draw--> workers --Drawn--> writer --Written--> main
+    main --(Draw, …)--> workers --Drawn--> writer --Written--> main
     any child --Failed--> main        writer --Finished/Stopped--> main
 """
 from __future__ import annotations
@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Draw:
-    """Main → worker: draw overlay frame `frame` into ring slot `slot`."""
+    """Main → worker: draw overlay frame `frame` into ring slot `slot`. A worker's queue
+    carries tuples of them: the frames main hands that worker at once."""
 
     frame: int
     slot: int
@@ -30,10 +31,11 @@ class Drawn:
 
 @dataclass(frozen=True)
 class Written:
-    """Writer → main: `frame` went to ffmpeg; `slot` may be reused."""
+    """Writer → main: frames up to `frame` went to ffmpeg, and `slots` (theirs, not yet
+    reported) may be reused. Several frames a message: each message wakes main."""
 
     frame: int
-    slot: int
+    slots: tuple[int, ...]
 
 
 @dataclass(frozen=True)

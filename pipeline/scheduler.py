@@ -3,11 +3,15 @@
     main (this module)            workers ×N                  writer               ffmpeg
     ------------------            ----------                  ------               ------
     start ffmpeg (pipeline.encoder) ──────────────────────────────────────────────▶ (main's child)
-    free slots ──Draw(n, slot)──▶ draw frame n into slot
+    free slots ──Draw(n, slot)…─▶ draw frame n into slot
                                    ──Drawn(n, slot)─────────▶ reorder, write ──pipe──▶ composite,
-    ◀──────────────────────────────────────── Written(n, slot)                         encode
+    ◀─────────────────────────────────────── Written(n, slots)                         encode
     ◀─────────────────────────────────────── Finished / Stopped
     wait for ffmpeg: its exit status decides; a Failed message or a dead child ends the run at once.
+
+Each message wakes a process, so they travel a few at a time where that costs no
+waiting: main hands a worker all its frames at once, the writer gives slots back in
+threes (all of them before it would wait for a worker).
 
 Double buffering: the ring has K ≥ 2N slots, so while the writer streams frame n
 the workers are already drawing n+1 … n+K-1. Backpressure is the ring itself:
@@ -19,10 +23,10 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import resource
+import select
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Callable
 
@@ -179,22 +183,29 @@ def _drive(job, slots, tasks, events, children, state, progress, started) -> Fin
     next_frame = written = 0
     stopped_workers = False
     end = None
+    poller = select.poll()  # one for the run (connection.wait builds a selector every call)
+    for fd in (events.reader.fileno(), *children):
+        poller.register(fd, select.POLLIN)
     while end is None:
+        batches: list[list[Draw]] = [[] for _ in tasks]
         while free and next_frame < job.count:
             slot = free.popleft()
-            tasks[slot % job.workers].put(Draw(next_frame, slot))
+            batches[slot % job.workers].append(Draw(next_frame, slot))
             next_frame += 1
+        for queue, batch in zip(tasks, batches):
+            if batch:  # a worker's frames in one message: each message wakes it
+                queue.put(tuple(batch))
         if next_frame == job.count and not stopped_workers:
             for queue in tasks:
                 queue.put(STOP)
             stopped_workers = True
-        ready = wait([events.reader, *children], timeout=5.0)
+        ready = {fd for fd, _ in poller.poll(5000)}
         for msg in events.drain():
             if isinstance(msg, Written):
-                free.append(msg.slot)
-                written += 1
-                if written == 1:
+                free.extend(msg.slots)
+                if not written:
                     state.first_frame = time.monotonic() - started
+                written = msg.frame + 1
                 if progress:
                     progress(written)
             elif isinstance(msg, (Finished, Stopped)):
@@ -206,6 +217,7 @@ def _drive(job, slots, tasks, events, children, state, progress, started) -> Fin
             proc.join(GRACE)  # the sentinel fires as the child exits, a moment before it can be reaped
             if proc.exitcode == 0 and (name == "writer" or stopped_workers):
                 del children[sentinel]
+                poller.unregister(sentinel)
                 continue
             for msg in events.drain():  # a Failed sent just before exiting explains the death
                 if isinstance(msg, Failed):

@@ -44,8 +44,9 @@ def worker_main(args: WorkerArgs, tasks, drawn, events) -> None:
             msg = tasks.get()
             if msg is STOP:
                 break
-            changed = canvas.paint(msg.frame, msg.slot)
-            drawn.put(Drawn(msg.frame, msg.slot, args.index, changed))
+            for task in msg:
+                changed = canvas.paint(task.frame, task.slot)
+                drawn.put(Drawn(task.frame, task.slot, args.index, changed))
     except BaseException as exc:  # noqa: BLE001 - every failure must reach main
         events.put(Failed(who, f"{type(exc).__name__}: {exc}", traceback.format_exc()))
         raise SystemExit(1)

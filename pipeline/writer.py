@@ -26,6 +26,10 @@ from pipeline.ring import Ring, RingSpec
 # frame of the other regions read on the way: this bounds that read-ahead (memory), and how
 # far the writer (and the progress bar) can run ahead of the encoder.
 KEEPALIVE_FRAMES = 10
+# Written frames are reported to main in batches of up to this many slots (or all of them
+# before the writer would wait for a worker): a message wakes main, so one per frame costs more
+# CPU than everything else main does in the frame loop. The ring keeps the other slots busy.
+REPORT_BATCH = 3
 
 
 @dataclass(frozen=True)
@@ -58,9 +62,18 @@ def writer_main(args: WriterArgs, drawn, events) -> None:
                  if args.packets is not None and args.muxer is not None else None)
         first_stream = 1 if relay else 0
         pts = 0  # of what ffmpeg reads: the frame, or with a relay the distinct picture
+        unreported: list[int] = []  # slots written and not yet handed back
+
+        def report() -> None:
+            events.put(Written(nxt - 1, tuple(unreported)))
+            unreported.clear()
+
         try:
             write_all(fd, args.nut_header)
             while nxt < args.count:
+                # Before waiting for a worker, every written slot goes back: a worker may need it.
+                if unreported and (len(unreported) >= min(REPORT_BATCH, ring.spec.slots // 2) or drawn.empty()):
+                    report()
                 msg = drawn.get()
                 if msg is STOP:
                     return
@@ -76,15 +89,19 @@ def writer_main(args: WriterArgs, drawn, events) -> None:
                                 _send(fd, ring, slot, region, pts, first_stream + region)
                                 last_sent[region] = pts
                         pts += 1
-                    events.put(Written(nxt, slot))
+                    unreported.append(slot)
                     nxt += 1
         except BrokenPipeError:
             # ffmpeg stopped reading: main asks ffmpeg whether that was the end or a failure.
+            if unreported:
+                report()
             args.stdin.close()
             if relay is not None:
                 relay.finish()
             events.put(Stopped(nxt))
             return
+        if unreported:
+            report()
         args.stdin.close()  # ffmpeg sees the end of the overlay
         if relay is not None:
             relay.finish()
