@@ -10,8 +10,8 @@
     wait for ffmpeg: its exit status decides; a Failed message or a dead child ends the run at once.
 
 Each message wakes a process, so they travel a few at a time where that costs no
-waiting: main hands a worker all its frames at once, the writer gives slots back in
-threes (all of them before it would wait for a worker).
+waiting: main hands a worker all its frames at once, the writer gives back half the
+ring's slots at a time (all of them before it would wait for a worker).
 
 Double buffering: the ring has K ≥ 2N slots, so while the writer streams frame n
 the workers are already drawing n+1 … n+K-1. Backpressure is the ring itself:

@@ -26,10 +26,14 @@ from pipeline.ring import Ring, RingSpec
 # frame of the other regions read on the way: this bounds that read-ahead (memory), and how
 # far the writer (and the progress bar) can run ahead of the encoder.
 KEEPALIVE_FRAMES = 10
-# Written frames are reported to main in batches of up to this many slots (or all of them
-# before the writer would wait for a worker): a message wakes main, so one per frame costs more
-# CPU than everything else main does in the frame loop. The ring keeps the other slots busy.
-REPORT_BATCH = 3
+
+
+def report_batch(slots: int) -> int:
+    """Written frames go back to main this many slots at a time, half the ring (and all of them
+    before the writer would wait for a worker): a message wakes main, and main hands each worker
+    its share of them in one message, so the fewer the messages the fewer the wake-ups. The
+    other half of the ring keeps the workers busy meanwhile."""
+    return max(1, slots // 2)
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,7 @@ def writer_main(args: WriterArgs, drawn, events) -> None:
         first_stream = 1 if relay else 0
         pts = 0  # of what ffmpeg reads: the frame, or with a relay the distinct picture
         unreported: list[int] = []  # slots written and not yet handed back
+        batch = report_batch(ring.spec.slots)
 
         def report() -> None:
             events.put(Written(nxt - 1, tuple(unreported)))
@@ -72,7 +77,7 @@ def writer_main(args: WriterArgs, drawn, events) -> None:
             write_all(fd, args.nut_header)
             while nxt < args.count:
                 # Before waiting for a worker, every written slot goes back: a worker may need it.
-                if unreported and (len(unreported) >= min(REPORT_BATCH, ring.spec.slots // 2) or drawn.empty()):
+                if unreported and (len(unreported) >= batch or drawn.empty()):
                     report()
                 msg = drawn.get()
                 if msg is STOP:

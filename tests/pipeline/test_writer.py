@@ -1,5 +1,6 @@
-"""The writer in this process, with a real ring and a real pipe standing in for ffmpeg's stdin:
-how often it wakes main (Written messages) and that every slot still comes back."""
+"""How often the processes wake each other: the writer (run in this process, with a real ring
+and a real pipe standing in for ffmpeg's stdin) gives slots back half a ring at a time, and every
+slot still comes back."""
 from __future__ import annotations
 
 import os
@@ -12,7 +13,7 @@ from encoders import nut
 from pipeline import writer
 from pipeline.messages import Drawn, Finished, Written
 from pipeline.ring import Ring
-from pipeline.writer import REPORT_BATCH, WriterArgs, writer_main
+from pipeline.writer import WriterArgs, report_batch, writer_main
 
 W, H = 8, 4
 
@@ -69,11 +70,12 @@ def test_every_slot_comes_back_once_in_order(ready):
     assert frames == sorted(frames) and len(set(frames)) == len(frames)
 
 
-def test_slots_come_back_in_batches_while_frames_wait():
-    """Frames already drawn: main is woken once per REPORT_BATCH frames, not once a frame."""
+def test_slots_come_back_half_a_ring_at_a_time_while_frames_wait():
+    """Frames already drawn: main is woken once per half ring of frames, not once a frame."""
+    assert report_batch(6) == 3
     events = _run(count=10, slots=6, ready=True)
     sizes = [len(e.slots) for e in events if isinstance(e, Written)]
-    assert sizes == [REPORT_BATCH] * (10 // REPORT_BATCH) + [10 % REPORT_BATCH]
+    assert sizes == [3, 3, 3, 1]
 
 
 def test_a_writer_about_to_wait_gives_every_slot_back():
@@ -85,3 +87,5 @@ def test_a_writer_about_to_wait_gives_every_slot_back():
 def test_a_small_ring_gets_its_slots_back_sooner():
     events = _run(count=8, slots=4, ready=True)
     assert {len(e.slots) for e in events if isinstance(e, Written)} == {2}
+    assert report_batch(2) == 1 and report_batch(1) == 1
+
