@@ -19,6 +19,7 @@ from typing import Iterable, Mapping
 import numpy as np
 
 from overdash import InputError
+from overlay.frametimes import EDGE_HOLD, TIME_METRICS, frame_times, time_columns, utc_offsets
 from overlay.layout.metrics import BY_NAME as LAYOUT_METRICS
 from overlay.layout.metrics import STATS
 from overlay.telemetry.laps_delta import LAP_METRICS, lap_metric_columns
@@ -42,40 +43,15 @@ GPS_FIX_COLUMNS = {"lat", "lon", "alt", "speed", "speed3d", "cspeed", "cog", "az
 NEAREST = {"gps-lock", "gps-flags", "gps-ok", "gps-packet", "gps-packet-index", "gear.front", "gear.rear"}
 # Largest gap (s) bridged by interpolation; beyond it the value is missing (NaN).
 MAX_GAP = 5.0
-# Frames this close (s) before the first / after the last sample take its value: with
-# the GPMF spec's timing a stream's first sample lands a few ms after frame 0.
-EDGE_HOLD = 0.5
 TRACK_POINTS = 2000
 # Metrics (and their running statistics and units) kept in float64: float32 holds a latitude or
 # longitude to ~1 m (too coarse for a map at high zoom) and a POSIX time to ~2 minutes.
 FLOAT64_METRICS = frozenset({"lat", "lon", "timestamp"})
 # Columns a render keeps whatever its layout reads: privacy zones and map preparation read positions.
 ALWAYS_KEPT = frozenset({"lat", "lon"})
-# Time metrics (real seconds; a TimeWarp's video seconds times its speedup):
-#   elapsed   since the recording's start: Telemetry.start, i.e. a ride file's activity start
-#             (its first lap or point, kept through align/merge, so it matches the bike computer
-#             even when the video began later), else t = 0, the video's first frame (the first
-#             chapter's for joined GoPro chapters; --from for a ride rendered on its own when the
-#             file has no start). NaN before the start.
-#   moving    moving time since the first speed sample (from `start` on) of the stream the
-#             dashboard's speed comes from: time counts while speed >= MOVING_SPEED and for up to
-#             STOP_HOLD seconds after the last sample at that speed, so a stop shorter than that
-#             (a junction, a hairpin) is not subtracted, and a longer one, or a gap in the data,
-#             stops the count after STOP_HOLD s, as a bike computer's auto-pause does. After the
-#             last sample it holds its value; NaN before the first.
-#   lap       lap number, 1-based, from Telemetry.laps (lap start times); NaN without laps and
-#             before the first lap starts; the last lap runs on to the end.
-#   lap.time  seconds since the current lap began; lap.last: duration of the previous lap
-#             (NaN during lap 1).
-#   lap.best, lap.delta, lap.n, lap.predicted, sector.time, sector.delta: from the laps and the GPS
-#             track (overlay.telemetry.laps_delta has the rules; LAP_METRICS).
-TIME_METRICS = ("elapsed", "moving", "lap", "lap.time", "lap.last")
 # Event metrics: the moment shown (a code: its 1-based place in metrics.EVENT_KINDS; NaN when
 # none), its value and its age, from overlay.telemetry.events.
 EVENT_METRICS = ("event", "event.value", "event.age")
-MOVING_SPEED = 1.0  # m/s (3.6 km/h)
-STOP_HOLD = 5.0  # s
-_LAP_EPS = 1e-6  # s: a frame this close before a lap start is already in the new lap (float rounding)
 
 
 def column_key(metric: str, units: str | None = None) -> str:
@@ -107,10 +83,6 @@ class FrameTable:
         if col is None or not 0 <= frame < len(col):
             return float("nan")
         return float(col[frame])
-
-
-def frame_times(count: int, fps: Fraction) -> np.ndarray:
-    return np.arange(count, dtype=np.float64) * (fps.denominator / fps.numerator)
 
 
 def interpolate(series: Timeseries, name: str, times: np.ndarray, *, nearest: bool = False) -> np.ndarray:
@@ -225,73 +197,6 @@ def build_frame_table(
                       columns=columns, track=_track(telemetry), lap_lines=np.asarray(telemetry.lap_lines, float))
 
 
-def time_columns(telemetry: Telemetry, times: np.ndarray) -> dict[str, np.ndarray]:
-    """elapsed, moving, lap, lap.time and lap.last at `times` (see TIME_METRICS for the rules)."""
-    speedup = float(telemetry.speedup or 1.0)
-    start = getattr(telemetry, "start", None)
-    origin = 0.0 if start is None else float(start)
-    elapsed = (times - origin) * speedup
-    elapsed[times < origin - _LAP_EPS] = np.nan
-    out = {"elapsed": np.maximum(elapsed, 0.0)}
-    series = _speed_source(telemetry)
-    if series is not None:
-        s, name = series
-        out["moving"] = moving_time(s.t, s[name], times, start=start) * speedup
-    out.update(lap_columns(getattr(telemetry, "laps", np.zeros(0)), times, speedup))
-    return out
-
-
-def _speed_source(telemetry: Telemetry) -> tuple[Timeseries, str] | None:
-    """The stream (and column) the frame table's 'speed' comes from: the first with speed, else cspeed."""
-    for name in ("speed", "cspeed"):
-        for series in telemetry.streams.values():
-            if name in series.columns:
-                return series, name
-    return None
-
-
-def moving_time(t: np.ndarray, speed: np.ndarray, times: np.ndarray, *, start: float | None = None) -> np.ndarray:
-    """Seconds of moving at `times` since the first sample (at or after `start`): see TIME_METRICS."""
-    t = np.asarray(t, dtype=np.float64)
-    v = np.asarray(speed, dtype=np.float64)
-    ok = np.isfinite(t) & np.isfinite(v)
-    if start is not None:
-        ok &= t >= start - _LAP_EPS
-    t, v = t[ok], v[ok]
-    out = np.full(len(times), np.nan)
-    if not len(t):
-        return out
-    n = len(t)
-    moving = v >= MOVING_SPEED
-    last = np.maximum.accumulate(np.where(moving, np.arange(n), -1))  # latest moving sample so far
-    until = np.where(last >= 0, t[np.maximum(last, 0)] + STOP_HOLD, -np.inf)  # time counts up to here
-    counted = np.clip(np.minimum(t[1:], until[:-1]) - t[:-1], 0.0, None)  # of each sample interval
-    total = np.concatenate(([0.0], np.cumsum(counted)))
-    k = np.searchsorted(t, times, side="right") - 1
-    kk = np.clip(k, 0, n - 1)
-    upto = np.minimum(np.minimum(times, t[-1]), until[kk])  # the value holds after the last sample
-    value = total[kk] + np.clip(upto - t[kk], 0.0, None)
-    out[k >= 0] = value[k >= 0]
-    out[(k < 0) & (times >= t[0] - EDGE_HOLD)] = 0.0
-    return out
-
-
-def lap_columns(laps: np.ndarray, times: np.ndarray, speedup: float = 1.0) -> dict[str, np.ndarray]:
-    """lap (1-based), lap.time and lap.last at `times` from sorted lap start times; NaN without laps."""
-    laps = np.asarray(laps, dtype=np.float64)
-    nan = np.full(len(times), np.nan)
-    if not len(laps):
-        return {"lap": nan, "lap.time": nan.copy(), "lap.last": nan.copy()}
-    started = np.searchsorted(laps, times + _LAP_EPS, side="right")  # laps begun by each time
-    current = laps[np.clip(started - 1, 0, len(laps) - 1)]
-    previous = laps[np.clip(started - 2, 0, len(laps) - 1)]
-    return {
-        "lap": np.where(started >= 1, started.astype(np.float64), np.nan),
-        "lap.time": np.where(started >= 1, np.maximum(times - current, 0.0) * speedup, np.nan),
-        "lap.last": np.where(started >= 2, (current - previous) * speedup, np.nan),
-    }
-
-
 def _fix_steps(telemetry: Telemetry, times: np.ndarray) -> np.ndarray | None:
     """dist: metres from the previous trusted GPS fix to each one (codo's steps), held until the next fix."""
     for series in telemetry.streams.values():
@@ -316,23 +221,6 @@ def _trusted(series: Timeseries) -> Timeseries:
     cols = {k: (np.where(bad, np.nan, np.asarray(v, dtype=np.float64)) if k in GPS_FIX_COLUMNS else v)
             for k, v in series.columns.items()}
     return Timeseries(series.t, cols)
-
-
-def utc_offsets(timestamps: np.ndarray, zone) -> np.ndarray:
-    """Seconds to add to UTC for wall-clock time in `zone` at each frame (DST changes included).
-
-    Computed once per distinct minute, so a long ride costs a few hundred zone look-ups.
-    """
-    from datetime import datetime, timezone
-
-    out = np.full(len(timestamps), np.nan)
-    ok = np.isfinite(timestamps)
-    minutes = np.floor(timestamps[ok] / 60.0)
-    uniq, inverse = np.unique(minutes, return_inverse=True)
-    offsets = np.array([datetime.fromtimestamp(m * 60.0, timezone.utc).astimezone(zone).utcoffset().total_seconds()
-                        for m in uniq])
-    out[ok] = offsets[inverse] if len(uniq) else []
-    return out
 
 
 def base_unit(metric: str) -> str | None:

@@ -94,7 +94,7 @@ METRIC_TABLE: tuple[Metric, ...] = (
     Metric("ori.yaw", "radian", None, "Camera orientation: yaw."),
     Metric("lean", "degree", None, "Lean angle, positive when the top of the camera tips right "
                                    "(from gravity, else from orientation)."),
-    # times (overlay.frametable.TIME_METRICS has the rules)
+    # times (overlay.frametimes.TIME_METRICS has the rules)
     Metric("elapsed", "second", None, "Time since the start: the ride file's start when it has one, "
                                       "else the video's first frame."),
     Metric("moving", "second", None, "Moving time: stops longer than a few seconds are not counted."),

@@ -11,7 +11,8 @@ import fitdecode
 import numpy as np
 import pytest
 
-from overlay.frametable import MOVING_SPEED, STOP_HOLD, FrameTable, build_frame_table
+from overlay.frametable import FrameTable, build_frame_table
+from overlay.frametimes import MOVING_SPEED, STOP_HOLD
 from overlay.telemetry.demo import LAP, demo_telemetry
 from overlay.telemetry.filedata import build_telemetry
 from overlay.telemetry.fit import FIT_EPOCH, load_fit
