@@ -114,10 +114,11 @@ def plan_render(config: RenderConfig, prefetch=None, *, start_ffmpeg: bool = Fal
     # probed with the telemetry read (load_source); their ffmpeg starts after the layout anyway.
     imu = layout_streams(config)
 
-    def load(video):
-        return load_source(config, say=say, prefetch=prefetch, imu=imu, video=video)
-
     paths = source_paths(config)
+
+    def load(video):
+        return load_source(config, say=say, prefetch=prefetch, imu=imu, video=video, paths=paths)
+
     source = None if prefetch is not None and len(paths) == 1 else load(None)
     video = source.video if source is not None else probe_source(config, prefetch, paths)
     video_fps = Fraction(video.fps_num, video.fps_den)

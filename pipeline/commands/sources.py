@@ -36,13 +36,14 @@ class Source:
 
 def load_source(config: RenderConfig, *, say=lambda text: print(text, file=sys.stderr),
                 prefetch: Prefetch | None = None, imu: frozenset[str] | None = None,
-                video: VideoInfo | None = None) -> Source:
+                video: VideoInfo | None = None, paths: list[Path] | None = None) -> Source:
     """`imu`: the camera's motion streams whose values are read ("accl", "cori", ...:
     layout_streams), None: all of them (the editor, whose layout may come to need any).
-    `video`: the facts of source_paths(config) when already probed (probe_source)."""
+    `video`: the facts of source_paths(config) when already probed (probe_source); `paths`:
+    source_paths(config) when the caller already has them."""
     from overlay.telemetry.timezone import first_position, resolve_zone
 
-    paths = source_paths(config)
+    paths = paths or source_paths(config)
 
     def camera_and_zone():
         # --use-gpx-only: the camera's telemetry is not read at all, the file drives everything
