@@ -54,6 +54,22 @@ def timed(argv, **kwargs) -> Cost:
     return Cost(time.monotonic() - start, children_cpu() - cpu)
 
 
+def alternated(first, second, pairs: int) -> list[tuple]:
+    """`pairs` pairs of (first(), second()), the order swapped in every other pair (ABBA).
+
+    The machine drifts within a run (other tenants, clock boost, the page cache): with one side
+    always second, drift would tilt every ratio the same way; swapped, it cancels."""
+    runs = []
+    for i in range(pairs):
+        if i % 2:
+            b = second()
+            runs.append((first(), b))
+        else:
+            a = first()
+            runs.append((a, second()))
+    return runs
+
+
 def transcode_seconds(clip: Path) -> float:
     return transcode_cost(clip).wall
 

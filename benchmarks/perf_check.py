@@ -13,7 +13,9 @@ it instead (the converter is built, `auto` chooses it, the graph converts
 nothing), and `make bench` measures it.
 
 Each ratio is the median of several alternating pairs, so a burst of machine
-noise hits both sides. A ratio past its limit in benchmarks/baseline.json is
+noise hits both sides, and every other pair runs its two sides in the other order
+(measure.alternated), so the machine's drift during the run does not favour either.
+A ratio past its limit in benchmarks/baseline.json is
 measured again (twice); the check fails only when every attempt is past the
 limit. `--update` rewrites the baseline values from this machine (keeping the
 tolerances).
@@ -27,27 +29,21 @@ import sys
 from pathlib import Path
 
 from benchmarks.clips import make_clip
-from benchmarks.measure import overlay_fps, render_cost, transcode_cost
+from benchmarks.measure import alternated, overlay_fps, render_cost, transcode_cost
 
 BASELINE = Path(__file__).with_name("baseline.json")
 ATTEMPTS = 3
 
 
 def measure_render_ratios(clip: Path, pairs: int) -> dict[str, float]:
-    ratios = []
-    for _ in range(pairs):
-        t = transcode_cost(clip)
-        ratios.append(render_cost(clip, workers=2) / t)
+    ratios = [r / t for t, r in alternated(lambda: transcode_cost(clip), lambda: render_cost(clip, workers=2), pairs)]
     return {"render_over_transcode": statistics.median(r.wall for r in ratios),
             "render_over_transcode_cpu": statistics.median(r.cpu for r in ratios)}
 
 
 def measure_worker_ratio(clip: Path, pairs: int) -> dict[str, float]:
-    ratios = []
-    for _ in range(pairs):
-        one = overlay_fps(clip, workers=1, heavy=True)
-        two = overlay_fps(clip, workers=2, heavy=True)
-        ratios.append(two / one)
+    ratios = [two / one for one, two in alternated(lambda: overlay_fps(clip, workers=1, heavy=True),
+                                                     lambda: overlay_fps(clip, workers=2, heavy=True), pairs)]
     return {"workers2_over_1": statistics.median(ratios)}
 
 

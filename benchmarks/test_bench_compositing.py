@@ -2,8 +2,9 @@
 
 Targets on the cpu profile (issue 19): at most 1.05x the wall time and 1.08x the CPU
 seconds of the plain `ffmpeg -c:v libx264 -preset veryfast` transcode at 1080p30 with the
-default layout, 1.03x at 4K. Each case alternates transcode and render PAIRS times and
-reports the median of the pairs' ratios, so a burst of machine noise hits both sides
+default layout, 1.03x at 4K. Each case alternates transcode and render PAIRS times (every
+other pair render first: measure.alternated) and reports the median of the pairs' ratios,
+so a burst of machine noise hits both sides
 (`make bench` prints them; `make perf-check` guards the 1080p pair in CI).
 
 * transport: `yuva420p` (workers convert what changed, ffmpeg blends as is) against
@@ -19,7 +20,7 @@ import statistics
 
 import pytest
 
-from benchmarks.measure import RIDE, render_cost, transcode_cost
+from benchmarks.measure import RIDE, alternated, render_cost, transcode_cost
 
 PAIRS = 5
 
@@ -27,7 +28,7 @@ PAIRS = 5
 def pair_ratios(clip, pairs: int = PAIRS, **render) -> dict:
     """Median wall and CPU ratios (render ÷ transcode) of `pairs` alternated runs, and the medians
     of each side."""
-    runs = [(transcode_cost(clip), render_cost(clip, 2, **render)) for _ in range(pairs)]
+    runs = alternated(lambda: transcode_cost(clip), lambda: render_cost(clip, 2, **render), pairs)
     med = statistics.median
     return {"wall_ratio": round(med(r.wall / t.wall for t, r in runs), 3),
             "cpu_ratio": round(med(r.cpu / t.cpu for t, r in runs), 3),

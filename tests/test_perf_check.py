@@ -60,3 +60,19 @@ def test_the_real_baseline_names_every_check_with_a_limit():
     assert set(baseline) == set(perf_check.CHECKS)
     for spec in baseline.values():
         assert ("max" in spec) != ("min" in spec) and spec["tolerance"] > 0
+
+
+def test_pairs_swap_their_order_every_other_time_and_keep_their_sides():
+    from benchmarks.measure import alternated
+
+    order: list[str] = []
+
+    def side(name):
+        def run():
+            order.append(name)
+            return f"{name}{len(order)}"
+        return run
+
+    pairs = alternated(side("t"), side("r"), 4)
+    assert order == ["t", "r", "r", "t", "t", "r", "r", "t"]
+    assert pairs == [("t1", "r2"), ("t4", "r3"), ("t5", "r6"), ("t8", "r7")]  # (first, second) whatever ran first
