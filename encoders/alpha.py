@@ -15,8 +15,11 @@ from encoders.command import (
     NUT_INPUT,
     Region,
     _check_output,
+    creation_args,
+    timecode_args,
 )
 from encoders.features import MODERN, FfmpegFeatures
+from encoders.probe import VideoInfo
 from encoders.profiles import Profile
 from encoders.tools import path_arg
 from overdash import InputError
@@ -34,7 +37,7 @@ def build_overlay_only_command(profile: Profile, overlay_size: tuple[int, int], 
                                background: tuple[int, int, int, int] | None = None,
                                final_path=None, ffmpeg: str = "ffmpeg",
                                threads: int | None = None, features: FfmpegFeatures = MODERN,
-                               repeat: bool = False) -> list[str]:
+                               repeat: bool = False, source: VideoInfo | None = None) -> list[str]:
     """argv for an overlay-only profile: the dashboard's regions on stdin → a video with alpha.
 
     The frames cross as NUT (encoders.nut) with pts = frame index at `fps` (a Fraction
@@ -44,7 +47,8 @@ def build_overlay_only_command(profile: Profile, overlay_size: tuple[int, int], 
     an RGBA colour) made by a lavfi source of exactly `count` frames, so the output has
     one frame per overlay frame whatever was sent (overlay_only_graph). Without them,
     one stream of overlay_size whose every frame is encoded (every frame must be sent).
-    There is no source video, audio or metadata. With `repeat` (encoders.repeat), stream 0
+    There is no source video or audio; `source`, the video the dashboard belongs to, gives the
+    output its creation time and start timecode. With `repeat` (encoders.repeat), stream 0
     is a 1x1 clock sent once per distinct picture, regions are streams 1…, and the coded
     frames go raw to stdout for the relay to repeat (output_path is not used). For the image-sequence profile (`png`
     with a .png final name) output_path is a name pattern such as DIR/frame-%06d.png:
@@ -78,7 +82,8 @@ def build_overlay_only_command(profile: Profile, overlay_size: tuple[int, int], 
         else:
             convert = _from_rgba(profile.pix_fmt)
             video, head = ["-map", "0:v", *(["-vf", convert] if convert else [])], []
-        tail = [*(["-movflags", "+faststart"] if container == "mov" else []),
+        tail = [*creation_args(source), *timecode_args(source, Fraction(fps), container),
+                *(["-movflags", "+faststart"] if container == "mov" else []),
                 "-f", MUXERS[container], path_arg(output_path)]
     return [
         ffmpeg, *LOGGING, "-y", *head,

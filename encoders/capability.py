@@ -25,7 +25,7 @@ from encoders.probe import VideoInfo
 from encoders.profiles import Profile, ProfileError, load_profile
 from encoders.render_check import Sample, check_command, sample_argv, sample_for
 from encoders.tools import first_error_line, resolve_tool, run_tool
-from overdash import OverdashError
+from overdash import InputError, OverdashError
 from overdash.files import atomic_write, cache_dir
 
 # fastest first: everything on the GPU, then GPU encode with CPU compositing, then the CPU
@@ -233,18 +233,23 @@ def choose_profile(name: str = "auto", *, ffmpeg: str = "ffmpeg",
                                 f"choose another profile, e.g. cpu (see `overdash profiles`)")
         return ProfileChoice(profile, None, notice)
     skipped: dict[str, list[str]] = {}
+    refused: list[InputError] = []  # candidates the video itself rules out (its size)
     for candidate in candidates:
         try:
             profile, notice = fit(load_profile(candidate, dirs=dirs))
         except ProfileError:
             raise
-        except OverdashError as exc:  # too large for this encoder and no fallback
+        except OverdashError as exc:  # too large for this encoder and no fallback, or an odd side
             skipped.setdefault(str(exc).split(": ", 1)[-1], []).append(candidate)
+            if isinstance(exc, InputError):
+                refused.append(exc)
             continue
         ok, reason = profile_works(profile, ffmpeg=ffmpeg, cache_path=cache_path, video=video)
         if ok:
             return ProfileChoice(profile, _skipped_line(skipped, profile.name) if skipped else None, notice)
         skipped.setdefault(reason, []).append(candidate)
+    if refused:  # what the user can change is the video: said as the last candidate (cpu) says it
+        raise refused[-1]
     raise OverdashError(f"no working profile among {', '.join(candidates)} ({_skipped_line(skipped)})")
 
 

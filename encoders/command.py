@@ -395,10 +395,25 @@ def _output_args(profile: Profile, video: VideoInfo, container: str, threads: in
         args += ["-c:d", "copy", "-copy_unknown", "-tag:d", "gpmd"]
     # passthrough: one output frame per composited frame, never duplicated or dropped to
     # fit a constant rate (ffmpeg's default for mp4), so the frame count is the source's.
-    args += ["-map_metadata", "0", *features.passthrough()]
+    args += ["-map_metadata", "0", *features.passthrough(), *timecode_args(video, video.fps, container)]
     if container in ("mp4", "mov"):
         args += ["-movflags", "+faststart"]
     return args + ["-f", MUXERS[container]]
+
+
+def timecode_args(video: VideoInfo | None, fps: Fraction, container: str) -> list[str]:
+    """The source's start timecode for an output whose frame 0 is the source's frame 0, at its rate:
+    a tmcd track, which editors line clips up by (a GoPro's is the time of day it started).
+    MP4/MOV only; none at another rate, whose frame numbers the timecode's would not count."""
+    if video is None or not video.timecode or container not in ("mp4", "mov") or fps != video.fps:
+        return []
+    return ["-timecode", video.timecode]
+
+
+def creation_args(video: VideoInfo | None) -> list[str]:
+    """For an output that does not read the source (the dashboard alone): the source's creation
+    time, so an editor files it with the clip it belongs to."""
+    return ["-metadata", f"creation_time={video.creation_time}"] if video and video.creation_time else []
 
 
 def audio_args(profile: Profile, video: VideoInfo, container: str) -> list[str]:

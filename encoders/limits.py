@@ -12,6 +12,10 @@ beyond level 5.2 (36,864 macroblocks, e.g. 4096x2304) libx264 still encodes,
 but many hardware players (phones, TVs) refuse the file — that earns a notice.
 HEVC level 6.2 allows 35,651,584 luma samples per picture and sides up to
 sqrt(8 * 35,651,584) = 16,888 pixels.
+
+Odd sides (a phone's or a screen recorder's 641x361) fit no 4:2:0 encoder: its chroma
+planes are half the width and height. ProRes encoders take only even widths. VP9, PNG
+and QuickTime Animation take any size.
 """
 from __future__ import annotations
 
@@ -46,6 +50,7 @@ def check_limits(profile: Profile, video: VideoInfo, *,
     the encoder and what to choose instead, when nothing fits.
     """
     width, height = video.display_width, video.display_height
+    check_even(profile, width, height, f"{video.path}: ")
     problem = _too_large(profile, width, height)
     if problem is None:
         return profile, _playback_notice(profile, width, height)
@@ -56,6 +61,35 @@ def check_limits(profile: Profile, video: VideoInfo, *,
                              f"({sibling.encoder}) instead of '{profile.name}'")
     raise InputError(f"{video.path}: {width}x{height} is {problem} (profile '{profile.name}'); "
                      f"choose --profile cpu-hevc" + (" or nvenc-hevc" if "nvenc" in profile.encoder else ""))
+
+
+ANY_SIZE_ENCODERS = ("libvpx-vp9", "libvpx", "libaom-av1", "libsvtav1", "png", "qtrle", "rawvideo", "ffv1")
+
+
+def even_sides(profile: Profile) -> tuple[bool, bool]:
+    """Whether `profile`'s encoder needs (an even width, an even height)."""
+    if profile.encoder in ANY_SIZE_ENCODERS:
+        return False, False
+    if profile.encoder.startswith("prores"):
+        return True, False
+    fmt = profile.pix_fmt
+    if "420" in fmt or fmt in ("nv12", "nv21", "p010le", "p016le"):
+        return True, True
+    return ("422" in fmt or "411" in fmt), False
+
+
+def check_even(profile: Profile, width: int, height: int, where: str = "") -> None:
+    """InputError, before anything runs, for a size `profile` cannot encode because a side is odd.
+    `where`: what the size is of ("video.mp4: "), said first."""
+    need_w, need_h = even_sides(profile)
+    odd = [side for side, need, n in (("width", need_w, width), ("height", need_h, height)) if need and n % 2]
+    if not odd:
+        return
+    even = f"{width - width % 2 if need_w else width}x{height - height % 2 if need_h else height}"
+    advice = ("choose --profile qtrle or png, which take any size" if profile.overlay_only else
+              f"crop or scale the video to an even size first (e.g. {even})")
+    raise InputError(f"{where}{width}x{height}: {profile.encoder} (profile '{profile.name}') cannot encode "
+                     f"an odd {' and '.join(odd)}; {advice}")
 
 
 def _too_large(profile: Profile, width: int, height: int) -> str | None:

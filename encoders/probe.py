@@ -9,6 +9,7 @@ from recorded ffprobe output.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from dataclasses import dataclass
 from fractions import Fraction
@@ -57,6 +58,7 @@ class VideoInfo:
     parts: tuple[Path, ...] = ()     # chapter files played as one video (encoders.chapters)
     part_frames: tuple[int, ...] = ()  # video frames of each part
     part_offsets: tuple[float, ...] = ()  # each part's first video frame, seconds into its own timeline
+    timecode: str | None = None      # SMPTE start timecode ('15:44:35:10'), as the camera wrote it (tmcd)
 
     @property
     def full_range(self) -> bool:
@@ -101,6 +103,8 @@ def start_probe(path, *, ffprobe: str = "ffprobe") -> Callable[[], VideoInfo]:
         return _raiser(InputError(f"{path}: no such file"))
     if path.is_dir():
         return _raiser(InputError(f"{path}: is a directory, not a video file"))
+    if path.stat().st_size == 0:  # a failed copy; ffprobe would only say "moov atom not found"
+        return _raiser(InputError(f"{path}: empty file (0 bytes), not a video"))
     argv = [ffprobe, "-hide_banner", "-v", "error", "-of", "json",
             "-show_streams", "-show_format", path_arg(path)]
     try:
@@ -184,7 +188,22 @@ def video_info_from_json(path, data: dict, *,
         format_start_time=format_start,
         color_range=_tag_or_none(video.get("color_range")),
         color_space=_tag_or_none(video.get("color_space")),
+        timecode=_timecode(video, streams, fmt),
     )
+
+
+_TIMECODE = re.compile(r"\d\d:\d\d:\d\d[:;.]\d\d")
+
+
+def _timecode(video: dict, streams: list, fmt: dict) -> str | None:
+    """The start timecode: the video stream's tag, else a timecode (tmcd) track's, else the file's.
+    Editors line clips up by it; a malformed one is dropped rather than passed to ffmpeg."""
+    for tags in (video.get("tags"), *(s.get("tags") for s in streams if s.get("codec_tag_string") == "tmcd"),
+                 fmt.get("tags")):
+        value = str((tags or {}).get("timecode") or "")
+        if _TIMECODE.fullmatch(value):
+            return value
+    return None
 
 
 def _tag_or_none(value) -> str | None:

@@ -19,9 +19,10 @@ import struct
 from fractions import Fraction
 
 from encoders.alpha import build_overlay_only_command, pastes
-from encoders.command import LOGGING, NUT_INPUT, Region
+from encoders.command import LOGGING, MUXERS, NUT_INPUT, Region, _check_output, creation_args
 from encoders.features import MODERN, FfmpegFeatures
 from encoders.nut import header
+from encoders.probe import VideoInfo
 from encoders.profiles import Profile
 from encoders.tools import path_arg
 from overdash import RenderError
@@ -59,14 +60,20 @@ def encode_command(profile: Profile, size: tuple[int, int], fps: Fraction, regio
                                       ffmpeg=ffmpeg, features=features)
 
 
-def mux_command(profile: Profile, output_path, *, ffmpeg: str = "ffmpeg") -> list[str]:
-    """The second ffmpeg: the relay's NUT (one frame per overlay frame) copied into the .mov,
-    with the profile's bitstream filters (prores_metadata writes the colour atoms there)."""
+def mux_command(profile: Profile, output_path, *, ffmpeg: str = "ffmpeg", final_path=None,
+                source: VideoInfo | None = None) -> list[str]:
+    """The second ffmpeg: the relay's NUT (one frame per overlay frame) copied into the output,
+    with the profile's bitstream filters (prores_metadata writes the colour atoms there) and the
+    creation time of `source`, the video the dashboard belongs to."""
+    container = _check_output(profile, final_path if final_path is not None else output_path)
     opts = profile.output_options
     bsf = [arg for i in range(0, len(opts) - 1) if opts[i].startswith("-bsf")
            for arg in (opts[i], opts[i + 1])]
-    return [ffmpeg, *LOGGING, "-y", *NUT_INPUT, "-map", "0:v", "-c:v", "copy", *bsf,
-            "-movflags", "+faststart", "-f", "mov", path_arg(output_path)]
+    # No timecode track: the mov muxer needs the stream's frame rate for one when it writes its
+    # header, and ffmpeg 5.1 estimates none for a stream copied from this NUT.
+    return [ffmpeg, *LOGGING, "-y", *NUT_INPUT, "-map", "0:v", "-c:v", "copy", *bsf, *creation_args(source),
+            *(["-movflags", "+faststart"] if container in ("mov", "mp4") else []),
+            "-f", MUXERS[container], path_arg(output_path)]
 
 
 def mux_header(profile: Profile, size: tuple[int, int], fps: Fraction) -> bytes:

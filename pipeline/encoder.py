@@ -222,9 +222,13 @@ class EncoderChain:
         return self.encode.wait() or self.mux.wait()
 
     def failure(self, what: str) -> str:
-        """The muxer's complaint if it failed: the encoder then only lost its reader (the relay
-        closes the encoder's stdout). An encoder that failed first leaves the muxer a short
-        stream that it ends cleanly."""
+        """Whichever ffmpeg failed for a reason of its own. An encoder that lost its reader (the
+        muxer failed, the relay closed the encoder's stdout) says only "Broken pipe"; a muxer
+        whose encoder failed says only that its stream ended early ("EOF before video frames"). An
+        encoder killed (by main, after the muxer failed) says nothing about why."""
+        own = self.encode.failure(what) if self.encode.wait() > 0 else ""  # it exited with an error
+        if own and "Broken pipe" not in own:
+            return own
         if self.mux.wait() != 0:
             return self.mux.failure(what)
         return self.encode.failure(what)

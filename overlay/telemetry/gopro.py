@@ -95,6 +95,18 @@ def read_gpmf(path: str | os.PathLike, only: Iterable[str] | None = None, counte
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file")
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always", GPMFWarning)
+        track = _read_gpmf(path, only, counted)
+    for w in said:  # each damaged payload, said naming its file (the decoder knows only the payload)
+        if issubclass(w.category, GPMFWarning):
+            warnings.warn(f"{path}: {w.message}", GPMFWarning, stacklevel=2)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return track
+
+
+def _read_gpmf(path: Path, only: Iterable[str] | None, counted: Iterable[str]) -> GPMFTrack:
     if _looks_like_mp4(path):
         payloads, starts, durations, movie = _from_mp4(path, Decoder(only, counted))
         firmware = movie.user_data.get("FIRM", b"").split(b"\0")[0].decode("latin-1").strip() or None

@@ -22,6 +22,8 @@ from overdash import InputError
 _FIRST_BOXES = {b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot", b"uuid", b"styp"}
 _CONTAINERS = {b"trak", b"mdia", b"minf", b"stbl", b"edts", b"dinf", b"udta"}
 _EPOCH_1904 = datetime(1904, 1, 1, tzinfo=timezone.utc)
+# What a file that is not MP4/MOV often is, by its first bytes: said by name, not as bytes.
+_OTHER_FORMATS = ((b"\x1aE\xdf\xa3", "Matroska/WebM"), (b"RIFF", "RIFF (AVI/WAV)"))
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,6 +97,7 @@ class Movie:
     creation_time: datetime | None  # as written; GoPro writes local time labelled UTC
     tracks: tuple[Track, ...]
     user_data: Mapping[str, bytes] = field(default_factory=dict, repr=False)  # moov/udta children
+    size: int = 0  # bytes in the file
 
     def find(self, handler: str | None = None, fourcc: str | None = None) -> Track | None:
         """First track matching handler type and/or sample-entry fourcc."""
@@ -106,6 +109,18 @@ class Movie:
     @property
     def video(self) -> Track | None:
         return self.find(handler="vide")
+
+    def video_cut(self) -> tuple[int, int] | None:
+        """(frames whole in the file, frames the index lists) when the video's data runs past the
+        end of the file, else None. A file whose index comes first (moved there by `-movflags
+        +faststart`, or an editor's export) keeps it when a copy or download stops early: ffmpeg
+        then decodes what is there and the rest goes missing without an error. (A camera writes
+        its index last: cut short, the file has none, and read_mp4 says so.)"""
+        video = self.video
+        if video is None or not len(video.samples) or not self.size:
+            return None
+        whole = int(np.count_nonzero(video.samples.offsets + video.samples.sizes <= self.size))
+        return None if whole == len(video.samples) else (whole, len(video.samples))
 
 
 def read_mp4(path: str | os.PathLike) -> Movie:
@@ -141,7 +156,9 @@ def _read_moov(fh: BinaryIO, size: int, path: Path) -> bytes:
         elif box_size == 0:
             box_size = size - pos
         if first and kind not in _FIRST_BOXES:
-            raise _not_mp4(path, f"starts with {head[:8]!r}")
+            known = next((name for magic, name in _OTHER_FORMATS if head.startswith(magic)), None)
+            raise _not_mp4(path, f"a {known} file: GoPro telemetry is in the camera's MP4 — with another video, "
+                                 f"give the ride with --gpx or --fit" if known else f"starts with {head[:8]!r}")
         first = False
         if box_size < header:
             raise _not_mp4(path, f"invalid size {box_size} of box {kind!r} at byte {pos}")
@@ -205,7 +222,7 @@ def _parse_moov(moov: bytes, path: str, limit: int) -> Movie:
                     tracks.append(track)
     except (ValueError, struct.error, IndexError, OverflowError) as exc:  # Overflow: a date past year 9999
         raise InputError(f"{path}: corrupt MP4/MOV index ({exc})") from exc
-    return Movie(path, timescale, duration, created, tuple(tracks), user_data)
+    return Movie(path, timescale, duration, created, tuple(tracks), user_data, limit)
 
 
 def _mvhd(buf: bytes, pos: int) -> tuple[int, float, datetime | None]:

@@ -6,6 +6,7 @@ import os
 import signal
 import sys
 import traceback
+import warnings
 from pathlib import Path
 
 from overdash import InputError, OverdashError, __version__
@@ -16,6 +17,26 @@ from overdash import InputError, OverdashError, __version__
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 EXIT_USER, EXIT_RENDER, EXIT_INTERRUPTED = 2, 1, 130
+WARNINGS_SHOWN = 5  # a damaged file can warn once per telemetry payload: thousands of lines
+
+
+class _WarningLines:
+    """Warnings (a corrupt GPMF payload skipped, ...) as `overdash: warning: …` lines, not Python's
+    two-line file:line report, and only the first few: what is wrong is said, the rest counted out."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, message, category, filename, lineno, file=None, line=None) -> None:
+        self.count += 1
+        if self.count > WARNINGS_SHOWN + 1:
+            return
+        text = (f"{message}" if self.count <= WARNINGS_SHOWN
+                else "further warnings are not shown")
+        try:
+            print(f"overdash: warning: {text}", file=file or sys.stderr)
+        except OSError:  # a closed terminal
+            pass
 
 
 class _Version(argparse.Action):
@@ -164,7 +185,12 @@ def add_altitude_option(p: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else list(argv)
+    with warnings.catch_warnings():
+        warnings.showwarning = _WarningLines()
+        return _main(sys.argv[1:] if argv is None else list(argv))
+
+
+def _main(argv: list[str]) -> int:
     # `render` parses without the other commands, whose modules load numpy (~50 ms), so that
     # ffprobe starts before the heavy imports and has the video's facts ready when they are needed.
     parser = build_parser("render" if argv[:1] == ["render"] else None)

@@ -105,6 +105,9 @@ def check_paths(config: RenderConfig) -> None:
     if src.suffix.lower() in (".raw", ".gpmd", ".bin"):
         raise InputError(f"{src}: is telemetry only, render needs the video: "
                          f"overdash render VIDEO.mp4 OUT.mp4 --gpmf {src.name}")
+    if out.suffix.lower() == ".png":
+        raise InputError(f"{out}: render writes video files, not image sequences: for lossless frames with "
+                         f"transparency, write them into a .mov (--profile png, or prores-alpha)")
     if out.suffix.lower() not in VIDEO_SUFFIXES:
         raise InputError(f"{out}: output must end in one of {', '.join(sorted(VIDEO_SUFFIXES))}")
     if not out.parent.is_dir():

@@ -69,11 +69,13 @@ def plan_full_frame(config, profile, note, telemetry, zone, count, fps, size, *,
     if repeats(profile, size, regions, bg, features):  # ProRes: encode each distinct picture once
         argv = encode_command(profile, size, fps, regions, ffmpeg=config.ffmpeg, features=features)
         header = stream_header(regions, fps)
-        mux_argv = tuple(mux_command(profile, partial, ffmpeg=config.ffmpeg))
+        mux_argv = tuple(mux_command(profile, partial, ffmpeg=config.ffmpeg, final_path=config.output,
+                                     source=video))
         relay_header, clock = mux_header(profile, size, fps), CLOCK_PIXEL
     else:
         argv = build_overlay_only_command(profile, size, fps, partial, regions=regions, count=count, background=bg,
-                                          final_path=config.output, ffmpeg=config.ffmpeg, features=features)
+                                          final_path=config.output, ffmpeg=config.ffmpeg, features=features,
+                                          source=video)
         header = nut_header(sizes, fps.numerator, fps.denominator, "rgba")
         mux_argv, relay_header, clock = (), b"", b""
     job = PipelineJob(count=count, width=overlay.width, height=overlay.height, argv=tuple(argv), partial=partial,

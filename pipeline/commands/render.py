@@ -35,6 +35,7 @@ from pipeline.commands.overlay_only import overlay_only_profile, plan_full_frame
 from pipeline.commands.plan import Plan, canvas_size, map_args, profile_note
 from pipeline.commands.progress import Progress
 from pipeline.commands.sources import (
+    check_whole,
     is_ride_file,
     lap_options,
     layout_streams,
@@ -115,6 +116,7 @@ def plan_render(config: RenderConfig, prefetch=None, *, start_ffmpeg: bool = Fal
     imu = layout_streams(config)
 
     paths = source_paths(config)
+    check_whole(paths)  # a cut-short copy: refused before ffmpeg starts
 
     def load(video):
         return load_source(config, say=say, prefetch=prefetch, imu=imu, video=video, paths=paths)

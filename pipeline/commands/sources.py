@@ -92,6 +92,25 @@ def source_paths(config: RenderConfig) -> list[Path]:
     return find_chapters(config.input) if config.chapters and len(paths) == 1 else paths
 
 
+def check_whole(paths: list[Path]) -> None:
+    """Refuse a video whose data stops before its index says (overlay.telemetry.mp4.Movie.video_cut):
+    ffmpeg would decode the frames that are there, freeze on the last, broken one, and end early,
+    without an error. Files that are not MP4/MOV, or whose index is unreadable, are left to ffprobe
+    and ffmpeg."""
+    from overlay.telemetry.mp4 import read_mp4
+
+    for path in paths:
+        try:
+            movie = read_mp4(path)
+        except InputError:
+            continue
+        cut = movie.video_cut()
+        if cut is not None:
+            raise InputError(f"{path}: truncated: its data stops in video frame {cut[0] + 1} of {cut[1]} "
+                             f"(after {movie.size / 1e6:.1f} MB) — an interrupted copy or download? "
+                             f"Copy it again")
+
+
 def probe_source(config: RenderConfig, prefetch: Prefetch | None = None,
                  paths: list[Path] | None = None) -> VideoInfo:
     """The input's video facts, chapters joined; from `prefetch` for the file it started on."""

@@ -60,3 +60,37 @@ def test_choose_profile_applies_the_limits():
     assert choice.profile.name == "cpu" and "level 6" in choice.notice
     with pytest.raises(InputError, match="larger than H.264 allows"):
         choose_profile("cpu", video=HUGE)
+
+
+ODD = replace(GOPRO, width=641, height=361)
+
+
+@pytest.mark.parametrize("name, odd", [("cpu", "width and height"), ("cpu-hevc", "width and height"),
+                                       ("nvenc", "width and height"), ("qsv", "width and height"),
+                                       ("prores-alpha", "width")])
+def test_an_odd_side_is_refused_before_rendering_saying_what_to_do(name, odd):
+    with pytest.raises(InputError) as caught:
+        check_limits(PROFILES[name], ODD)
+    said = str(caught.value)
+    assert said.startswith(f"{GOPRO.path}: 641x361: {PROFILES[name].encoder} (profile '{name}') "
+                           f"cannot encode an odd {odd}; ")
+    assert ("qtrle or png" in said) == PROFILES[name].overlay_only
+    assert ("640x360" in said) != PROFILES[name].overlay_only
+
+
+@pytest.mark.parametrize("name", ["vp9-alpha", "qtrle", "png"])
+def test_encoders_that_take_any_size_take_odd_ones(name):
+    assert check_limits(PROFILES[name], ODD) == (PROFILES[name], None)
+
+
+def test_odd_sides_are_fine_where_the_chroma_is_not_halved():
+    assert check_limits(replace(PROFILES["cpu"], pix_fmt="yuv444p"), ODD)[0].pix_fmt == "yuv444p"
+    with pytest.raises(InputError, match="odd width;"):  # 4:2:2 halves the width only
+        check_limits(replace(PROFILES["cpu"], pix_fmt="yuv422p"), ODD)
+
+
+def test_auto_says_the_size_problem_not_every_candidate_it_skipped():
+    with pytest.raises(InputError) as caught:
+        choose_profile("auto", video=ODD)
+    assert str(caught.value).startswith(f"{GOPRO.path}: 641x361: libx264 (profile 'cpu') cannot encode")
+    assert "unavailable" not in str(caught.value)

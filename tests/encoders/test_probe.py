@@ -28,6 +28,7 @@ def test_gopro_clip_facts():
     assert info.has_audio and info.audio_codec == "aac"
     assert info.video_codec == "h264" and info.pix_fmt == "yuvj420p"
     assert info.creation_time == "2019-11-18T15:45:32.000000Z"
+    assert info.timecode == "15:44:35:10"  # the camera's tmcd: the time of day it started
     assert info.rotation == 0
     assert info.gpmd_stream == 3 and info.video_stream == 0
 
@@ -119,3 +120,18 @@ def test_colour_facts_of_the_gopro_file():
     info = probe_video(GOPRO)
     assert (info.color_range, info.color_space) == ("pc", "bt709")
     assert info.full_range and info.color_matrix == "bt709"
+
+
+@pytest.mark.parametrize("tags, expected", [
+    ({"video": {"timecode": "01:02:03:04"}}, "01:02:03:04"),
+    ({"tmcd": {"timecode": "10:00:00;12"}}, "10:00:00;12"),          # drop-frame, on a timecode track only
+    ({"format": {"timecode": "23:59:59:29"}}, "23:59:59:29"),
+    ({"video": {"timecode": "1:2:3"}, "format": {"timecode": "00:00:01:00"}}, "00:00:01:00"),  # malformed: next
+    ({}, None),
+])
+def test_the_start_timecode_is_the_video_s_else_a_timecode_track_s_else_the_file_s(tags, expected):
+    video = {"index": 0, "codec_type": "video", "width": 4, "height": 2, "r_frame_rate": "30/1",
+             "avg_frame_rate": "30/1", "nb_frames": "30", "tags": tags.get("video", {})}
+    tmcd = {"index": 1, "codec_type": "data", "codec_tag_string": "tmcd", "tags": tags.get("tmcd", {})}
+    info = video_info_from_json("x.mp4", {"streams": [video, tmcd], "format": {"tags": tags.get("format", {})}})
+    assert info.timecode == expected

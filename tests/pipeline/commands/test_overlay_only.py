@@ -234,3 +234,46 @@ def test_bg_is_the_picture_under_the_regions(tmp_path):
     opaque = want[..., 3] == 255
     assert np.array_equal(frames[10][opaque], want[opaque])  # the dashboard on top, as drawn
     assert np.all(frames[..., 3] == 255)
+
+
+@pytest.mark.parametrize("name, needle", [
+    ("dash.webm", "profile 'prores-alpha' cannot write .webm (allowed: .mov)"),  # the repeated-frames path too
+    ("dash.mp4", "profile 'prores-alpha' cannot write .mp4 (allowed: .mov)"),
+    ("frame-%06d.png", "not image sequences"),
+])
+def test_an_output_name_the_profile_cannot_write_is_refused_before_anything_runs(tmp_path, name, needle):
+    clip = make_sample(tmp_path / "clip", 1, (320, 180))
+    folder = tmp_path / "out"
+    folder.mkdir()
+    out = folder / name
+    proc = subprocess.run([*OVERDASH, "render", str(clip), str(out), "--profile", "prores-alpha", "-q"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip() == f"overdash: error: {out}: {needle}" or (
+        proc.stderr.count("\n") == 1 and needle in proc.stderr and str(out) in proc.stderr), proc.stderr
+    assert list(folder.iterdir()) == []
+
+
+def test_outputs_keep_the_clip_s_creation_time_and_start_timecode(tmp_path):
+    """Editors file a clip by its creation time and line clips up by their start timecode (a GoPro's
+    is the time of day it started): the dashboard alone and the composited video keep both. ProRes
+    dashboards (their coded frames relayed through a second ffmpeg) keep the creation time only."""
+    clip = make_sample(tmp_path / "clip", 1, (320, 180))
+    tagged = tmp_path / "GX010042.MP4"
+    created = "2024-09-11T12:00:00.000000Z"
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(clip), "-map", "0", "-c", "copy", "-timecode", "01:02:03:04",
+                    "-metadata", f"creation_time={created}", str(tagged)], check=True)
+    for name, args, has_timecode in (("dash-qtrle.mov", ["--generate", "overlay", "--profile", "qtrle"], True),
+                                     ("dash-prores.mov", ["--generate", "overlay"], False),
+                                     ("over.mp4", ["--profile", "cpu"], True)):
+        out = tmp_path / name
+        proc = subprocess.run([*OVERDASH, "render", str(tagged), str(out), *args, "-q"], capture_output=True,
+                              text=True)
+        assert proc.returncode == 0, proc.stderr
+        probe = json.loads(subprocess.run(
+            ["ffprobe", "-v", "error", "-show_entries", "stream=codec_tag_string:stream_tags=timecode:"
+             "format_tags=creation_time", "-of", "json", str(out)], capture_output=True, text=True).stdout)
+        assert probe["format"]["tags"]["creation_time"] == created, name
+        timecodes = {s.get("tags", {}).get("timecode") for s in probe["streams"]} - {None}
+        assert timecodes == ({"01:02:03:04"} if has_timecode else set()), name
+        assert ("tmcd" in {s["codec_tag_string"] for s in probe["streams"]}) == has_timecode, name
