@@ -142,7 +142,7 @@ def merged(camera: Telemetry, path: Path, *, fit: bool, mode: str = "extend", of
     from overlay.telemetry.merge import align, camera_start_utc, merge, to_posix
     from overlay.telemetry.sync import sync
 
-    ride = read_ride(path, fit=fit)
+    ride = read_ride(path, fit=fit, warn=True)
     utc = to_posix(start) if start else camera_start_utc(camera)
     if utc is None:
         raise InputError(f"{camera.source}: no GPS time to place {path.name} on; give --start 2024-05-01T09:30:00Z")

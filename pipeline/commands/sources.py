@@ -202,7 +202,7 @@ def _with_file(config: RenderConfig, video, camera, notes: list[str]):
 
     path = config.gpx or config.fit
     assert path is not None, "called for --gpx or --fit only"
-    ride = read_ride(path, fit=bool(config.fit))
+    ride = read_ride(path, fit=bool(config.fit), warn=True)
     start, said = _start_time(config, video, camera, ride)
     notes.append(f"{path.name}: video starts at {said}")
     offset = config.offset
@@ -268,17 +268,25 @@ def is_ride_file(path: Path) -> bool:
     return path.name.lower().endswith(RIDE_SUFFIXES)
 
 
-def read_ride(path: Path, *, fit: bool | None = None):
+def read_ride(path: Path, *, fit: bool | None = None, warn: bool = False):
     """A GPX or FIT file's telemetry on its own clock (t = 0 at its first point is align's job).
 
     `fit`: what the user said the file is (--gpx / --fit); by default its suffix decides.
+    `warn`: what the reader noticed (a FIT file damaged part way, records dropped) said as
+    warnings naming the file, for commands that do not list notes as `info` does.
     """
+    import warnings
+
     from overlay.telemetry.fit import load_fit
     from overlay.telemetry.gpx import load_gpx
 
     if fit is None:
         fit = path.name.lower().endswith(".fit")
-    return load_fit(path) if fit else load_gpx(path)
+    ride = load_fit(path) if fit else load_gpx(path)
+    if warn:
+        for note in ride.notes:
+            warnings.warn(f"{path}: {note}", stacklevel=2)
+    return ride
 
 
 def altitude_warning(telemetry) -> str | None:
@@ -328,7 +336,7 @@ def load_ride_only(config: RenderConfig) -> Ride:
     from overlay.telemetry.timezone import first_position, resolve_zone
 
     path = config.input
-    ride = read_ride(path)
+    ride = read_ride(path, warn=True)
     first, last = utc_span(ride)
 
     def when(text: str | None, default: float, option: str) -> float:

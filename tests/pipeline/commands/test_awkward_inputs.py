@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
 
 from overlay.telemetry.mp4 import read_mp4
 from pipeline.commands.demo import make_sample
+from tests.support.paths import SHARED_DATA, needs_device_file
 
 pytestmark = pytest.mark.e2e
 OVERDASH = [sys.executable, "-m", "pipeline.commands.cli"]
@@ -112,3 +114,32 @@ def test_an_empty_file_and_a_matroska_without_a_ride_say_what_they_are(sample, t
         assert len(lines) == 1 and lines[0].startswith(f"overdash: error: {path}: ") and needle in lines[0]
     assert "--gpx or --fit" in lines[0]
     assert not (tmp_path / "out.mp4").exists()
+
+
+def test_a_damaged_ride_file_is_read_up_to_the_damage_and_warned_once(tmp_path):
+    from pipeline.commands.sources import read_ride
+    from tests.overlay.telemetry.test_gpx_fit import write_fit
+
+    whole = tmp_path / "whole.fit"
+    write_fit(whole, [(1_000_000_000 + i, 100, 80, i * 800, 8000, 200, 20) for i in range(50)])
+    cut = tmp_path / "cut.fit"
+    cut.write_bytes(whole.read_bytes()[:-120])  # ends inside a record, its CRC gone
+    with pytest.warns(UserWarning) as said:
+        ride = read_ride(cut, warn=True)
+    assert [str(w.message) for w in said] == [f"{cut}: {note}" for note in ride.notes]
+    assert any("damaged after" in note for note in ride.notes)
+    assert 0 < len(ride["sensors"].t) < 50
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        read_ride(whole, warn=True)  # nothing to say about a whole file
+        read_ride(cut)  # `info` lists the notes itself
+
+
+@needs_device_file("fit/ride-2021-09-24-karoo.fit")
+def test_a_render_from_a_damaged_ride_file_says_so_in_one_warning(tmp_path):
+    cut = tmp_path / "ride.fit"
+    cut.write_bytes((SHARED_DATA / "fit/ride-2021-09-24-karoo.fit").read_bytes()[:3000])
+    proc = run("render", cut, tmp_path / "dash.mov", "-q")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.startswith(f"overdash: warning: {cut}: FIT file damaged after ")
+    assert len(proc.stderr.strip().splitlines()) == 1
