@@ -214,7 +214,7 @@ def _with_file(config: RenderConfig, video, camera, notes: list[str]):
         offset += found.offset
         notes.append(f"--sync auto: {found.describe()}"
                      + (" — weak match, check the result or give --offset" if found.confidence < SYNC_WEAK else ""))
-    aligned = align(ride, start, offset, duration=video.duration if camera is None else None)
+    aligned = align(ride, start, offset, duration=video.duration)  # a file beside the video: said with its span
     return aligned if camera is None else merge(camera, aligned, config.merge)
 
 

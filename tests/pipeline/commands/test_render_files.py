@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -69,6 +70,10 @@ def test_a_ride_that_does_not_overlap_the_video(tmp_path):
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     line = proc.stderr.strip().splitlines()[-1]
     assert "does not overlap" in line and "2021-09-24" in line and "2019-11-18" in line
+    # the video's whole span (315 frames), not its telemetry's last sample
+    first, last = (dt.datetime.fromisoformat(t.replace("Z", "+00:00"))
+                   for t in re.search(r"video (\S+) to (\S+);", line).groups())
+    assert (last - first).total_seconds() == pytest.approx(315 * 1001 / 30000, abs=0.002)
     assert not list(tmp_path.iterdir())
 
 
