@@ -62,11 +62,10 @@ def alternated(first, second, pairs: int) -> list[tuple]:
     runs = []
     for i in range(pairs):
         if i % 2:
-            b = second()
-            runs.append((first(), b))
+            b, a = second(), first()
         else:
-            a = first()
-            runs.append((a, second()))
+            a, b = first(), second()
+        runs.append((a, b))
     return runs
 
 

@@ -233,7 +233,7 @@ def choose_profile(name: str = "auto", *, ffmpeg: str = "ffmpeg",
                                 f"choose another profile, e.g. cpu (see `overdash profiles`)")
         return ProfileChoice(profile, None, notice)
     skipped: dict[str, list[str]] = {}
-    refused: list[InputError] = []  # candidates the video itself rules out (its size)
+    refused: InputError | None = None  # the last candidate the video itself rules out (its size)
     for candidate in candidates:
         try:
             profile, notice = fit(load_profile(candidate, dirs=dirs))
@@ -242,14 +242,14 @@ def choose_profile(name: str = "auto", *, ffmpeg: str = "ffmpeg",
         except OverdashError as exc:  # too large for this encoder and no fallback, or an odd side
             skipped.setdefault(str(exc).split(": ", 1)[-1], []).append(candidate)
             if isinstance(exc, InputError):
-                refused.append(exc)
+                refused = exc
             continue
         ok, reason = profile_works(profile, ffmpeg=ffmpeg, cache_path=cache_path, video=video)
         if ok:
             return ProfileChoice(profile, _skipped_line(skipped, profile.name) if skipped else None, notice)
         skipped.setdefault(reason, []).append(candidate)
-    if refused:  # what the user can change is the video: said as the last candidate (cpu) says it
-        raise refused[-1]
+    if refused is not None:  # what the user can change is the video: said as the last candidate (cpu) says it
+        raise refused
     raise OverdashError(f"no working profile among {', '.join(candidates)} ({_skipped_line(skipped)})")
 
 

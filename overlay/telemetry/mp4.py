@@ -157,8 +157,10 @@ def _read_moov(fh: BinaryIO, size: int, path: Path) -> bytes:
             box_size = size - pos
         if first and kind not in _FIRST_BOXES:
             known = next((name for magic, name in _OTHER_FORMATS if head.startswith(magic)), None)
+            if known is None:
+                raise _not_mp4(path, f"starts with {head[:8]!r}")
             raise _not_mp4(path, f"a {known} file: GoPro telemetry is in the camera's MP4 — with another video, "
-                                 f"give the ride with --gpx or --fit" if known else f"starts with {head[:8]!r}")
+                                 f"give the ride with --gpx or --fit")
         first = False
         if box_size < header:
             raise _not_mp4(path, f"invalid size {box_size} of box {kind!r} at byte {pos}")

@@ -8,6 +8,7 @@ GPX/FIT file merged onto the video's timeline — resolved once, in the main pro
 from __future__ import annotations
 
 import sys
+import warnings
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -275,8 +276,6 @@ def read_ride(path: Path, *, fit: bool | None = None, warn: bool = False):
     `warn`: what the reader noticed (a FIT file damaged part way, records dropped) said as
     warnings naming the file, for commands that do not list notes as `info` does.
     """
-    import warnings
-
     from overlay.telemetry.fit import load_fit
     from overlay.telemetry.gpx import load_gpx
 
