@@ -2,6 +2,28 @@ import pytest
 
 from benchmarks.clips import make_clip
 
+# A case times several whole renders and transcodes: the 60 s clip's five pairs take ~5 min on
+# two busy cores, past the 300 s the tests allow each test (setup.cfg).
+CASE_TIMEOUT = 1800
+
+
+def pytest_collection_modifyitems(items):
+    here = __file__.rsplit("/", 1)[0]
+    for item in items:
+        if str(item.path).startswith(here) and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(CASE_TIMEOUT))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A case stopped by pytest-timeout (a BaseException, which pytest-benchmark does not see) is
+    marked as failed in pytest-benchmark too: its empty timings would otherwise crash the JSON
+    report at the end of `make bench` and hide the failure."""
+    outcome = yield
+    bench = getattr(item, "funcargs", {}).get("benchmark")
+    if bench is not None and outcome.get_result().failed:
+        bench.has_error = True
+
 
 @pytest.fixture(scope="session")
 def clip_1080():
