@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from benchmarks.clips import make_clip
@@ -8,9 +10,9 @@ CASE_TIMEOUT = 1800
 
 
 def pytest_collection_modifyitems(items):
-    here = __file__.rsplit("/", 1)[0]
+    here = Path(__file__).parent
     for item in items:
-        if str(item.path).startswith(here) and item.get_closest_marker("timeout") is None:
+        if item.path.is_relative_to(here) and item.get_closest_marker("timeout") is None:
             item.add_marker(pytest.mark.timeout(CASE_TIMEOUT))
 
 
