@@ -89,8 +89,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                         "GPS time, else the file's creation time)")
     o = r.add_argument_group("a ride file without video (IN is a .gpx/.fit): the dashboard alone, with alpha")
     o.add_argument("--size", metavar="WxH", help="picture size (default: 1920x1080)")
-    o.add_argument("--from", metavar="TIME", help="start: seconds into the ride or ISO 8601 (default: its start)")
-    o.add_argument("--to", metavar="TIME", help="end: seconds into the ride or ISO 8601 (default: its end)")
+    o.add_argument("--from", metavar="TIME",
+                   help="start: time into the ride (seconds or [HH:]MM:SS) or an ISO 8601 date and time "
+                        "(default: its start)")
+    o.add_argument("--to", metavar="TIME",
+                   help="end: time into the ride (seconds or [HH:]MM:SS) or an ISO 8601 date and time "
+                        "(default: its end)")
     r.add_argument("--tz", metavar="ZONE",
                    help="time zone for dates and times on the dashboard, e.g. Europe/Paris "
                         "(default: where the ride happened)")

@@ -1,6 +1,7 @@
 """The render configuration, resolved once from the command line and passed down."""
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -84,6 +85,23 @@ def parse_fps(text: str | None) -> Fraction | None:
     if fps <= 0 or fps > 240:
         raise InputError(f"--overlay-fps {text}: must be above 0 and at most 240")
     return fps
+
+
+def parse_clock(text: str, option: str) -> float:
+    """Seconds, or [HH:]MM:SS[.s] as ffmpeg's -ss takes it: a span of time, never negative."""
+    parts = text.strip().split(":")
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        values = []
+    ok = (0 < len(values) <= 3 and all(math.isfinite(v) and v >= 0 for v in values)
+          and all(v < 60 for v in values[1:]) and all(p.strip().isdigit() for p in parts[:-1]))
+    if not ok:
+        raise InputError(f"{option} {text!r}: not a time; use seconds or [HH:]MM:SS[.s]")
+    seconds = 0.0
+    for value in values:
+        seconds = seconds * 60 + value
+    return seconds
 
 
 def check_paths(config: RenderConfig) -> None:

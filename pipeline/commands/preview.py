@@ -12,7 +12,7 @@ from pathlib import Path
 from overdash import InputError, OverdashError
 from overdash.files import atomic_write
 from overlay.layout.units import UnitSettings
-from pipeline.commands.config import RenderConfig, check_font, parse_size
+from pipeline.commands.config import RenderConfig, check_font, parse_clock, parse_size
 from pipeline.commands.dashboard import build_dashboard, compose
 
 DEMO_FPS = Fraction(30)
@@ -32,19 +32,6 @@ def add_preview_parser(sub, add_dashboard_options) -> None:
     p.add_argument("--watch", action="store_true", help="redraw whenever the layout file changes (Ctrl-C stops)")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     p.set_defaults(func=cmd_preview)
-
-
-def parse_time(text: str) -> float:
-    try:
-        parts = [float(x) for x in text.split(":")]
-    except ValueError:
-        raise InputError(f"--at {text!r}: not a time; use seconds or [HH:]MM:SS[.s]") from None
-    if len(parts) > 3 or any(p < 0 for p in parts):
-        raise InputError(f"--at {text!r}: not a time; use seconds or [HH:]MM:SS[.s]")
-    seconds = 0.0
-    for part in parts:
-        seconds = seconds * 60 + part
-    return seconds
 
 
 def cmd_preview(args) -> int:
@@ -102,7 +89,7 @@ def draw_preview(args, units) -> None:
         size = (video.display_width, video.display_height)
         count, fps = video.frame_count, video.fps
         background = None
-    at = parse_time(args.at) if args.at else float(count / fps / 2)
+    at = parse_clock(args.at, "--at") if args.at else float(count / fps / 2)
     frame = int(round(at * fps))
     if not 0 <= frame < count:
         raise InputError(f"--at {args.at}: outside the {float(count / fps):.1f} s of "

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from encoders.probe import VideoInfo, probe_video, start_probe
 from overdash import InputError
-from pipeline.commands.config import RenderConfig
+from pipeline.commands.config import RenderConfig, parse_clock
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -342,13 +342,14 @@ def load_ride_only(config: RenderConfig) -> Ride:
         if text is None:
             return default
         try:
-            return first + float(text)  # seconds into the ride
-        except ValueError:
+            return first + parse_clock(text, option)  # into the ride: seconds or [HH:]MM:SS
+        except InputError:
             pass
         try:
             return to_posix(text)
         except (InputError, ValueError):
-            raise InputError(f"{option} {text!r}: give seconds into the ride or an ISO 8601 time") from None
+            raise InputError(f"{option} {text!r}: give the time into the ride (seconds or [HH:]MM:SS[.s]) "
+                             f"or an ISO 8601 date and time") from None
 
     start, end = when(config.from_time, first, "--from"), when(config.to_time, last, "--to")
     if not first <= start < end <= last + 1e-6:
