@@ -28,10 +28,12 @@ def main(path: Path = DEFAULT) -> int:
                 x = r["extra_info"]
                 floor = x.get("floor", "the plain transcode")
                 realtime = f", {x['realtime']:.2f}× real time" if "realtime" in x else ""
+                spread = (f"; single pairs: wall {x['wall_range'][0]:.2f}–{x['wall_range'][1]:.2f}, "
+                          f"CPU {x['cpu_range'][0]:.2f}–{x['cpu_range'][1]:.2f}" if "wall_range" in x else "")
                 print(f"  {x['label']:>40}: wall ×{x['wall_ratio']:.3f}, CPU ×{x['cpu_ratio']:.3f} {floor} "
                       f"(render {x['render_wall_s']:.2f} s / {x['render_cpu_s']:.2f} CPU-s, {floor} "
                       f"{x['transcode_wall_s']:.2f} s / {x['transcode_cpu_s']:.2f} CPU-s, {x['pairs']} pairs"
-                      f"{realtime})")
+                      f"{realtime}{spread})")
                 continue
             if "label" in r["extra_info"]:
                 label = r["extra_info"]["label"]

@@ -26,12 +26,16 @@ PAIRS = 5
 
 
 def pair_ratios(clip, pairs: int = PAIRS, **render) -> dict:
-    """Median wall and CPU ratios (render ÷ transcode) of `pairs` alternated runs, and the medians
-    of each side."""
+    """Median wall and CPU ratios (render ÷ transcode) of `pairs` alternated runs, the range of the
+    single pairs' ratios (how much to trust a median of a few: docs/performance.md), and the
+    medians of each side."""
     runs = alternated(lambda: transcode_cost(clip), lambda: render_cost(clip, 2, **render), pairs)
     med = statistics.median
-    return {"wall_ratio": round(med(r.wall / t.wall for t, r in runs), 3),
-            "cpu_ratio": round(med(r.cpu / t.cpu for t, r in runs), 3),
+    wall = [r.wall / t.wall for t, r in runs]
+    cpu = [r.cpu / t.cpu for t, r in runs]
+    return {"wall_ratio": round(med(wall), 3), "cpu_ratio": round(med(cpu), 3),
+            "wall_range": [round(min(wall), 3), round(max(wall), 3)],
+            "cpu_range": [round(min(cpu), 3), round(max(cpu), 3)],
             "transcode_wall_s": round(med(t.wall for t, _ in runs), 2),
             "transcode_cpu_s": round(med(t.cpu for t, _ in runs), 2),
             "render_wall_s": round(med(r.wall for _, r in runs), 2),
