@@ -2,9 +2,9 @@
 
 Targets on the cpu profile (issue 19): at most 1.05x the wall time and 1.08x the CPU
 seconds of the plain `ffmpeg -c:v libx264 -preset veryfast` transcode at 1080p30 with the
-default layout, 1.03x at 4K. Each case alternates transcode and render PAIRS times (every
-other pair render first: measure.alternated) and reports the median of the pairs' ratios,
-so a burst of machine noise hits both sides
+default layout, 1.03x at 4K. Each case alternates transcode and render PAIRS times
+(SHORT_PAIRS for the 10.5 s 1080p clip; every other pair render first: measure.alternated)
+and reports the median of the pairs' ratios, so a burst of machine noise hits both sides
 (`make bench` prints them; `make perf-check` guards the 1080p pair in CI).
 
 * transport: `yuva420p` (workers convert what changed, ffmpeg blends as is) against
@@ -23,6 +23,9 @@ import pytest
 from benchmarks.measure import RIDE, alternated, render_cost, transcode_cost
 
 PAIRS = 5
+# The 10.5 s 1080p clip: its start-up is ~5% of its time, and single pairs there vary by ±10%,
+# so its targets are judged on more pairs (docs/performance.md, "How far to trust a ratio").
+SHORT_PAIRS = 11
 
 
 def pair_ratios(clip, pairs: int = PAIRS, **render) -> dict:
@@ -42,17 +45,18 @@ def pair_ratios(clip, pairs: int = PAIRS, **render) -> dict:
             "render_cpu_s": round(med(r.cpu for _, r in runs), 2), "pairs": pairs}
 
 
-def _case(benchmark, clip, group, pix_fmt="auto", ride=False):
+def _case(benchmark, clip, group, pix_fmt="auto", ride=False, pairs=PAIRS):
     if ride and not RIDE.exists():
         pytest.skip(f"device file missing: {RIDE}")
     benchmark.group = "render ÷ transcode (medians of alternated pairs)"
-    figures = benchmark.pedantic(lambda: pair_ratios(clip, pix_fmt=pix_fmt, ride=ride), rounds=1, iterations=1)
+    figures = benchmark.pedantic(lambda: pair_ratios(clip, pairs, pix_fmt=pix_fmt, ride=ride), rounds=1,
+                                 iterations=1)
     benchmark.extra_info.update(label=f"{group}, overlay as {pix_fmt}", **figures)
 
 
 @pytest.mark.parametrize("pix_fmt", ["yuva420p", "rgba"])
 def test_render_1080(benchmark, clip_1080, pix_fmt):
-    _case(benchmark, clip_1080, "1080p30 10.5 s", pix_fmt)
+    _case(benchmark, clip_1080, "1080p30 10.5 s", pix_fmt, pairs=SHORT_PAIRS)
 
 
 def test_render_1080_long(benchmark, clip_1080_long):
