@@ -23,7 +23,14 @@ from typing import Callable
 
 from overdash import RenderError
 from overdash.files import PartialLock, remove
-from pipeline.procs import describe_exit, die_with_parent, exit_hint, kill_pid, prepare_die_with_parent
+from pipeline.procs import (
+    describe_exit,
+    exit_hint,
+    kill_pid,
+    prepare_die_with_parent,
+    program_setup,
+    sigint_blocked,
+)
 
 PIPE_BYTES = 1 << 20   # MEASURED.md: a 1 MiB pipe moves frames 3x faster than the 64 KiB default
 _F_SETPIPE_SZ = 1031
@@ -47,7 +54,11 @@ class Encoder:
     @classmethod
     def start(cls, argv, env=(), partial: Path | None = None) -> "Encoder":
         """ffmpeg with everything in `argv`. `partial`: the file argv writes, created and locked
-        first (overdash.files.PartialLock) and unlocked by close()."""
+        first (overdash.files.PartialLock) and unlocked by close().
+
+        Call this, start_before_graph and EncoderChain.start inside procs.sigint_blocked, the
+        result stored where the cleanup finds it: a Ctrl-C between ffmpeg's start and that
+        store would leave ffmpeg to recreate a partial file nobody removes."""
         lock = _claim(partial) if partial is not None else None
         try:
             return cls._spawn(tuple(argv), env, graph=None, partial=partial, lock=lock)
@@ -87,7 +98,7 @@ class Encoder:
                     env={**os.environ, **dict(env)} if env else None,
                     pass_fds=(graph[0],) if graph else (),
                     start_new_session=True,  # Ctrl-C is main's to handle, not ffmpeg's
-                    preexec_fn=die_with_parent,
+                    preexec_fn=program_setup,
                 )
         except BaseException as exc:
             os.close(stdin_write)
@@ -110,7 +121,8 @@ class Encoder:
             raise ValueError("this ffmpeg was started with its graph in argv")
         try:
             if self._partial is not None and self._lock is None:
-                self._lock = _claim(self._partial)
+                with sigint_blocked():  # a Ctrl-C meanwhile comes once the file is this run's to remove
+                    self._lock = _claim(self._partial)
             view = memoryview(graph.encode())
             while view:
                 view = view[os.write(fd, view):]

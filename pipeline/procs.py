@@ -57,6 +57,15 @@ def die_with_parent(sig: int = signal.SIGKILL) -> None:
         prctl(_PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
 
 
+def program_setup() -> None:
+    """preexec_fn of a program main starts (ffmpeg): it dies with main, and it takes the
+    termination signals as usual even when started inside `sigint_blocked` (a blocked mask
+    survives exec). Runs between fork and exec: a syscall each, nothing that loads a library."""
+    die_with_parent()
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, set(TERMINATING))
+
+
 def set_process_name(name: str) -> None:
     """Name this process in ps/top (Linux, at most 15 bytes): forked children otherwise
     all look like the main `overdash render` process."""

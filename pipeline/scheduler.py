@@ -106,8 +106,9 @@ def run_pipeline(job: PipelineJob, painter: PainterFactory,
     ring = events = None
     try:
         if state.encoder is None:
-            state.encoder = (EncoderChain.start(job.argv, job.mux_argv, job.env, partial=job.partial)
-                             if job.mux_argv else Encoder.start(job.argv, job.env, partial=job.partial))
+            with sigint_blocked():  # a Ctrl-C meanwhile comes once state holds ffmpeg and its file
+                state.encoder = (EncoderChain.start(job.argv, job.mux_argv, job.env, partial=job.partial)
+                                 if job.mux_argv else Encoder.start(job.argv, job.env, partial=job.partial))
         encoder = state.encoder
         packets, muxer = encoder.relay_pipes()
         ring = Ring.create(job.ring_slots, job.width, job.height, job.pix_fmt, job.regions,

@@ -43,6 +43,7 @@ from pipeline.commands.sources import (
     probe_source,
     source_paths,
 )
+from pipeline.procs import sigint_blocked
 
 if TYPE_CHECKING:
     from pipeline.scheduler import RunStats
@@ -155,13 +156,14 @@ def plan_render(config: RenderConfig, prefetch=None, *, start_ffmpeg: bool = Fal
         return part.argv(argv, video) if part else argv
 
     encoder = graph_via = None
-    # Each region is a NUT stream of its own, described by the stream's header: nothing but
-    # the graph depends on the regions. Chapters keep the late start (their concat list is
-    # written just before the run).
-    if start_ffmpeg and concat is None:
-        encoder, graph_via = _start_before_layout(features.graph_script, command, fps, pix_fmt, env=FFMPEG_ENV,
-                                                  partial=partial)
     try:
+        # Each region is a NUT stream of its own, described by the stream's header: nothing but
+        # the graph depends on the regions. Chapters keep the late start (their concat list is
+        # written just before the run).
+        if start_ffmpeg and concat is None:
+            with sigint_blocked():  # a Ctrl-C meanwhile comes once `encoder` is there to abort
+                encoder, graph_via = _start_before_layout(features.graph_script, command, fps, pix_fmt,
+                                                          env=FFMPEG_ENV, partial=partial)
         source = source or load(video)
         telemetry = source.telemetry
         dash = build_dashboard(config.layout, telemetry, count, fps, canvas, config.units,
@@ -193,14 +195,14 @@ def plan_render(config: RenderConfig, prefetch=None, *, start_ffmpeg: bool = Fal
                           pix_fmt=pix_fmt,
                           yuva=_yuva_format(choice.profile, video) if pix_fmt == "yuva420p" else None,
                           env=FFMPEG_ENV, nut_header=nut_header(sizes, fps.numerator, fps.denominator, pix_fmt))
-    except BaseException:
+        # ffmpeg read its graph from a pipe; what --show-ffmpeg prints is the same run with it inline
+        shown = tuple(command(overlay)) if config.show_ffmpeg else ()
+        return Plan(job, painter, overlay, fps, note, video, concat, size, video.duration,
+                    len(video.parts) or 1, encoder, shown)
+    except BaseException:  # a Ctrl-C included: the caller gets the encoder only with the Plan
         if encoder is not None:
             encoder.abort()
         raise
-    # ffmpeg read its graph from a pipe; what --show-ffmpeg prints is the same run with it inline
-    shown = tuple(command(overlay)) if config.show_ffmpeg else ()
-    return Plan(job, painter, overlay, fps, note, video, concat, size, video.duration,
-                len(video.parts) or 1, encoder, shown)
 
 
 def _start_before_layout(option: str | None, command, fps: Fraction, pix_fmt: str, env, partial: Path):
@@ -274,16 +276,17 @@ def render(config: RenderConfig, prefetch=None, part=None) -> RunStats:
         for notice in config.notices:
             print(f"overdash: {notice}", file=sys.stderr)
     drawing_only = config.generate == "none"
-    plan = plan_render(config, prefetch, start_ffmpeg=not drawing_only, part=part)
-    if not drawing_only:
-        _remove_stale_partials(config.output.parent)
-    scratch = tempfile.TemporaryDirectory(prefix="overdash-none-") if drawing_only else None
-    try:
-        if scratch is not None:
+    plan = scratch = None
+    try:  # from the moment plan_render hands over a started ffmpeg: nothing between
+        plan = plan_render(config, prefetch, start_ffmpeg=not drawing_only, part=part)
+        if not drawing_only:
+            _remove_stale_partials(config.output.parent)
+        else:
+            scratch = tempfile.TemporaryDirectory(prefix="overdash-none-")
             plan = _without_output(plan, Path(scratch.name))
         return _run(config, plan, t0)
     finally:  # run_pipeline reaps an encoder it was given; one that never got there is killed
-        if plan.encoder is not None and plan.encoder.proc.returncode is None:
+        if plan is not None and plan.encoder is not None and plan.encoder.proc.returncode is None:
             plan.encoder.abort()
         if scratch is not None:
             scratch.cleanup()

@@ -45,6 +45,7 @@ def render_split(config: RenderConfig, address: str | None, segments: int | None
     from pipeline.distributed.ray_backend import Cluster
     from pipeline.distributed.segments import keyframes, segment_paths, split
     from pipeline.distributed.tasks import Tally
+    from pipeline.procs import sigint_blocked
 
     say = (lambda text: None) if config.quiet else (lambda text: print(text, file=sys.stderr))
     if address is None:
@@ -78,9 +79,11 @@ def render_split(config: RenderConfig, address: str | None, segments: int | None
         if len(parts) < wanted:
             say(f"overdash: {len(parts)} segment(s), not {wanted}: the video has keyframes at fewer places")
         _remove_stale_folders(out.parent, say)
-        folder = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.stem}.segments-"))
-        lock = PartialLock.claim(folder / LOCK)
+        folder = lock = None
         try:
+            with sigint_blocked():  # a Ctrl-C meanwhile comes once both are here to remove
+                folder = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.stem}.segments-"))
+                lock = PartialLock.claim(folder / LOCK)
             files = segment_paths(folder, len(parts), out.suffix)
             tasks = segment_tasks(config, profile.name, parts, files)
             say(f"overdash: {config.input} → {out}: {video.frame_count} frames in {len(parts)} segments "
@@ -89,8 +92,10 @@ def render_split(config: RenderConfig, address: str | None, segments: int | None
             join(config.ffmpeg, files, parts, video, profile, out, folder=folder,
                  source_list_text=concat_list(video) if video.parts else None, keep_gpmf=config.keep_gpmf)
         finally:
-            lock.release()
-            shutil.rmtree(folder, ignore_errors=True)
+            if lock is not None:
+                lock.release()
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
     say(f"overdash: wrote {out}")
 
 

@@ -27,7 +27,7 @@ from encoders.tools import first_error_line, path_arg
 from overdash import RenderError
 from overdash.files import PartialLock, partial_path, remove
 from pipeline.distributed.segments import Part
-from pipeline.procs import die_with_parent, prepare_die_with_parent
+from pipeline.procs import die_with_parent, prepare_die_with_parent, sigint_blocked
 
 
 def _micro(seconds: Fraction) -> int:
@@ -81,9 +81,11 @@ def join(ffmpeg: str, files: Sequence[Path], parts: Sequence[Part], video: Video
         source_list = folder / "source.ffconcat"
         source_list.write_text(source_list_text)
     partial = partial_path(final)
-    lock = PartialLock.claim(partial)
+    lock = None
     ok = False
     try:
+        with sigint_blocked():  # a Ctrl-C meanwhile comes once the file is this run's to remove
+            lock = PartialLock.claim(partial)
         argv = join_argv(ffmpeg, segments_list, video, profile, partial, final, source_list=source_list,
                          keep_gpmf=keep_gpmf)
         prepare_die_with_parent()
@@ -94,6 +96,7 @@ def join(ffmpeg: str, files: Sequence[Path], parts: Sequence[Part], video: Video
         os.replace(partial, final)
         ok = True
     finally:
-        lock.release()
-        if not ok:
-            remove(partial)
+        if lock is not None:  # else the name was another run's, or never made
+            lock.release()
+            if not ok:
+                remove(partial)

@@ -105,3 +105,24 @@ def test_a_signal_the_caller_ignores_stays_ignored(handlers):
     assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
     os.kill(os.getpid(), signal.SIGHUP)  # nothing raised
     assert callable(signal.getsignal(signal.SIGTERM))
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="reads the signal mask from /proc (Linux)")
+def test_ffmpeg_started_while_signals_are_held_still_takes_them(handlers):
+    """Encoders start inside sigint_blocked (main must know them before a Ctrl-C is raised); the
+    blocked mask would survive exec, and ffmpeg would then ignore a SIGTERM sent to it."""
+    from pipeline.encoder import Encoder
+
+    end_on_termination()
+    with sigint_blocked():
+        encoder = Encoder.start(["sleep", "30"])
+    try:
+        status = dict(line.split(":\t", 1) for line in open(f"/proc/{encoder.pid}/status").read().splitlines()
+                      if ":\t" in line)
+        blocked = int(status["SigBlk"], 16)
+        assert not [sig for sig in TERMINATING if blocked & (1 << (sig - 1))], status["SigBlk"]
+        os.kill(encoder.pid, signal.SIGTERM)
+        assert encoder.proc.wait(timeout=5) == -signal.SIGTERM
+    finally:
+        encoder.kill()
+        encoder.close()
