@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import stat
-import tempfile
 from pathlib import Path
 from typing import Iterable, Union
 
@@ -29,7 +28,7 @@ def _umask() -> int:
     return mask
 
 
-# mkstemp makes files only their owner can read; what we write is the user's, like any file they make.
+# Made readable by their owner only, then given the mode any file the user makes gets.
 _MODE = 0o666 & ~_umask()
 
 
@@ -42,11 +41,21 @@ def atomic_write(path: Path | str, content: Content, *, best_effort: bool = Fals
     returns False instead of raising an OSError.
     """
     path = Path(path)
-    tmp = None
+    tmp: Path | None = None
     try:
         if best_effort:
             path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+        # Named before it is made (mkstemp names it after): a Ctrl-C landing as the file is
+        # created finds the name already known to the cleanup below.
+        for _ in range(8):
+            tmp = path.with_name(f".{path.name}.{os.urandom(4).hex()}.partial")
+            try:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
+                break
+            except FileExistsError:
+                tmp = None  # another writer's: never ours to remove
+        else:
+            raise FileExistsError(f"{path.parent}: no free temporary name beside {path.name}")
         os.fchmod(fd, _MODE)
         if isinstance(content, (bytes, bytearray, memoryview)):
             with os.fdopen(fd, "wb") as out:

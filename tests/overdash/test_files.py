@@ -79,3 +79,35 @@ def test_claim_refuses_an_existing_file_and_a_missing_folder(tmp_path):
 
 def test_a_missing_folder_has_nothing_to_sweep(tmp_path):
     assert remove_stale_partials(tmp_path / "gone") == []
+
+
+def test_atomic_write_leaves_old_or_new_and_no_temporary_whatever_interrupts_it(tmp_path, monkeypatch):
+    """A Ctrl-C landing just as the temporary file is created, or while it is written: the old
+    file stays as it was and no hidden temporary is left beside it."""
+    from overdash import files
+
+    target = tmp_path / "settings.json"
+    assert files.atomic_write(target, '{"a": 1}')
+    assert target.read_text() == '{"a": 1}' and os.listdir(tmp_path) == ["settings.json"]
+    assert oct(target.stat().st_mode & 0o777) == oct(files._MODE)  # as any file the user makes
+
+    real_open = os.open
+
+    def open_then_interrupted(path, flags, mode=0o777, **kw):
+        fd = real_open(path, flags, mode, **kw)
+        if flags & os.O_CREAT:
+            raise KeyboardInterrupt  # where a signal is raised: as the call that made the file returns
+        return fd
+
+    monkeypatch.setattr(os, "open", open_then_interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        files.atomic_write(target, '{"a": 2}')
+    monkeypatch.undo()
+
+    def chunks():
+        yield '{"a": '
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        files.atomic_write(target, chunks())
+    assert target.read_text() == '{"a": 1}' and os.listdir(tmp_path) == ["settings.json"]
