@@ -10,7 +10,6 @@ these windows are microseconds wide, so only a signal sent from inside can hit t
 """
 from __future__ import annotations
 
-import datetime as dt
 import os
 import subprocess
 import sys
@@ -19,8 +18,6 @@ import psutil
 import pytest
 
 from tests.pipeline.commands.test_ride_window import write_ride
-
-START = dt.datetime(2021, 9, 24, 10, 0, 0, tzinfo=dt.timezone.utc)
 
 DRIVER = """
 import os, signal, subprocess, sys
