@@ -91,11 +91,18 @@ def sample_argv(video: VideoInfo, path: Path, *, ffmpeg: str = "ffmpeg") -> list
             "-frames:v", "1", *encoder, "-pix_fmt", video.pix_fmt, *tags, "-an", str(path)]
 
 
+def _overlay_box(width: int, height: int) -> tuple[int, int, int, int]:
+    """OVERLAY, moved and cut to fit a picture smaller than it (even sizes and places: 4:2:0)."""
+    x, y, w, h = OVERLAY
+    x, y = min(x, width // 4 & ~1), min(y, height // 4 & ~1)
+    return x, y, max(2, min(w, (width - x) & ~1)), max(2, min(h, (height - y) & ~1))
+
+
 def check_command(profile: Profile, sample: Sample, workdir: Path, *, ffmpeg: str = "ffmpeg",
                   features: FfmpegFeatures = MODERN) -> list[str]:
     """The render's argv for `sample` with a lavfi overlay, writing into workdir."""
     video = sample.video
-    x, y, w, h = OVERLAY
+    x, y, w, h = _overlay_box(video.display_width, video.display_height)
     pix = "yuva420p" if blends_yuva420p(profile, video) else "rgba"
     overlay = OverlaySpec(x=x, y=y, width=w, height=h, fps_num=video.fps_num, fps_den=video.fps_den, pix_fmt=pix)
     out = workdir / f"check.{profile.extensions[0]}"

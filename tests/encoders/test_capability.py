@@ -227,3 +227,20 @@ exec {shutil.which("ffmpeg")} "$@"
 """)
     fake.chmod(0o755)
     assert graph_script_option(str(fake)) == expected
+
+
+@pytest.mark.parametrize("size", [(64, 36), (16, 16), (2, 2)])
+def test_a_picture_smaller_than_the_checks_overlay_is_checked_too(size, fresh_cache):
+    """The check's region (OVERLAY, 64x32 at 16,16) is cut to fit a tiny source instead of
+    failing the render with a traceback; the check then really runs."""
+    from encoders.probe import VideoInfo
+
+    w, h = size
+    video = VideoInfo(path=Path("/v/tiny.mp4"), width=w, height=h, fps_num=10, fps_den=1, frame_count=10,
+                      duration=1.0, start_time=0.0, has_audio=False, audio_codec=None, video_codec="h264",
+                      pix_fmt="yuv420p", creation_time=None, rotation=0, gpmd_stream=None)
+    check = check_argv(builtin_profiles()["cpu"], video=video, workdir=Path("/w"))
+    graph = check[check.index("-filter_complex") + 1]
+    assert f"size={min(64, w - min(16, w // 4 & ~1))}x" in check[check.index("-i", check.index("-i") + 1) + 1]
+    assert "overlay=x=" in graph
+    assert profile_works(builtin_profiles()["cpu"], video=video) == (True, "ok")
