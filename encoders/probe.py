@@ -92,27 +92,40 @@ class VideoInfo:
 
 def probe_video(path, *, ffprobe: str = "ffprobe") -> VideoInfo:
     """Probe a video file; InputError if it is missing or not a video, OverdashError if no ffprobe."""
-    return start_probe(path, ffprobe=ffprobe)()
+    return start_probe(path, ffprobe=ffprobe).result()
 
 
-def start_probe(path, *, ffprobe: str = "ffprobe") -> Callable[[], VideoInfo]:
-    """ffprobe started now; the function returned waits for it and returns (or raises) what
-    probe_video would. Lets the command line run ffprobe while it imports the rest."""
-    path = Path(path)
-    if not path.exists():
-        return _raiser(InputError(f"{path}: no such file"))
-    if path.is_dir():
-        return _raiser(InputError(f"{path}: is a directory, not a video file"))
-    if path.stat().st_size == 0:  # a failed copy; ffprobe would only say "moov atom not found"
-        return _raiser(InputError(f"{path}: empty file (0 bytes), not a video"))
-    argv = [ffprobe, "-hide_banner", "-v", "error", "-of", "json",
-            "-show_streams", "-show_format", path_arg(path)]
-    try:
-        proc = start_tool(argv)
-    except OverdashError as exc:
-        return _raiser(exc)
+class PendingProbe:
+    """ffprobe of one file, running: `result` waits for it and returns (or raises) what probe_video
+    would; `cancel` ends it unread. Lets the command line run ffprobe while it imports the rest."""
 
-    def finish() -> VideoInfo:
+    def __init__(self, path: Path, ffprobe: str, proc: subprocess.Popen | None, error: Exception | None = None):
+        self.path, self.ffprobe = path, ffprobe
+        self._proc, self._error = proc, error
+        self._value: VideoInfo | None = None
+
+    def result(self) -> VideoInfo:
+        if self._value is None and self._error is None:
+            try:
+                self._value = self._read()
+            except Exception as exc:  # noqa: BLE001 - kept, raised again to whoever asks
+                self._error = exc
+        if self._error is not None:
+            raise self._error
+        assert self._value is not None
+        return self._value
+
+    def cancel(self) -> None:
+        """Kill ffprobe if it is still running and nobody read it, and reap it."""
+        proc, self._proc = self._proc, None
+        if proc is not None and self._value is None and self._error is None:
+            self._error = InputError(f"{self.path}: probe cancelled")
+            proc.kill()
+            proc.communicate()
+
+    def _read(self) -> VideoInfo:
+        proc, path = self._proc, self.path
+        assert proc is not None
         try:
             stdout, stderr = proc.communicate(timeout=PROBE_TIMEOUT)
         except subprocess.TimeoutExpired:
@@ -127,14 +140,63 @@ def start_probe(path, *, ffprobe: str = "ffprobe") -> Callable[[], VideoInfo]:
         except json.JSONDecodeError:
             raise InputError(f"{path}: not a video file (unreadable ffprobe output)") from None
         return video_info_from_json(
-            path, data, count_frames=lambda index: _count_packets(ffprobe, path, index))
-    return finish
+            path, data, count_frames=lambda index: _count_packets(self.ffprobe, path, index))
 
 
-def _raiser(exc: Exception) -> Callable[[], VideoInfo]:
-    def finish() -> VideoInfo:
-        raise exc
-    return finish
+def start_probe(path, *, ffprobe: str = "ffprobe") -> PendingProbe:
+    """ffprobe of `path` started now (or the reason it cannot be, kept for `result`)."""
+    path = Path(path)
+    if not path.exists():
+        return PendingProbe(path, ffprobe, None, InputError(f"{path}: no such file"))
+    if path.is_dir():
+        return PendingProbe(path, ffprobe, None, InputError(f"{path}: is a directory, not a video file"))
+    if path.stat().st_size == 0:  # a failed copy; ffprobe would only say "moov atom not found"
+        return PendingProbe(path, ffprobe, None, InputError(f"{path}: empty file (0 bytes), not a video"))
+    argv = [ffprobe, "-hide_banner", "-v", "error", "-of", "json",
+            "-show_streams", "-show_format", path_arg(path)]
+    try:
+        return PendingProbe(path, ffprobe, start_tool(argv))
+    except OverdashError as exc:
+        return PendingProbe(path, ffprobe, None, exc)
+
+
+class Prefetch:
+    """ffprobe of the input, started before the imports planning needs (~0.1 s of numpy, Pillow
+    and widgets), so the video's facts are ready when the telemetry is.
+
+    Only a head start: `probe` answers from it for that one file and that ffprobe, and probes
+    anything else itself.
+    """
+
+    def __init__(self, path, ffprobe: str):
+        self.pending = start_probe(path, ffprobe=ffprobe)
+
+    @property
+    def path(self) -> Path:
+        return self.pending.path
+
+    @property
+    def ffprobe(self) -> str:
+        return self.pending.ffprobe
+
+    def serves(self, path, ffprobe: str) -> bool:
+        return Path(path) == self.path and ffprobe == self.ffprobe
+
+    def probe(self, path, *, ffprobe: str) -> VideoInfo:
+        if not self.serves(path, ffprobe):
+            return probe_video(path, ffprobe=ffprobe)
+        return self.pending.result()
+
+    def join(self) -> None:
+        """Reap ffprobe, whatever it found (the run is ending early)."""
+        try:
+            self.pending.result()
+        except Exception:  # noqa: BLE001 - the caller is already failing for its own reason
+            pass
+
+    def cancel(self) -> None:
+        """Kill ffprobe unread (its answer is not wanted), and reap it."""
+        self.pending.cancel()
 
 
 def video_info_from_json(path, data: dict, *,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from pathlib import Path
 from typing import Sequence
 
 from overdash import OverdashError
@@ -25,6 +26,16 @@ def resolve_tool(name: str) -> str:
     if found is None:
         raise OverdashError(f"{name}: not found; {INSTALL_HINT}")
     return found
+
+
+def sibling_tool(ffmpeg: str, tool: str) -> str:
+    """`tool` (ffprobe) beside a given ffmpeg (--ffmpeg /opt/ff/ffmpeg → /opt/ff/ffprobe), else on PATH."""
+    path = Path(ffmpeg)
+    if path.parent != Path("."):
+        candidate = path.with_name(tool)
+        if candidate.exists():
+            return str(candidate)
+    return tool
 
 
 def run_tool(argv: Sequence[str], *, timeout: float | None = 60.0,

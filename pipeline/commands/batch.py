@@ -147,13 +147,13 @@ def _plan(args, rec, workers: int):
     """The recording's RenderConfig (the batch's options, its own files) and its video frame count;
     OverdashError (one line) for a recording that cannot be rendered as asked."""
     from encoders.chapters import probe_chapters
+    from encoders.tools import sibling_tool
     from pipeline.commands.render import config_from_args
-    from pipeline.commands.sources import _sibling
 
     own = copy.copy(args)
     own.inputs, own.output, own.workers, own.quiet = list(rec.paths), rec.output, workers, True
     config = config_from_args(own)
-    video = probe_chapters(rec.paths, ffprobe=_sibling(config.ffmpeg, "ffprobe"))
+    video = probe_chapters(rec.paths, ffprobe=sibling_tool(config.ffmpeg, "ffprobe"))
     return config, video.frame_count
 
 

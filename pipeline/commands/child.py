@@ -47,6 +47,12 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    from overdash.codecache import install
+    from overdash.files import cache_dir
+
+    compiled = install(cache_dir())  # as pipeline.commands.cli.entry: before the config is unpickled
     code = main()
+    if compiled is not None:
+        compiled.save()
     sys.stderr.flush()
     os._exit(code)

@@ -8,8 +8,12 @@ import sys
 import traceback
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from overdash import InputError, OverdashError, __version__
+
+if TYPE_CHECKING:
+    from encoders.probe import Prefetch
 
 # numpy's OpenBLAS starts a busy thread per core as it loads: ~60 ms of CPU taken from
 # ffmpeg at start-up, and overdash does no linear algebra. Before numpy is imported;
@@ -188,13 +192,15 @@ def add_altitude_option(p: argparse.ArgumentParser) -> None:
                         "with the EGM96 geoid; ellipsoid keeps them as recorded (default: %(default)s)")
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, early: Prefetch | None = None) -> int:
+    """`early`: ffprobe already started on a guess at the input (early_probe); used if the
+    parsed command line agrees, else cancelled."""
     with warnings.catch_warnings():
         warnings.showwarning = _WarningLines()
-        return _main(sys.argv[1:] if argv is None else list(argv))
+        return _main(sys.argv[1:] if argv is None else list(argv), early)
 
 
-def _main(argv: list[str]) -> int:
+def _main(argv: list[str], early: Prefetch | None = None) -> int:
     # `render` parses without the other commands, whose modules load numpy (~50 ms), so that
     # ffprobe starts before the heavy imports and has the video's facts ready when they are needed.
     parser = build_parser("render" if argv[:1] == ["render"] else None)
@@ -212,15 +218,21 @@ def _main(argv: list[str]) -> int:
         if args.command in ("info", "export", "preview", "profiles", "demo", "edit", "batch"):
             return args.func(args)
         if args.command == "render":
-            from pipeline.commands.sources import Prefetch
+            from encoders.tools import sibling_tool
+            from pipeline.commands.sources import start_prefetch
 
+            if early is not None and not early.serves(args.inputs[0], sibling_tool(args.ffmpeg, "ffprobe")):
+                early.cancel()  # the guess was wrong: options before the input, or another ffprobe
+                early = None
             if args.ray is not None or args.segments is not None:  # one video across a Ray cluster
                 from pipeline.commands.render import config_from_args
                 from pipeline.commands.split import render_split
 
+                if early is not None:
+                    early.cancel()
                 render_split(config_from_args(args), args.ray, args.segments)
                 return 0
-            prefetch = Prefetch.start(args.inputs[0], args.ffmpeg)
+            prefetch = early or start_prefetch(args.inputs[0], args.ffmpeg)
             from pipeline.commands.render import config_from_args, render
 
             render(config_from_args(args), prefetch=prefetch)
@@ -243,6 +255,29 @@ def _main(argv: list[str]) -> int:
         return EXIT_USER if isinstance(exc, InputError) else EXIT_RENDER
 
 
+# What `overdash render FILE …` may name as its video, for early_probe's guess.
+VIDEO_SUFFIXES = (".mp4", ".mov", ".360", ".m4v", ".mkv")
+
+
+def early_probe(argv: list[str]) -> Prefetch | None:
+    """ffprobe of `overdash render VIDEO …`'s VIDEO, started before the command line is parsed.
+
+    ffprobe needs ~90 ms, most of it loading ffmpeg's libraries, and `render` wants its answer
+    ~130 ms after launch; started after parsing (~70 ms in), it made every render wait. The
+    input is guessed from the first argument, and only the usual spelling (the video first, a
+    video suffix, the ffprobe on PATH) is guessed: `render` uses it only if the parsed command
+    line names the same file and ffprobe (main), and cancels it otherwise.
+    """
+    if len(argv) < 2 or argv[0] != "render" or not argv[1].lower().endswith(VIDEO_SUFFIXES):
+        return None
+    path = Path(argv[1])
+    if not path.is_file():
+        return None
+    from encoders.probe import Prefetch
+
+    return Prefetch(path, "ffprobe")
+
+
 def entry() -> None:
     """The `overdash` command: main(), then exit without the interpreter's teardown.
 
@@ -250,7 +285,19 @@ def entry() -> None:
     10 s clip) and does nothing useful by then: the output is renamed, children are
     joined, shared memory is unlinked, and the kernel reclaims the rest.
     """
-    code = main()
+    argv = sys.argv[1:]
+    early = early_probe(argv)
+    from overdash.codecache import install
+    from overdash.files import cache_dir
+
+    compiled = install(cache_dir())  # before the commands' modules make their dataclasses
+    try:
+        code = main(argv, early=early)
+    finally:
+        if early is not None:
+            early.cancel()  # not read: --help, a usage error; a no-op once render has its answer
+    if compiled is not None:
+        compiled.save()
     try:
         sys.stdout.flush()
         sys.stderr.flush()

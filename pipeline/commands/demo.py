@@ -250,9 +250,9 @@ def render_sample(sample: Path, output: Path, *, layout: str = "default", worker
     argv += ["-q"] if quiet else []
     argv += ["--debug"] if debug else []
     args = build_parser("render").parse_args(argv)
-    from pipeline.commands.sources import Prefetch
+    from pipeline.commands.sources import start_prefetch
 
-    prefetch = Prefetch.start(args.inputs[0], args.ffmpeg)
+    prefetch = start_prefetch(args.inputs[0], args.ffmpeg)
     from pipeline.commands.render import config_from_args, render
 
     render(config_from_args(args), prefetch=prefetch)

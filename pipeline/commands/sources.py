@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import sys
 import warnings
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from encoders.probe import VideoInfo, probe_video, start_probe
+from encoders.probe import Prefetch, VideoInfo, probe_video
+from encoders.tools import sibling_tool
 from overdash import InputError
 from pipeline.commands.config import RenderConfig, parse_clock
 
@@ -117,47 +118,17 @@ def probe_source(config: RenderConfig, prefetch: Prefetch | None = None,
     """The input's video facts, chapters joined; from `prefetch` for the file it started on."""
     from encoders.chapters import probe_chapters
 
-    return probe_chapters(paths or source_paths(config), ffprobe=_sibling(config.ffmpeg, "ffprobe"),
+    return probe_chapters(paths or source_paths(config), ffprobe=sibling_tool(config.ffmpeg, "ffprobe"),
                           probe=prefetch.probe if prefetch else probe_video)
 
 
-class Prefetch:
-    """ffprobe of the input, started before the imports the rest of planning needs (~0.1 s of
-    numpy, Pillow and widgets), so the video's facts are ready when the telemetry is.
-
-    Only a head start: `probe` answers from it for that one file, and probes anything else.
-    The process is started here, in the caller's thread; its output is read when asked for.
-    """
-
-    def __init__(self, path: Path, ffprobe: str):
-        self.path, self.ffprobe = path, ffprobe
-        self._finish = start_probe(path, ffprobe=ffprobe)
-        self._answer: Future = Future()  # ffprobe's answer once read: its facts, or what it raised
-
-    @classmethod
-    def start(cls, path, ffmpeg: str) -> "Prefetch | None":
-        """Started for a video input that exists; None for a ride file or a path that is not a file."""
-        path = Path(path)
-        if is_ride_file(path) or not path.is_file():
-            return None
-        return cls(path, _sibling(ffmpeg, "ffprobe"))
-
-    def probe(self, path, *, ffprobe: str):
-        if Path(path) != self.path or ffprobe != self.ffprobe:
-            return probe_video(path, ffprobe=ffprobe)
-        if not self._answer.done():
-            try:
-                self._answer.set_result(self._finish())
-            except Exception as exc:  # noqa: BLE001 - kept, raised to whoever asks
-                self._answer.set_exception(exc)
-        return self._answer.result()
-
-    def join(self) -> None:
-        """Reap ffprobe, whatever it found (the run is ending early)."""
-        try:
-            self.probe(self.path, ffprobe=self.ffprobe)
-        except Exception:  # noqa: BLE001 - the caller is already failing for its own reason
-            pass
+def start_prefetch(path, ffmpeg: str) -> Prefetch | None:
+    """ffprobe of a video input started now (encoders.probe.Prefetch); None for a ride file or a
+    path that is not a file."""
+    path = Path(path)
+    if is_ride_file(path) or not path.is_file():
+        return None
+    return Prefetch(path, sibling_tool(ffmpeg, "ffprobe"))
 
 
 def layout_streams(config: RenderConfig) -> frozenset[str] | None:
@@ -250,16 +221,6 @@ def _start_time(config: RenderConfig, video, camera, ride) -> tuple[float, str]:
         return to_posix(video.creation_time), f"{video.creation_time} (the file's creation time)"
     raise InputError(f"{config.input}: no start time in the video (no GPS, no creation_time); "
                      f"give it with --start 2024-05-01T09:30:00Z")
-
-
-def _sibling(ffmpeg: str, tool: str) -> str:
-    """ffprobe beside a given ffmpeg (--ffmpeg /opt/ff/ffmpeg → /opt/ff/ffprobe), else on PATH."""
-    path = Path(ffmpeg)
-    if path.parent != Path("."):
-        candidate = path.with_name(tool)
-        if candidate.exists():
-            return str(candidate)
-    return tool
 
 
 RIDE_SUFFIXES = (".gpx", ".fit", ".gpx.gz")

@@ -37,10 +37,11 @@ def render_split(config: RenderConfig, address: str | None, segments: int | None
     # add_ray_options, and a render on one machine needs none of pipeline.distributed.
     from encoders.capability import choose_profile
     from encoders.chapters import concat_list, probe_chapters
+    from encoders.tools import sibling_tool
     from overdash.files import PartialLock
     from overlay.telemetry.chapter_files import find_chapters
     from pipeline.commands.config import check_paths
-    from pipeline.commands.sources import _sibling, is_ride_file
+    from pipeline.commands.sources import is_ride_file
     from pipeline.distributed.join import join
     from pipeline.distributed.ray_backend import Cluster
     from pipeline.distributed.segments import keyframes, segment_paths, split
@@ -60,7 +61,7 @@ def render_split(config: RenderConfig, address: str | None, segments: int | None
     paths = [config.input, *config.more_inputs]
     if config.chapters and len(paths) == 1:
         paths = find_chapters(config.input)
-    ffprobe = _sibling(config.ffmpeg, "ffprobe")
+    ffprobe = sibling_tool(config.ffmpeg, "ffprobe")
     video = probe_chapters(paths, ffprobe=ffprobe)
     profile = choose_profile(config.profile, ffmpeg=config.ffmpeg, video=video).profile
     if profile.overlay_only:

@@ -187,15 +187,15 @@ def test_render_starts_ffprobe_before_the_heavy_imports(tmp_path, openblas):
 @needs_device_file("gopro/max-heromode.mp4")
 def test_prefetched_probe_answers_for_its_file_only():
     from encoders.probe import probe_video
-    from pipeline.commands.sources import Prefetch
+    from pipeline.commands.sources import start_prefetch
 
     other = DATA / "gopro" / "hero5.mp4"
-    prefetch = Prefetch.start(SAMPLE, "ffmpeg")
+    prefetch = start_prefetch(SAMPLE, "ffmpeg")
     assert prefetch.probe(SAMPLE, ffprobe="ffprobe") == probe_video(SAMPLE)
     if other.exists():
         assert prefetch.probe(other, ffprobe="ffprobe") == probe_video(other)
-    assert Prefetch.start(DATA / "gpx" / "ride-2021-09-24.gpx.gz", "ffmpeg") is None  # a ride: no video to probe
-    assert Prefetch.start(DATA / "missing.mp4", "ffmpeg") is None
+    assert start_prefetch(DATA / "gpx" / "ride-2021-09-24.gpx.gz", "ffmpeg") is None  # a ride: no video to probe
+    assert start_prefetch(DATA / "missing.mp4", "ffmpeg") is None
 
 
 SPY_FFMPEG = """

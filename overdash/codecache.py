@@ -1,0 +1,91 @@
+"""Compiled dataclass methods, kept between runs.
+
+`@dataclass` writes each class's `__init__`, `__repr__`, `__eq__`, `__hash__` (and, when
+frozen, `__setattr__` and `__delattr__`) as Python source and compiles it as the class is
+created. For the ~60 dataclasses a render imports that is ~30 ms of every start-up
+(CPython 3.11 to 3.13 compile each method on its own), spent before ffmpeg gets its first
+frame. The source depends only on the class's fields and options, and the code compiled
+from it only on that source and the interpreter, so the code can be kept: `install` lets
+dataclasses take it from a file in the cache folder, keyed by the exact source text and
+the interpreter's bytecode magic number, and compile only what the file lacks.
+
+Only the command-line entry points install it, before they import the rest of overdash,
+and save it when the command is done: a program that imports overdash as a library keeps
+its own dataclasses untouched.
+"""
+from __future__ import annotations
+
+import builtins
+import dataclasses
+import marshal
+import sys
+from importlib.util import MAGIC_NUMBER
+from pathlib import Path
+
+# Past this many kept methods, a save keeps only those this run used: the file does not grow
+# with every edit of every class, yet each command's own methods survive another's run.
+MAX_ENTRIES = 4000
+
+
+class CodeCache:
+    """Source text → code object, loaded from `path` and saved back when a run compiled more."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.codes = _load(path)
+        self.used: set[str] = set()
+        self.compiled = 0
+
+    def exec(self, source, globals=None, locals=None, /):
+        """`exec` as dataclasses calls it, with the compiled code remembered."""
+        if type(source) is str:
+            code = self.codes.get(source)
+            if code is None:
+                # flags as exec() of a string in dataclasses.py gets them: that module has no
+                # __future__ imports, and this one's (annotations) must not leak into its code
+                code = compile(source, "<string>", "exec", dont_inherit=True)
+                self.codes[source] = code
+                self.compiled += 1
+            self.used.add(source)
+            source = code
+        return builtins.exec(source, globals, locals)
+
+    def save(self) -> None:
+        """Write the file if this run compiled anything (best effort: a cache that cannot be
+        written only costs the time it would have saved)."""
+        if not self.compiled:
+            return
+        from overdash.files import atomic_write
+
+        codes = self.codes
+        if len(codes) > MAX_ENTRIES:
+            codes = {source: code for source, code in codes.items() if source in self.used}
+        atomic_write(self.path, MAGIC_NUMBER + marshal.dumps(codes), best_effort=True)
+
+
+def _load(path: Path) -> dict:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return {}
+    if not data.startswith(MAGIC_NUMBER):  # another interpreter's bytecode
+        return {}
+    try:
+        codes = marshal.loads(data[len(MAGIC_NUMBER):])
+    except (EOFError, ValueError, TypeError):  # damaged: compiled afresh and rewritten
+        return {}
+    if not isinstance(codes, dict):
+        return {}
+    return {source: code for source, code in codes.items()
+            if type(source) is str and type(code) is type(_load.__code__)}
+
+
+def install(folder: Path) -> CodeCache | None:
+    """Serve dataclasses' compiles from `folder`/dataclass-code-<interpreter>.marshal from now on;
+    the caller saves it (CodeCache.save) once the command is done. None where it does not apply
+    (not CPython, or already installed)."""
+    if sys.implementation.name != "cpython" or "exec" in vars(dataclasses):
+        return None
+    cache = CodeCache(Path(folder) / f"dataclass-code-{sys.implementation.cache_tag}.marshal")
+    dataclasses.exec = cache.exec  # type: ignore[attr-defined]  # found before the builtin
+    return cache
