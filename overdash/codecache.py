@@ -7,7 +7,9 @@ created. For the ~60 dataclasses a render imports that is ~30 ms of every start-
 frame. The source depends only on the class's fields and options, and the code compiled
 from it only on that source and the interpreter, so the code can be kept: `install` lets
 dataclasses take it from a file in the cache folder, keyed by the exact source text and
-the interpreter's bytecode magic number, and compile only what the file lacks.
+the interpreter's bytecode magic number, and compile only what the file lacks. The file
+holds code that is run, so it is used only if this user owns it and nobody else may write
+it (as Python's own bytecode cache, it is as safe as the folder it lives in).
 
 Only the command-line entry points install it, before they import the rest of overdash,
 and save it when the command is done: a program that imports overdash as a library keeps
@@ -18,6 +20,7 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import marshal
+import os
 import sys
 from importlib.util import MAGIC_NUMBER
 from pathlib import Path
@@ -60,12 +63,21 @@ class CodeCache:
         codes = self.codes
         if len(codes) > MAX_ENTRIES:
             codes = {source: code for source, code in codes.items() if source in self.used}
-        atomic_write(self.path, MAGIC_NUMBER + marshal.dumps(codes), best_effort=True)
+        if atomic_write(self.path, MAGIC_NUMBER + marshal.dumps(codes), best_effort=True):
+            try:  # this user's alone whatever the umask: _load refuses a file others may write
+                os.chmod(self.path, 0o600)
+            except OSError:
+                pass
 
 
 def _load(path: Path) -> dict:
+    """The kept code, or nothing from a file this user may not have written alone: it is run."""
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as f:
+            st = os.fstat(f.fileno())
+            if (hasattr(os, "getuid") and st.st_uid != os.getuid()) or st.st_mode & 0o022:
+                return {}
+            data = f.read()
     except OSError:
         return {}
     if not data.startswith(MAGIC_NUMBER):  # another interpreter's bytecode

@@ -128,6 +128,28 @@ def test_a_damaged_or_foreign_file_is_compiled_afresh_and_rewritten(tmp_path):
         assert list(again.codes) == ["def f():\n return 41 + 1\n"]
 
 
+def test_a_file_others_may_write_is_not_run(tmp_path):
+    path = tmp_path / "codes.marshal"
+    cache = CodeCache(path)
+    cache.exec("z = 3\n", {}, {})
+    cache.save()
+    assert CodeCache(path).codes
+    for mode in (0o666, 0o646, 0o664):
+        path.chmod(mode)
+        assert CodeCache(path).codes == {}, oct(mode)
+    path.chmod(0o644)
+    assert CodeCache(path).codes
+    old = os.umask(0)  # a user whose files everyone may write still gets a file only they may
+    try:
+        again = CodeCache(tmp_path / "open.marshal")
+        again.exec("w = 4\n", {}, {})
+        again.save()
+    finally:
+        os.umask(old)
+    assert (tmp_path / "open.marshal").stat().st_mode & 0o777 == 0o600
+    assert CodeCache(tmp_path / "open.marshal").codes
+
+
 def test_the_code_does_not_inherit_this_modules_future_flags(tmp_path):
     """dataclasses.py has no `from __future__ import annotations`; codecache.py has. Annotations
     compiled through the cache must stay evaluated, as dataclasses compiles them."""
