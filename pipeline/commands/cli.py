@@ -263,7 +263,7 @@ def early_probe(argv: list[str]) -> Prefetch | None:
     """ffprobe of `overdash render VIDEO …`'s VIDEO, started before the command line is parsed.
 
     ffprobe needs ~90 ms, most of it loading ffmpeg's libraries, and `render` wants its answer
-    ~130 ms after launch; started after parsing (~70 ms in), it made every render wait. The
+    ~130 ms after launch; started after parsing (~70 ms in), it often kept main waiting. The
     input is guessed from the first argument, and only the usual spelling (the video first, a
     video suffix, the ffprobe on PATH) is guessed: `render` uses it only if the parsed command
     line names the same file and ffprobe (main), and cancels it otherwise.
