@@ -278,6 +278,18 @@ def early_probe(argv: list[str]) -> Prefetch | None:
     return Prefetch(path, "ffprobe")
 
 
+def _keep_compiled():
+    """overdash.codecache installed before the commands' modules make their dataclasses; None
+    if the cache folder cannot even be named (no home directory): only the time is lost."""
+    from overdash.codecache import install
+    from overdash.files import cache_dir
+
+    try:
+        return install(cache_dir())
+    except (OSError, RuntimeError, KeyError):
+        return None
+
+
 def entry() -> None:
     """The `overdash` command: main(), then exit without the interpreter's teardown.
 
@@ -287,10 +299,7 @@ def entry() -> None:
     """
     argv = sys.argv[1:]
     early = early_probe(argv)
-    from overdash.codecache import install
-    from overdash.files import cache_dir
-
-    compiled = install(cache_dir())  # before the commands' modules make their dataclasses
+    compiled = _keep_compiled()
     try:
         code = main(argv, early=early)
     finally:

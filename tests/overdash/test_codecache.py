@@ -211,6 +211,19 @@ def test_the_overdash_command_keeps_its_dataclass_code(tmp_path, command):
     assert files[0].stat().st_mtime_ns == stamp
 
 
+def test_a_cache_folder_that_cannot_be_named_costs_only_the_time(tmp_path):
+    """No home directory (Path.home() raises on newer Pythons): the command runs without the cache."""
+    script = ("import overdash.files as f\n"
+              "def nowhere(): raise RuntimeError('Could not determine home directory.')\n"
+              "f.cache_dir = nowhere\n"
+              "from pipeline.commands.cli import entry; entry()")
+    done = subprocess.run([sys.executable, "-c", script, "--version"], capture_output=True, text=True, cwd=ROOT,
+                          env=dict(os.environ, XDG_CACHE_HOME=str(tmp_path)), timeout=60)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert done.stdout.startswith("overdash ")
+    assert not list(tmp_path.rglob("dataclass-code-*"))
+
+
 def test_a_library_import_leaves_dataclasses_alone():
     """Only the command's entry installs it: importing overdash's modules patches nothing."""
     import dataclasses
