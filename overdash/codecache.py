@@ -22,6 +22,7 @@ import dataclasses
 import marshal
 import os
 import sys
+import types
 from importlib.util import MAGIC_NUMBER
 from pathlib import Path
 
@@ -89,7 +90,7 @@ def _load(path: Path) -> dict:
     if not isinstance(codes, dict):
         return {}
     return {source: code for source, code in codes.items()
-            if type(source) is str and type(code) is type(_load.__code__)}
+            if type(source) is str and type(code) is types.CodeType}
 
 
 def install(folder: Path) -> CodeCache | None:
@@ -101,3 +102,14 @@ def install(folder: Path) -> CodeCache | None:
     cache = CodeCache(Path(folder) / f"dataclass-code-{sys.implementation.cache_tag}.marshal")
     dataclasses.exec = cache.exec  # type: ignore[attr-defined]  # found before the builtin
     return cache
+
+
+def install_for_command() -> CodeCache | None:
+    """`install` in the cache folder, for a command-line entry point before it imports the rest of
+    overdash; None if that folder cannot even be named (no home directory): only the time is lost."""
+    from overdash.files import cache_dir
+
+    try:
+        return install(cache_dir())
+    except (OSError, RuntimeError, KeyError):
+        return None

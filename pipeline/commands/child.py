@@ -47,10 +47,9 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    from overdash.codecache import install
-    from overdash.files import cache_dir
+    from overdash.codecache import install_for_command
 
-    compiled = install(cache_dir())  # as pipeline.commands.cli.entry: before the config is unpickled
+    compiled = install_for_command()  # as pipeline.commands.cli.entry: before the config is unpickled
     code = main()
     if compiled is not None:
         compiled.save()

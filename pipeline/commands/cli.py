@@ -278,18 +278,6 @@ def early_probe(argv: list[str]) -> Prefetch | None:
     return Prefetch(path, "ffprobe")
 
 
-def _keep_compiled():
-    """overdash.codecache installed before the commands' modules make their dataclasses; None
-    if the cache folder cannot even be named (no home directory): only the time is lost."""
-    from overdash.codecache import install
-    from overdash.files import cache_dir
-
-    try:
-        return install(cache_dir())
-    except (OSError, RuntimeError, KeyError):
-        return None
-
-
 def entry() -> None:
     """The `overdash` command: main(), then exit without the interpreter's teardown.
 
@@ -299,7 +287,9 @@ def entry() -> None:
     """
     argv = sys.argv[1:]
     early = early_probe(argv)
-    compiled = _keep_compiled()
+    from overdash.codecache import install_for_command
+
+    compiled = install_for_command()  # before the commands' modules make their dataclasses
     try:
         code = main(argv, early=early)
     finally:
