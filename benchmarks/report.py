@@ -7,7 +7,26 @@ import json
 import sys
 from pathlib import Path
 
+from benchmarks.stats import Interval, verdict
+
 DEFAULT = Path(".benchmarks") / "last.json"
+
+
+_WHY = {"undecided": " (the interval spans it: more pairs)", "not judged": " (too few pairs: 6 or more)"}
+
+
+def _judged(x: dict) -> str:
+    """The medians' intervals, and against a case's targets what they say (benchmarks.stats.verdict)."""
+    parts = []
+    for side, name in (("wall", "wall"), ("cpu", "CPU")):
+        low, high = x[f"{side}_ci"]
+        text = f"{name} median in {low:.3f}–{high:.3f}"
+        target = x.get(f"{side}_target")
+        if target is not None:
+            said = verdict(Interval(low, high, x["ci_coverage"]), target)
+            text += f", target ≤ {target:.2f}: {said}" + _WHY.get(said, "")
+        parts.append(text)
+    return f"{'; '.join(parts)} ({x['ci_coverage']:.1%} intervals)"
 
 
 def main(path: Path = DEFAULT) -> int:
@@ -34,6 +53,8 @@ def main(path: Path = DEFAULT) -> int:
                       f"(render {x['render_wall_s']:.2f} s / {x['render_cpu_s']:.2f} CPU-s, {floor} "
                       f"{x['transcode_wall_s']:.2f} s / {x['transcode_cpu_s']:.2f} CPU-s, {x['pairs']} pairs"
                       f"{realtime}{spread})")
+                if "wall_ci" in x:
+                    print(f"  {'':>40}  {_judged(x)}")
                 continue
             if "label" in r["extra_info"]:
                 label = r["extra_info"]["label"]

@@ -37,3 +37,27 @@ def test_paired_ratios_show_their_median_sides_and_the_spread_of_single_pairs(tm
     path.write_text(json.dumps(data))
     assert report.main(path) == 0
     assert "single pairs" not in capsys.readouterr().out
+
+
+def test_paired_ratios_say_their_intervals_and_what_they_mean_for_the_targets(tmp_path, capsys):
+    paired = dict(label="1080p30 10.5 s, overlay as yuva420p", wall_ratio=1.052, cpu_ratio=1.074,
+                  wall_range=[0.95, 1.2], cpu_range=[0.97, 1.2], wall_ci=[1.041, 1.063], cpu_ci=[1.061, 1.079],
+                  ci_coverage=0.959, wall_target=1.05, cpu_target=1.08, transcode_wall_s=4.3,
+                  transcode_cpu_s=7.9, render_wall_s=4.5, render_cpu_s=8.5, pairs=20)
+    rgba = dict(paired, label="1080p30 10.5 s, overlay as rgba", wall_ci=[1.06, 1.09], cpu_ci=[1.09, 1.12])
+    del rgba["wall_target"], rgba["cpu_target"]
+    data = {"benchmarks": [row("test_render_1080[yuva420p]", "render ÷ transcode", 30.0, **paired),
+                           row("test_render_1080[rgba]", "render ÷ transcode", 30.0, **rgba)]}
+    path = tmp_path / "last.json"
+    path.write_text(json.dumps(data))
+    assert report.main(path) == 0
+    lines = capsys.readouterr().out.splitlines()
+    judged = [x.strip() for x in lines if "median in" in x]
+    assert judged[:2] == [  # rgba first: rows print by name
+        "wall median in 1.060–1.090; CPU median in 1.090–1.120 (95.9% intervals)",
+        "wall median in 1.041–1.063, target ≤ 1.05: undecided (the interval spans it: more pairs); "
+        "CPU median in 1.061–1.079, target ≤ 1.08: meets (95.9% intervals)"]
+    few = dict(paired, pairs=2, wall_ci=[0.99, 1.04], cpu_ci=[1.0, 1.06], ci_coverage=0.5)
+    path.write_text(json.dumps({"benchmarks": [row("test_render_1080[yuva420p]", "render ÷ transcode", 9.0, **few)]}))
+    assert report.main(path) == 0
+    assert "target ≤ 1.05: not judged (too few pairs: 6 or more)" in capsys.readouterr().out
