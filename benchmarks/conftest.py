@@ -5,7 +5,8 @@ import pytest
 from benchmarks.clips import make_clip
 
 # A case times several whole renders and transcodes: the 60 s clip's five pairs take ~5 min on
-# two busy cores, past the 300 s the tests allow each test (setup.cfg). Per five pairs (--bench-pairs).
+# two busy cores, past the 300 s the tests allow each test (setup.cfg). --bench-pairs scales it
+# (it is for five pairs).
 CASE_TIMEOUT = 1800
 
 
@@ -28,7 +29,7 @@ def pytest_collection_modifyitems(config, items):
     pairs = config.getoption("--bench-pairs") or 5
     for item in items:
         if item.path.is_relative_to(here) and item.get_closest_marker("timeout") is None:
-            item.add_marker(pytest.mark.timeout(CASE_TIMEOUT * max(1, pairs // 5)))
+            item.add_marker(pytest.mark.timeout(CASE_TIMEOUT * max(1, -(-pairs // 5))))
 
 
 @pytest.hookimpl(hookwrapper=True)
