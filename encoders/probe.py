@@ -134,6 +134,10 @@ class PendingProbe:
             raise InputError(f"{path}: not a video file (ffprobe timed out)") from None
         if proc.returncode != 0:
             reason = first_error_line(stderr, strip_prefix=path_arg(path))
+            if "moov atom not found" in reason and _starts_as_mp4(path):  # the index comes last, as it stops
+                raise InputError(f"{path}: an unfinished recording or a cut-short copy: its MP4 index "
+                                 f"('moov' box) is missing (the camera stopped before closing the file, "
+                                 f"or the copy ended early)")
             raise InputError(f"{path}: not a video file ({reason})")
         try:
             data = json.loads(stdout)
@@ -141,6 +145,16 @@ class PendingProbe:
             raise InputError(f"{path}: not a video file (unreadable ffprobe output)") from None
         return video_info_from_json(
             path, data, count_frames=lambda index: _count_packets(self.ffprobe, path, index))
+
+
+def _starts_as_mp4(path: Path) -> bool:
+    """Whether the file opens as a camera's MP4 does (an 'ftyp' or 'mdat' box): a text file named
+    .mp4 gets the same 'moov atom not found' from ffprobe, and is not an unfinished recording."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(8)[4:8] in (b"ftyp", b"mdat")
+    except OSError:
+        return False
 
 
 def start_probe(path, *, ffprobe: str = "ffprobe") -> PendingProbe:

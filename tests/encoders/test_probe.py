@@ -52,6 +52,23 @@ def test_text_file_is_not_a_video(tmp_path):
     assert message.startswith(f"{path}: not a video file (") and "\n" not in message
 
 
+def test_a_recording_without_its_index_is_called_unfinished(tmp_path):
+    """A camera that lost power mid-recording leaves the media without the 'moov' box it writes
+    last: said as that, not as 'moov atom not found'."""
+    whole = tmp_path / "whole.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=160x90:rate=10", "-t", "1", "-c:v", "libx264", whole)
+    data = whole.read_bytes()
+    assert data.index(b"moov") > data.index(b"mdat")  # as cameras write it: the index after the media
+    cut = tmp_path / "GX010001.MP4"
+    cut.write_bytes(data[: data.index(b"moov") - 4])
+    with pytest.raises(InputError) as err:
+        probe_video(cut)
+    message = str(err.value)
+    assert message.startswith(f"{cut}: an unfinished recording or a cut-short copy") and "'moov'" in message
+    assert "\n" not in message
+    probe_video(whole)  # the whole file still probes
+
+
 def test_missing_file(tmp_path):
     with pytest.raises(InputError, match=r"nope\.mp4: no such file"):
         probe_video(tmp_path / "nope.mp4")

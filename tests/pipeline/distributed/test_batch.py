@@ -50,7 +50,7 @@ def test_a_broken_clip_fails_alone_and_a_second_run_skips_what_is_done(tmp_path,
     assert run.returncode == 1, run.stderr
     rows = {line.split()[0]: line.split(None, 2)[1:] for line in run.stdout.splitlines()[1:]}
     assert rows["one.mp4"][0] == rows["two.mp4"][0] == "done"
-    assert rows["broken.mp4"][0] == "failed" and "broken.mp4: not a video file" in rows["broken.mp4"][1]
+    assert rows["broken.mp4"][0] == "failed" and "broken.mp4: an unfinished recording" in rows["broken.mp4"][1]
     assert len(frame_times(out / "one.mp4")) == len(frame_times(clip))
     assert sorted(p.name for p in out.iterdir() if not p.name.endswith(".done")) == ["one.mp4", "two.mp4"]
 
