@@ -66,6 +66,16 @@ def program_setup() -> None:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, set(TERMINATING))
 
 
+def leave_termination_to_main() -> None:
+    """First thing a helper thread of main does (the coordinator's job threads): the termination
+    signals are blocked in it, so the kernel hands them to main's thread. Python runs a handler
+    only in the main thread, and a signal that landed in another thread does not wake main from a
+    blocking wait (a lock, concurrent.futures.wait): a Ctrl-C would wait for a running child to
+    end. Programs started from such a thread must unblock them again (program_setup)."""
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, set(TERMINATING))
+
+
 def set_process_name(name: str) -> None:
     """Name this process in ps/top (Linux, at most 15 bytes): forked children otherwise
     all look like the main `overdash render` process."""

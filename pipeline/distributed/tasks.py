@@ -24,7 +24,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from pipeline.procs import die_with_parent, prepare_die_with_parent
+from pipeline.procs import leave_termination_to_main, prepare_die_with_parent, program_setup
 
 EXIT_INPUT = 2        # the child's status for bad input (overdash.InputError): retrying cannot help
 STOP_GRACE = 10.0     # seconds a stopped child has to remove its partial file before SIGKILL
@@ -105,7 +105,7 @@ def run_child(task: Task, children: Children | None = None, on_start: Callable[[
         payload.write(task.payload)
         payload.seek(0)
         proc = subprocess.Popen([sys.executable, "-m", task.module], stdin=payload, stdout=subprocess.DEVNULL,
-                                stderr=err, env=env, start_new_session=True, preexec_fn=die_with_parent)
+                                stderr=err, env=env, start_new_session=True, preexec_fn=program_setup)
         if children is not None:
             children.add(proc)
         try:
@@ -140,19 +140,26 @@ def reason_of(stderr: str, code: int) -> str:
     return lines[-1].removeprefix("overdash: ") if lines else f"exited with status {code}"
 
 
+# main never sleeps longer than this in one wait: a signal that arrives just before it blocks (after
+# Python's last look at its signals) is handled only when the wait returns, not when it arrived.
+SIGNAL_LATENCY = 0.2
+
+
 def run_local(tasks: Iterable[Task], jobs: int, on_outcome: Callable[[Outcome], None]) -> list[Outcome]:
     """Every task, `jobs` at a time on this machine; each Outcome to on_outcome as it comes.
     An interrupt (Ctrl-C, SIGTERM) stops the running children, then propagates."""
     children = Children()
     outcomes: list[Outcome] = []
     pending = list(tasks)
-    with ThreadPoolExecutor(max(1, jobs), thread_name_prefix="overdash-job") as pool:
+    # Signals go to main's thread: it waits below, and only it runs Python's handlers.
+    with ThreadPoolExecutor(max(1, jobs), thread_name_prefix="overdash-job",
+                            initializer=leave_termination_to_main) as pool:
         running: set[Future] = set()
         try:
             while pending or running:
                 while pending and len(running) < max(1, jobs):
                     running.add(pool.submit(run_child, pending.pop(0), children))
-                done, running = wait(running, return_when=FIRST_COMPLETED)
+                done, running = wait(running, timeout=SIGNAL_LATENCY, return_when=FIRST_COMPLETED)
                 for future in done:
                     outcome = future.result()
                     outcomes.append(outcome)
