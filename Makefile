@@ -106,9 +106,13 @@ gpu-check: setup
 
 # Every parser against mutated files (fuzz/): 150,000 cases each by default, findings and their
 # cases under /tmp/overdash-fuzz; e.g. ARGS="--cases 20000 --targets mp4,gpmf --seed 7".
-# Not part of `make test`, which runs a fixed-seed smoke of it (tests/test_fuzz_smoke.py).
+# Then 20,000 damaged MP4s through the index probe, each it settles checked against ffprobe
+# (fuzz/agree.py; AGREE=N for another count). Not part of `make test`, which runs a fixed-seed
+# smoke of each (tests/test_fuzz_smoke.py, tests/encoders/test_mp4index.py).
+AGREE ?= 20000
 fuzz: setup
 	$(PY) -m fuzz run $(ARGS)
+	$(PY) -m fuzz agree --cases $(AGREE)
 
 # Fault injection in a loop (tests/support/faults.py: children, main, disk, folder, tile server
 # killed or broken at random frames) and a table of outcomes; e.g. make soak N=50 SEED=3.

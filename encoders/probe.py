@@ -104,6 +104,13 @@ class PendingProbe:
         self._proc, self._error = proc, error
         self._value: VideoInfo | None = None
 
+    @classmethod
+    def settled(cls, path: Path, ffprobe: str, info: VideoInfo) -> "PendingProbe":
+        """A probe whose answer is already known (from the file's index): nothing runs."""
+        done = cls(path, ffprobe, None)
+        done._value = info
+        return done
+
     def result(self) -> VideoInfo:
         if self._value is None and self._error is None:
             try:
@@ -157,8 +164,12 @@ def _starts_as_mp4(path: Path) -> bool:
         return False
 
 
-def start_probe(path, *, ffprobe: str = "ffprobe") -> PendingProbe:
-    """ffprobe of `path` started now (or the reason it cannot be, kept for `result`)."""
+def start_probe(path, *, ffprobe: str = "ffprobe", index: bool = True) -> PendingProbe:
+    """ffprobe of `path` started now (or the reason it cannot be, kept for `result`).
+
+    `index`: first read the facts from the file's MP4 index (encoders.mp4index), which settles
+    H.264 MP4s as cameras write them in ~1 ms; ffprobe runs only for what it does not settle.
+    """
     path = Path(path)
     if not path.exists():
         return PendingProbe(path, ffprobe, None, InputError(f"{path}: no such file"))
@@ -166,6 +177,12 @@ def start_probe(path, *, ffprobe: str = "ffprobe") -> PendingProbe:
         return PendingProbe(path, ffprobe, None, InputError(f"{path}: is a directory, not a video file"))
     if path.stat().st_size == 0:  # a failed copy; ffprobe would only say "moov atom not found"
         return PendingProbe(path, ffprobe, None, InputError(f"{path}: empty file (0 bytes), not a video"))
+    if index:
+        from encoders.mp4index import read_index_facts  # it builds on this module's VideoInfo
+
+        facts = read_index_facts(path)
+        if facts is not None:
+            return PendingProbe.settled(path, ffprobe, facts)
     argv = [ffprobe, "-hide_banner", "-v", "error", "-of", "json",
             "-show_streams", "-show_format", path_arg(path)]
     try:
@@ -268,7 +285,7 @@ def video_info_from_json(path, data: dict, *,
     )
 
 
-_TIMECODE = re.compile(r"\d\d:\d\d:\d\d[:;.]\d\d")
+TIMECODE_FORMAT = re.compile(r"\d\d:\d\d:\d\d[:;.]\d\d")
 
 
 def _timecode(video: dict, streams: list, fmt: dict) -> str | None:
@@ -277,7 +294,7 @@ def _timecode(video: dict, streams: list, fmt: dict) -> str | None:
     for tags in (video.get("tags"), *(s.get("tags") for s in streams if s.get("codec_tag_string") == "tmcd"),
                  fmt.get("tags")):
         value = str((tags or {}).get("timecode") or "")
-        if _TIMECODE.fullmatch(value):
+        if TIMECODE_FORMAT.fullmatch(value):
             return value
     return None
 

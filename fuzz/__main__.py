@@ -1,4 +1,4 @@
-"""`python -m fuzz [run|replay]`: see fuzz/run.py. `make fuzz` runs the long campaign."""
+"""`python -m fuzz [run|agree|replay]`: see fuzz/run.py and fuzz/agree.py. `make fuzz` runs the long campaigns."""
 from __future__ import annotations
 
 import argparse
@@ -34,12 +34,23 @@ def main(argv=None) -> int:
     r.add_argument("--timeout", type=float, default=2.0, help="seconds per case")
     r.add_argument("--mem-mib", type=int, default=1024, help="address-space limit per child")
     r.add_argument("--work", type=Path, default=Path("/tmp/overdash-fuzz"), help="findings and their cases")
+    a = sub.add_parser("agree", help="damaged MP4s: the index probe's facts against ffprobe's")
+    a.add_argument("--cases", type=int, default=20000)
+    a.add_argument("--seed", type=int, default=1)
+    a.add_argument("--work", type=Path, default=Path("/tmp/overdash-fuzz/agree"), help="disagreeing cases")
     p = sub.add_parser("replay", help="run one case in this process and show what it raises")
     p.add_argument("target", choices=sorted(TARGETS))
     p.add_argument("seed", type=int)
     p.add_argument("index", type=int)
     p.add_argument("--save", type=Path, help="also write the case's bytes here")
     args = ap.parse_args(argv)
+    if args.command == "agree":
+        from fuzz.agree import agree
+
+        result = agree(args.cases, seed=args.seed, work=args.work)
+        print(", ".join(f"{k}: {v}" for k, v in sorted(result.counts.items())),
+              f"disagreed: {len(result.disagreements)}", *result.disagreements, sep="\n")
+        return 1 if result.disagreements else 0
     if args.command == "replay":
         target = TARGETS[args.target]
         seeds = target.seeds()

@@ -70,6 +70,12 @@ def _load_profile(path: Path) -> object:
     return gopro_profiles(path)
 
 
+def _read_index(path: Path) -> object:
+    """The probe's MP4 index reader: facts or None (ffprobe then), whatever the bytes."""
+    from encoders.mp4index import read_index_facts
+    return read_index_facts(path)
+
+
 def _decode_tile(path: Path) -> object:
     from overlay.maps.mosaic import decode_tile
     return decode_tile(path)
@@ -119,6 +125,27 @@ def mp4_seeds() -> list[Seed]:
     for name, payloads in [("demo", _demo_payloads())] + _real_payloads()[:3]:
         data = gpmd_mp4(payloads, [1001] * len(payloads))
         seeds.append(Seed(f"{name}.mp4", data, _moov_span(data)))
+    real = _shared("gopro/max-heromode.mp4")
+    if real is not None:
+        seeds.append(Seed("max-heromode.mp4", real, _moov_span(real)))
+    return seeds
+
+
+def index_seeds() -> list[Seed]:
+    """H.264 files the index settles, made by the system ffmpeg (B-frames and AAC in MP4; a
+    drop-frame timecode in MOV), and the camera's file."""
+    import subprocess
+    import tempfile
+    seeds = []
+    with tempfile.TemporaryDirectory(prefix="overdash-fuzz-seed-") as tmp:
+        for name, extra in (("made.mp4", ["-f", "lavfi", "-i", "sine=sample_rate=48000", "-c:a", "aac"]),
+                            ("made.mov", ["-timecode", "01:02:03;04"])):
+            out = Path(tmp) / name
+            subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-f", "lavfi",
+                            "-i", "testsrc2=size=64x48:rate=30000/1001", *extra[:6], "-t", "0.3",
+                            "-c:v", "libx264", "-preset", "veryfast", *extra[6:], str(out)], check=True)
+            data = out.read_bytes()
+            seeds.append(Seed(name, data, _moov_span(data)))
     real = _shared("gopro/max-heromode.mp4")
     if real is not None:
         seeds.append(Seed("max-heromode.mp4", real, _moov_span(real)))
@@ -225,6 +252,7 @@ def tile_seeds() -> list[Seed]:
 TARGETS: dict[str, Target] = {t.name: t for t in (
     Target("mp4", ".mp4", _load_gopro, mp4_seeds),
     Target("gpmf", ".raw", _load_gopro, gpmf_seeds),
+    Target("index", ".mp4", _read_index, index_seeds),
     Target("fit", ".fit", _load_fit, fit_seeds),
     Target("gpx", ".gpx", _load_gpx, gpx_seeds),
     Target("layout", ".xml", _load_layout, layout_seeds),

@@ -18,7 +18,8 @@ from fuzz.run import run
 from fuzz.targets import TARGETS
 from overdash import InputError
 
-SMOKE_CASES = {"mp4": 1000, "gpmf": 1000, "fit": 1000, "gpx": 2000, "layout": 2000, "profile": 2000, "tile": 2000}
+SMOKE_CASES = {"mp4": 1000, "index": 1000, "gpmf": 1000, "fit": 1000, "gpx": 2000, "layout": 2000, "profile": 2000,
+               "tile": 2000}
 
 
 @pytest.mark.slow

@@ -12,18 +12,16 @@ import struct
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import BinaryIO, Iterator, Mapping
+from typing import Mapping
 
 import numpy as np
 
 from overdash import InputError
+from overdash.isobmff import boxes as _boxes
+from overdash.isobmff import read_moov as _read_moov
 
-# Box types that may open an MP4/MOV file (QuickTime allows several before 'moov').
-_FIRST_BOXES = {b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot", b"uuid", b"styp"}
 _CONTAINERS = {b"trak", b"mdia", b"minf", b"stbl", b"edts", b"dinf", b"udta"}
 _EPOCH_1904 = datetime(1904, 1, 1, tzinfo=timezone.utc)
-# What a file that is not MP4/MOV often is, by its first bytes: said by name, not as bytes.
-_OTHER_FORMATS = ((b"\x1aE\xdf\xa3", "Matroska/WebM"), (b"RIFF", "RIFF (AVI/WAV)"))
 
 
 @dataclass(frozen=True, eq=False)
@@ -133,63 +131,6 @@ def read_mp4(path: str | os.PathLike) -> Movie:
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
     return _parse_moov(moov, str(path), size)
-
-
-def _not_mp4(path: Path, why: str) -> InputError:
-    return InputError(f"{path}: not an MP4/MOV file ({why})")
-
-
-def _read_moov(fh: BinaryIO, size: int, path: Path) -> bytes:
-    """Seek over top-level boxes until 'moov' and return its payload."""
-    pos = 0
-    first = True
-    while pos + 8 <= size:
-        fh.seek(pos)
-        head = fh.read(16)
-        box_size, kind = struct.unpack(">I4s", head[:8])
-        header = 8
-        if box_size == 1:
-            if len(head) < 16:
-                raise _not_mp4(path, "truncated box header")
-            box_size = struct.unpack(">Q", head[8:16])[0]
-            header = 16
-        elif box_size == 0:
-            box_size = size - pos
-        if first and kind not in _FIRST_BOXES:
-            known = next((name for magic, name in _OTHER_FORMATS if head.startswith(magic)), None)
-            if known is None:
-                raise _not_mp4(path, f"starts with {head[:8]!r}")
-            raise _not_mp4(path, f"a {known} file: GoPro telemetry is in the camera's MP4 — with another video, "
-                                 f"give the ride with --gpx or --fit")
-        first = False
-        if box_size < header:
-            raise _not_mp4(path, f"invalid size {box_size} of box {kind!r} at byte {pos}")
-        if kind == b"moov":
-            if pos + box_size > size:
-                raise InputError(f"{path}: truncated MP4/MOV file ('moov' box runs past end of file)")
-            fh.seek(pos + header)
-            return fh.read(box_size - header)
-        pos += box_size
-    if first:
-        raise _not_mp4(path, f"only {size} bytes")
-    raise _not_mp4(path, "no 'moov' box; an unfinished recording?")
-
-
-def _boxes(buf: bytes, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
-    """Yield (type, payload start, payload end) for the boxes in buf[start:end]."""
-    pos = start
-    while pos + 8 <= end:
-        box_size, kind = struct.unpack_from(">I4s", buf, pos)
-        header = 8
-        if box_size == 1:
-            box_size = struct.unpack_from(">Q", buf, pos + 8)[0]
-            header = 16
-        elif box_size == 0:
-            box_size = end - pos
-        if box_size < header or pos + box_size > end:
-            raise ValueError(f"box {kind!r} at {pos} has invalid size {box_size}")
-        yield kind, pos + header, pos + box_size
-        pos += box_size
 
 
 def _index(buf: bytes, start: int, end: int) -> dict[bytes, tuple[int, int]]:

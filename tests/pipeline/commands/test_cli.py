@@ -155,31 +155,47 @@ def test_profile_widgets_lists_each_widget(tmp_path):
 
 SPY = """
 import os, subprocess, sys
+import encoders.mp4index as index
 started = {}
 popen = subprocess.Popen.__init__
 def spy(self, args, *a, **k):
     started.setdefault(os.path.basename(str(args[0])), "numpy" in sys.modules)
     return popen(self, args, *a, **k)
 subprocess.Popen.__init__ = spy
+read = index.read_index_facts
+def read_spy(path):
+    facts = read(path)
+    started.setdefault("index", (facts is not None, "numpy" in sys.modules))
+    return facts
+index.read_index_facts = read_spy
 from pipeline.commands.cli import main
 code = main(sys.argv[1:])
-print(started.get("ffprobe"), os.environ.get("OPENBLAS_NUM_THREADS"), code)
+settled, numpy_then = started.get("index", (None, None))
+print(settled, numpy_then, started.get("ffprobe"), os.environ.get("OPENBLAS_NUM_THREADS"), code)
 """
 
 
-@needs_device_file("gopro/max-heromode.mp4")
 @pytest.mark.parametrize("openblas", [None, "3"])
-def test_render_starts_ffprobe_before_the_heavy_imports(tmp_path, openblas):
-    """`render` starts ffprobe before numpy and the widgets load (~0.1 s it then overlaps), and
-    keeps numpy's OpenBLAS to one thread unless the user set it. The output's folder is
-    missing, so the run ends at the path check, after ffprobe started: a clean user error."""
+@pytest.mark.parametrize("codec", ["libx264", "mpeg4"])
+def test_render_probes_before_the_heavy_imports(tmp_path, openblas, codec):
+    """`render` learns the video's facts before numpy and the widgets load (~0.1 s): from the MP4
+    index where it settles them (H.264: no ffprobe at all), else from ffprobe started then, which
+    the imports overlap. It keeps numpy's OpenBLAS to one thread unless the user set it. The
+    output's folder is missing, so the run ends at the path check: a clean user error."""
+    video = tmp_path / "clip.mp4"
+    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-f", "lavfi", "-i",
+                    "testsrc2=size=160x90:rate=30", "-t", "1", "-c:v", codec, str(video)], check=True)
     env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
     if openblas:
         env["OPENBLAS_NUM_THREADS"] = openblas
-    proc = subprocess.run([sys.executable, "-c", SPY, "render", str(SAMPLE), str(tmp_path / "no" / "out.mp4")],
+    proc = subprocess.run([sys.executable, "-c", SPY, "render", str(video), str(tmp_path / "no" / "out.mp4")],
                           capture_output=True, text=True, timeout=60, env=env)
-    numpy_loaded, threads, code = proc.stdout.split()
-    assert numpy_loaded == "False", proc.stderr  # ffprobe ran, numpy not yet imported
+    settled, numpy_then, ffprobe_numpy, threads, code = proc.stdout.split()
+    assert numpy_then == "False", proc.stderr  # the index was read before numpy was imported
+    if codec == "libx264":
+        assert (settled, ffprobe_numpy) == ("True", "None")  # settled: ffprobe never ran
+    else:
+        assert (settled, ffprobe_numpy) == ("False", "False")  # ffprobe ran, numpy not yet imported
     assert threads == (openblas or "1")
     assert code == "2" and "out.mp4" in proc.stderr and "Traceback" not in proc.stderr
 
