@@ -119,8 +119,11 @@ def _facts(path: Path, moov: bytes, fh, size: int) -> VideoInfo:
 
 def _user_data(buf: bytes, start: int, end: int) -> None:
     """ValueError unless 'udta' is a well-formed tree down to its metadata items, which ffmpeg
-    reads for tags: one that runs past the file ends ffprobe with an error."""
+    reads for tags and chapters: one that runs past its box ends ffprobe with an error."""
     for kind, ps, pe in boxes(buf, start, end):
+        if kind == b"HMMT":  # GoPro's HiLight tags, which ffmpeg reads as chapters: a count, then times
+            _settle(pe - ps >= 4 and struct.unpack_from(">I", buf, ps)[0] <= (pe - ps) // 4, "HiLight count")
+        _settle(kind != b"loci", "location box")
         if kind != b"meta":
             continue
         hdlr = buf.find(b"hdlr", ps, pe)  # ISO 'meta' has version and flags first, QuickTime's not
@@ -189,8 +192,8 @@ def _trak(buf: bytes, start: int, end: int) -> _Trak:
     _settle(scale > 0, "timescale")
     hs = found[b"mdia/hdlr"][0]
     ss, se = found[stbl + b"stsd"]
-    _settle(struct.unpack_from(">II", buf, ss + 4) >= (1, 16) and struct.unpack_from(">I", buf, ss + 4)[0] == 1,
-            "sample descriptions")  # one, its size given (ffmpeg refuses 0 there)
+    descriptions, first_size = struct.unpack_from(">II", buf, ss + 4)
+    _settle(descriptions == 1 and first_size >= 16, "sample descriptions")  # ffmpeg refuses a size of 0
     for kind, step in ((b"stss", 4), (b"stps", 4), (b"sbgp", 8)):  # tables ffmpeg reads to the end
         if stbl + kind in found:
             ts, te = found[stbl + kind]
