@@ -1,4 +1,5 @@
-"""Facts about the source video, read once with ffprobe.
+"""Facts about the source video, read once: from its MP4 index (encoders.mp4index) where
+that settles them exactly, else with ffprobe.
 
 Everything downstream (frame table, overlay geometry, ffmpeg argv) needs the
 same handful of numbers; reading them once into a frozen VideoInfo keeps the
@@ -165,11 +166,10 @@ def _starts_as_mp4(path: Path) -> bool:
 
 
 def start_probe(path, *, ffprobe: str = "ffprobe", index: bool = True) -> PendingProbe:
-    """ffprobe of `path` started now (or the reason it cannot be, kept for `result`).
-
-    `index`: first read the facts from the file's MP4 index (encoders.mp4index), which settles
-    H.264 MP4s as cameras write them in ~1 ms; ffprobe runs only for what it does not settle.
-    """
+    """The facts of `path`: read from its MP4 index where that settles them (encoders.mp4index:
+    H.264 in MP4/MOV, ~1 ms, no ffmpeg libraries to load), else ffprobe started now; or the
+    reason neither can be had, kept for `result`. `index=False`: ffprobe always (the reference
+    the index reader is tested against)."""
     path = Path(path)
     if not path.exists():
         return PendingProbe(path, ffprobe, None, InputError(f"{path}: no such file"))
@@ -192,8 +192,8 @@ def start_probe(path, *, ffprobe: str = "ffprobe", index: bool = True) -> Pendin
 
 
 class Prefetch:
-    """ffprobe of the input, started before the imports planning needs (~0.1 s of numpy, Pillow
-    and widgets), so the video's facts are ready when the telemetry is.
+    """The input's probe (start_probe: its index, else ffprobe) started before the imports planning
+    needs (~0.1 s of numpy, Pillow and widgets), so the video's facts are ready when the telemetry is.
 
     Only a head start: `probe` answers from it for that one file and that ffprobe, and probes
     anything else itself.

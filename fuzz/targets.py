@@ -138,12 +138,12 @@ def index_seeds() -> list[Seed]:
     import tempfile
     seeds = []
     with tempfile.TemporaryDirectory(prefix="overdash-fuzz-seed-") as tmp:
-        for name, extra in (("made.mp4", ["-f", "lavfi", "-i", "sine=sample_rate=48000", "-c:a", "aac"]),
-                            ("made.mov", ["-timecode", "01:02:03;04"])):
+        for name, inputs, outputs in (("made.mp4", ["-f", "lavfi", "-i", "sine=sample_rate=48000"], ["-c:a", "aac"]),
+                                      ("made.mov", [], ["-timecode", "01:02:03;04"])):
             out = Path(tmp) / name
             subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-f", "lavfi",
-                            "-i", "testsrc2=size=64x48:rate=30000/1001", *extra[:6], "-t", "0.3",
-                            "-c:v", "libx264", "-preset", "veryfast", *extra[6:], str(out)], check=True)
+                            "-i", "testsrc2=size=64x48:rate=30000/1001", *inputs, "-t", "0.3",
+                            "-c:v", "libx264", "-preset", "veryfast", *outputs, str(out)], check=True)
             data = out.read_bytes()
             seeds.append(Seed(name, data, _moov_span(data)))
     real = _shared("gopro/max-heromode.mp4")

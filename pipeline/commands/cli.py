@@ -260,10 +260,11 @@ VIDEO_SUFFIXES = (".mp4", ".mov", ".360", ".m4v", ".mkv")
 
 
 def early_probe(argv: list[str]) -> Prefetch | None:
-    """ffprobe of `overdash render VIDEO …`'s VIDEO, started before the command line is parsed.
+    """The probe of `overdash render VIDEO …`'s VIDEO, started before the command line is parsed.
 
-    ffprobe needs ~90 ms, most of it loading ffmpeg's libraries, and `render` wants its answer
-    ~130 ms after launch; started after parsing (~70 ms in), it often kept main waiting. The
+    An H.264 MP4's facts come from its index at once; any other video needs ffprobe, ~90 ms,
+    most of it loading ffmpeg's libraries, and `render` wants its answer ~130 ms after launch:
+    started after parsing (~70 ms in), it often kept main waiting. The
     input is guessed from the first argument, and only the usual spelling (the video first, a
     video suffix, the ffprobe on PATH) is guessed: `render` uses it only if the parsed command
     line names the same file and ffprobe (main), and cancels it otherwise.
