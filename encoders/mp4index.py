@@ -22,17 +22,16 @@ from __future__ import annotations
 import os
 import struct
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import timedelta
 from fractions import Fraction
 from pathlib import Path
 
 from encoders.h264sps import parse_avcc
 from encoders.probe import MAX_SANE_FPS, TIMECODE_FORMAT, VideoInfo
 from overdash import InputError
-from overdash.isobmff import boxes, read_moov
+from overdash.isobmff import EPOCH_1904, boxes, read_moov
 
 _IDENTITY = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
-_SECONDS_1904_TO_1970 = 2082844800
 # matrix_coefficients (H.273) as ffprobe names them; 0 (GBR) and 8 (YCgCo) change the pixel format.
 _MATRICES = {1: "bt709", 2: None, 4: "fcc", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m",
              9: "bt2020nc", 10: "bt2020c"}
@@ -201,13 +200,13 @@ def _trak(buf: bytes, start: int, end: int) -> _Trak:
             _settle(ts + head <= te and ts + head + step * struct.unpack_from(">I", buf, ts + head - 4)[0] <= te,
                     f"{kind!r} runs past its box")
     entry = next(boxes(buf, ss + 8, se))
+    samples, uniform_size = _sample_count(buf, found, stbl)
     return _Trak(
         handler=buf[hs + 8:hs + 12].decode("latin-1"), fourcc=entry[0], entry=buf[entry[1] + 8:entry[2]],
         timescale=scale, duration=duration, created=created, matrix=buf[matrix_at:matrix_at + 36],
         edits=_elst(buf, found.get(b"edts/elst")), stts=_rows(buf, found[stbl + b"stts"], ">II"),
-        offsets=_ctts(buf, found.get(stbl + b"ctts")), samples=(samples := _sample_count(buf, found, stbl)),
-        first_chunk=_chunks(buf, found, stbl, samples),
-        uniform_size=stbl + b"stsz" in found and struct.unpack_from(">I", buf, found[stbl + b"stsz"][0] + 4)[0] > 0)
+        offsets=_ctts(buf, found.get(stbl + b"ctts")), samples=samples, uniform_size=uniform_size,
+        first_chunk=_chunks(buf, found, stbl, samples))
 
 
 def _rows(buf: bytes, span: tuple[int, int], fmt: str, limit: int | None = None) -> tuple:
@@ -235,21 +234,22 @@ def _ctts(buf: bytes, span: tuple[int, int] | None) -> tuple[int, ...]:
     return tuple(offsets[:_REORDER_DEPTH])
 
 
-def _sample_count(buf: bytes, found: dict, stbl: bytes) -> int:
-    """The track's sample count, once its sizes are ones ffmpeg indexes: over 2^31 it refuses the
-    file, over 2^30 it stops indexing the track there."""
+def _sample_count(buf: bytes, found: dict, stbl: bytes) -> tuple[int, bool]:
+    """(the track's sample count, whether one size is given for all), once its sizes are ones
+    ffmpeg indexes: over 2^31 it refuses the file, over 2^30 it stops indexing the track there."""
     if stbl + b"stsz" in found:
         ps, pe = found[stbl + b"stsz"]
         uniform, count = struct.unpack_from(">II", buf, ps + 4)
+        largest = uniform
         if not uniform:
             _settle(ps + 12 + 4 * count <= pe, "stsz runs past its box")
-            uniform = max(buf[ps + 12:ps + 12 + 4 * count:4], default=0) << 24  # each size's top byte
-        _settle(uniform <= 0x3FFFFFFF, "a sample size ffmpeg refuses")
-        return count
+            largest = max(buf[ps + 12:ps + 12 + 4 * count:4], default=0) << 24  # each size's top byte
+        _settle(largest <= 0x3FFFFFFF, "a sample size ffmpeg refuses")
+        return count, uniform > 0
     if stbl + b"stz2" in found:
         ps, _ = found[stbl + b"stz2"]
         _settle(buf[ps + 7] in (4, 8, 16), "stz2 field size")
-        return struct.unpack_from(">I", buf, ps + 8)[0]
+        return struct.unpack_from(">I", buf, ps + 8)[0], False
     raise _Unsettled("no sample sizes")
 
 
@@ -370,9 +370,8 @@ def _creation(seconds: int) -> str | None:
     """ffmpeg's creation_time: seconds since 1904 as ISO 8601 UTC with microseconds."""
     if not seconds:
         return None
-    _settle(seconds >= _SECONDS_1904_TO_1970, "creation time before 1970")  # ffmpeg versions differ
-    when = datetime.fromtimestamp(seconds - _SECONDS_1904_TO_1970, timezone.utc)
-    _settle(when.year <= 9999, "creation time")
+    when = EPOCH_1904 + timedelta(seconds=seconds)
+    _settle(1970 <= when.year <= 9999, "creation time")  # before 1970, ffmpeg versions read it differently
     return when.strftime("%Y-%m-%dT%H:%M:%S") + ".000000Z"
 
 

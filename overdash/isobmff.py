@@ -3,11 +3,14 @@ index probe (encoders.mp4index): both need only box headers and `moov`, never th
 from __future__ import annotations
 
 import struct
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
 from overdash import InputError
 
+# MP4 times count seconds from here (mvhd, mdhd, tkhd creation and modification times).
+EPOCH_1904 = datetime(1904, 1, 1, tzinfo=timezone.utc)
 # Box types that may open an MP4/MOV file (QuickTime allows several before 'moov').
 FIRST_BOXES = {b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot", b"uuid", b"styp"}
 # What a file that is not MP4/MOV often is, by its first bytes: said by name, not as bytes.

@@ -10,18 +10,18 @@ from __future__ import annotations
 import os
 import struct
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Mapping
 
 import numpy as np
 
 from overdash import InputError
+from overdash.isobmff import EPOCH_1904
 from overdash.isobmff import boxes as _boxes
 from overdash.isobmff import read_moov as _read_moov
 
 _CONTAINERS = {b"trak", b"mdia", b"minf", b"stbl", b"edts", b"dinf", b"udta"}
-_EPOCH_1904 = datetime(1904, 1, 1, tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True, eq=False)
@@ -174,7 +174,7 @@ def _mvhd(buf: bytes, pos: int) -> tuple[int, float, datetime | None]:
         created, _, timescale, duration = struct.unpack_from(">QQIQ", buf, pos + 4)
     else:
         created, _, timescale, duration = struct.unpack_from(">IIII", buf, pos + 4)
-    when = _EPOCH_1904 + timedelta(seconds=created) if created else None
+    when = EPOCH_1904 + timedelta(seconds=created) if created else None
     return timescale, duration / timescale if timescale else 0.0, when
 
 

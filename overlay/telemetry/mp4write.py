@@ -20,8 +20,9 @@ import struct
 from datetime import datetime, timezone
 from typing import Sequence
 
+from overdash.isobmff import EPOCH_1904
+
 TIMESCALE = 1000  # media and movie time in milliseconds: GoPro's payloads last 1001 of them
-_EPOCH_1904 = datetime(1904, 1, 1, tzinfo=timezone.utc)
 _MATRIX = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)  # identity
 MAX_FILE = 2 ** 32 - 1  # stco holds 32-bit offsets
 
@@ -39,7 +40,7 @@ def _mac_time(when: datetime | None) -> int:
     """Seconds since 1904-01-01 UTC, MP4's clock; 0 (unknown) without a time."""
     if when is None:
         return 0
-    seconds = int((when.astimezone(timezone.utc) - _EPOCH_1904).total_seconds())
+    seconds = int((when.astimezone(timezone.utc) - EPOCH_1904).total_seconds())
     return seconds if 0 <= seconds < 2 ** 32 else 0
 
 
