@@ -23,6 +23,7 @@ from typing import Callable
 
 from overdash import RenderError
 from overdash.files import PartialLock, remove
+from pipeline.ffmpeg_log import Source, log_tail, undecodable
 from pipeline.procs import (
     describe_exit,
     exit_hint,
@@ -34,7 +35,6 @@ from pipeline.procs import (
 
 PIPE_BYTES = 1 << 20   # MEASURED.md: a 1 MiB pipe moves frames 3x faster than the 64 KiB default
 _F_SETPIPE_SZ = 1031
-STDERR_TAIL = 600
 # Output the disk refused. ffmpeg 5.1 (Debian 12's) logs these when the disk fills and still
 # exits 0, leaving a truncated file; a render must not rename that onto the output.
 _WRITE_FAILED = re.compile(r"Error writing trailer|Error closing file|No space left on device|Disk quota exceeded")
@@ -153,13 +153,17 @@ class Encoder:
         code = self.wait()
         if code < 0:  # killed: whatever it logged last says nothing about why
             return f"{what} ({describe_exit(code)}){exit_hint(code)}"
-        tail = stderr_tail(self.stderr_path)
+        tail = log_tail(self.stderr_path)
         return f"{what} (exit status {code}){': ' + tail if tail else ''}"
 
     def write_failure(self) -> str:
         """ffmpeg's complaint when it exited 0 yet logged that its output could not be written; else ''."""
-        tail = stderr_tail(self.stderr_path)
+        tail = log_tail(self.stderr_path)
         return tail if _WRITE_FAILED.search(tail) else ""
+
+    def undecodable(self, source: Source) -> str:
+        """After a failure: what to say instead of failure() when no frame of `source` decoded; else ''."""
+        return undecodable(self.stderr_path, source) if self.wait() > 0 else ""
 
     def kill(self) -> None:
         """Stop ffmpeg now (a run that failed) and reap it."""
@@ -248,6 +252,9 @@ class EncoderChain:
     def write_failure(self) -> str:
         return self.mux.write_failure()
 
+    def undecodable(self, source: Source) -> str:
+        return self.encode.undecodable(source)  # the encoding ffmpeg is the one that decodes the source
+
     def kill(self) -> None:
         self.encode.kill()
         self.mux.kill()
@@ -283,18 +290,3 @@ def _grow_pipe(fd: int) -> None:
         fcntl.fcntl(fd, _F_SETPIPE_SZ, PIPE_BYTES)
     except (ImportError, OSError):
         pass  # smaller pipe: slower, still correct
-
-
-
-def stderr_tail(path: str, limit: int = STDERR_TAIL) -> str:
-    """ffmpeg's complaint folded into one line: its first line names the cause, its last the effect."""
-    try:
-        with open(path, "rb") as f:
-            text = f.read()[-8192:].decode("utf-8", "replace")
-    except OSError:
-        return ""
-    lines = list(dict.fromkeys(ln.strip() for ln in text.splitlines() if ln.strip()))
-    out = " | ".join(lines)
-    if len(out) > limit and len(lines) > 2:
-        out = f"{lines[0]} | … | {lines[-1]}"
-    return out[:limit]

@@ -30,10 +30,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from overdash import RenderError
+from overdash import InputError, RenderError
 from overdash.files import partial_path, remove
 from pipeline.channel import Channel
 from pipeline.encoder import Encoder, EncoderChain
+from pipeline.ffmpeg_log import Source
 from pipeline.messages import STOP, Draw, Failed, Finished, Stopped, Written
 from pipeline.procs import describe_exit, exit_hint, mp_context, sigint_blocked
 from pipeline.ring import RegionSize, Ring
@@ -72,6 +73,9 @@ class PipelineJob:
     mux_argv: tuple[str, ...] = ()
     mux_header: bytes = b""
     clock: bytes = b""         # the clock stream's one pixel (encoders.repeat.CLOCK_PIXEL)
+    # The video ffmpeg decodes (pipeline.ffmpeg_log.Source), named when none of its frames decodes;
+    # None: ffmpeg decodes no source (the dashboard alone).
+    source: Source | None = None
 
     @property
     def ring_slots(self) -> int:
@@ -140,6 +144,9 @@ def run_pipeline(job: PipelineJob, painter: PainterFactory,
             what = "failed" if isinstance(end, Finished) else (
                 f"stopped reading at overlay frame {end.frame}" if end.frame else
                 "stopped reading before the first overlay frame")
+            undecodable = encoder.undecodable(job.source) if job.source is not None else ""
+            if undecodable:  # bad input, not a failed render: said in the user's terms, exit status 2
+                raise InputError(undecodable)
             raise RenderError(f"ffmpeg: {encoder.failure(what)}")
         refused = encoder.write_failure()
         if refused:

@@ -181,6 +181,7 @@ def plan_render(config: RenderConfig, prefetch=None, *, start_ffmpeg: bool = Fal
             if tuple(argv) != encoder.argv:
                 raise AssertionError(f"ffmpeg was started with {encoder.argv}, the layout needs {argv}")
             encoder.send_graph(overlay_graph(choice.profile, encoded, overlay, features))
+        from pipeline.ffmpeg_log import Source
         from pipeline.scheduler import PipelineJob  # after the graph: ffmpeg opens its inputs meanwhile
 
         painter = dash.painter
@@ -194,7 +195,8 @@ def plan_render(config: RenderConfig, prefetch=None, *, start_ffmpeg: bool = Fal
                           partial=partial, output=config.output, workers=config.workers, regions=sizes,
                           pix_fmt=pix_fmt,
                           yuva=_yuva_format(choice.profile, video) if pix_fmt == "yuva420p" else None,
-                          env=FFMPEG_ENV, nut_header=nut_header(sizes, fps.numerator, fps.denominator, pix_fmt))
+                          env=FFMPEG_ENV, nut_header=nut_header(sizes, fps.numerator, fps.denominator, pix_fmt),
+                          source=Source(str(config.input), video.video_stream, video.video_codec, video.audio_codec))
         # ffmpeg read its graph from a pipe; what --show-ffmpeg prints is the same run with it inline
         shown = tuple(command(overlay)) if config.show_ffmpeg else ()
         return Plan(job, painter, overlay, fps, note, video, concat, size, video.duration,

@@ -83,6 +83,30 @@ def test_damaged_telemetry_is_said_in_a_few_warning_lines(sample, tmp_path):
                      "overdash: warning: further warnings are not shown"], proc.stderr
 
 
+def undecodable_copy(sample: Path, folder: Path) -> Path:
+    """The sample with every H.264 frame's NAL units overwritten (their first length field kept): the
+    index, the audio and the GPMF are whole, and not one picture decodes."""
+    bad = folder / "undecodable.mp4"
+    data = bytearray(sample.read_bytes())
+    video = read_mp4(sample).video.samples
+    for offset, size in zip(video.offsets.tolist(), video.sizes.tolist()):
+        data[offset + 4:offset + size] = bytes((i * 37 + 11) & 0xFF for i in range(size - 4))
+    bad.write_bytes(bytes(data))
+    return bad
+
+
+def test_a_video_none_of_whose_frames_decodes_is_refused_naming_the_file(sample, tmp_path):
+    """ffmpeg's own last words here are "Error marking filters as finished", after a line per frame."""
+    bad = undecodable_copy(sample, tmp_path)
+    proc = run("render", bad, tmp_path / "out.mp4", "--profile", "cpu", "-q")
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"overdash: error: {bad}: no frame of its h264 video decodes ("), \
+        proc.stderr
+    assert "the file is damaged" in lines[0] and "Traceback" not in proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["undecodable.mp4"]  # nothing written
+
+
 def test_an_odd_picture_size_is_refused_in_one_line_and_any_size_profiles_take_it(sample, tmp_path):
     odd = tmp_path / "odd.mp4"
     subprocess.run(["ffmpeg", "-v", "error", "-i", str(sample), "-t", "2", "-map", "0", "-vf", "scale=321:181",

@@ -14,6 +14,7 @@ import pytest
 
 from encoders.capability import ffmpeg_features
 from pipeline.commands.demo import make_sample
+from tests.pipeline.commands.test_awkward_inputs import undecodable_copy
 from tests.pipeline.commands.test_cli import run
 
 pytestmark = pytest.mark.e2e
@@ -47,6 +48,17 @@ def test_render_with_each_build(ffmpeg_build, clip, tmp_path):
     done = run("render", clip, out, "--ffmpeg", ffmpeg_build.path, "-q", "--workers", "2")
     assert done.returncode == 0, done.stderr
     assert frames(out) == frames(clip)
+
+
+def test_a_video_that_does_not_decode_is_said_with_each_build(ffmpeg_build, clip, tmp_path):
+    """Each generation words a source that gives no frame differently (4.2: packets piling up; 5.1:
+    "input stream 0:0"; 7.0 and later: "input 0:0"); the user reads the same line."""
+    bad = undecodable_copy(clip, tmp_path)
+    done = run("render", bad, tmp_path / "dash.mp4", "--ffmpeg", ffmpeg_build.path, "-q")
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(f"overdash: error: {bad}: no frame of its h264 video decodes ("), done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["undecodable.mp4"]
 
 
 def test_what_profiles_calls_working_renders(ffmpeg_build, clip, tmp_path):
