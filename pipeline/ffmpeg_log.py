@@ -6,7 +6,8 @@ finished", "Nothing was written into output file"). A damaged source buries both
 decoder logs a line or two for every frame it cannot decode, thousands in a long clip, and
 the effect names only ffmpeg's insides. So:
 
-* `log_tail` folds the log into one line: its end, and the first line of it kept;
+* `log_tail` (`one_line` for a log held in memory) folds the log into one line: its end, each
+  line once, and if that is too long its first and last line;
 * `undecodable` recognises the one failure a user can act on that ffmpeg words worst — no
   frame of the source decodes — and says it naming the file, the stream and the decoder's
   first complaint.
@@ -44,31 +45,45 @@ class Source:
 
 
 def log_ends(path: str) -> tuple[str, str]:
-    """(first, last) _END_BYTES of the log, each cut to whole lines; the same text twice when it is short."""
+    """(first, last) _END_BYTES of the log file, each cut to whole lines; the same text twice when it is short."""
     try:
         with open(path, "rb") as f:
             size = os.fstat(f.fileno()).st_size
             head = f.read(_END_BYTES)
-            if size <= _END_BYTES:
-                text = head.decode("utf-8", "replace")
-                return text, text
-            f.seek(size - _END_BYTES)
-            tail = f.read()
+            if size > _END_BYTES:
+                f.seek(size - _END_BYTES)
+                return _whole_lines(head, f.read())
     except OSError:
         return "", ""
-    head_text = head.decode("utf-8", "replace").rsplit("\n", 1)[0]
-    tail_text = tail.decode("utf-8", "replace").split("\n", 1)[-1]  # from the first whole line
-    return head_text, tail_text
+    return _whole_lines(head, None)
 
 
-def log_tail(path: str, limit: int = TAIL_LIMIT) -> str:
-    """ffmpeg's complaint folded into one line: the end of its log, each line once; if too long,
-    the first of those lines (the cause, when there are few) and the last (the effect)."""
-    lines = list(dict.fromkeys(ln.strip() for ln in log_ends(path)[1].splitlines() if ln.strip()))
+def text_ends(log: bytes) -> tuple[str, str]:
+    """log_ends of a log held in memory (ffmpeg's stderr, captured)."""
+    return _whole_lines(log[:_END_BYTES], log[-_END_BYTES:] if len(log) > _END_BYTES else None)
+
+
+def _whole_lines(head: bytes, tail: bytes | None) -> tuple[str, str]:
+    if tail is None:
+        text = head.decode("utf-8", "replace")
+        return text, text
+    return (head.decode("utf-8", "replace").rsplit("\n", 1)[0],
+            tail.decode("utf-8", "replace").split("\n", 1)[-1])  # from the first whole line
+
+
+def one_line(text: str, limit: int = TAIL_LIMIT) -> str:
+    """ffmpeg's complaint folded into one line: each line of `text` (the log's end) once; if too
+    long, the first of those lines (the cause, when there are few) and the last (the effect)."""
+    lines = list(dict.fromkeys(ln.strip() for ln in text.splitlines() if ln.strip()))
     out = " | ".join(lines)
     if len(out) > limit and len(lines) > 2:
         out = f"{lines[0]} | … | {lines[-1]}"
     return out[:limit]
+
+
+def log_tail(path: str, limit: int = TAIL_LIMIT) -> str:
+    """one_line of the log file's end."""
+    return one_line(log_ends(path)[1], limit)
 
 
 def undecodable(path: str, source: Source) -> str:
@@ -87,12 +102,12 @@ def undecodable(path: str, source: Source) -> str:
     else:  # the only other stream a render decodes: audio it re-encodes
         codec = source.audio_codec or ""
         what = f"its {codec} audio" if codec else f"its stream #{stream}"
-    said = _first_complaint(head, codec)
+    said = first_complaint(head, codec)
     return (f"{source.name}: no frame of {what} decodes{f' ({said})' if said else ''}; "
             f"the file is damaged, or this ffmpeg cannot decode it")
 
 
-def _first_complaint(text: str, codec: str) -> str:
+def first_complaint(text: str, codec: str) -> str:
     """The first line logged by `codec`'s decoder, its "[name @ 0x…]" prefixes removed."""
     if not codec:
         return ""

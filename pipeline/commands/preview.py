@@ -117,8 +117,11 @@ def _video_frame(path: Path, video, frame: int):
                            "-f", "rawvideo", "-pix_fmt", "rgb24", "-"], capture_output=True)
     w, h = video.display_width, video.display_height
     if done.returncode != 0 or len(done.stdout) < w * h * 3:
-        raise InputError(f"{path}: cannot decode the frame at {t:.3f} s "
-                         f"({done.stderr.decode(errors='replace').strip()[-200:]})")
+        from pipeline.ffmpeg_log import first_complaint, one_line, text_ends
+
+        head, tail = text_ends(done.stderr)
+        said = first_complaint(head, video.video_codec) or one_line(tail, 200)
+        raise InputError(f"{path}: cannot decode the frame at {t:.3f} s{f' ({said})' if said else ''}")
     return Image.frombytes("RGB", (w, h), done.stdout[:w * h * 3])
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.ffmpeg_log import Source, log_ends, log_tail, undecodable
+from pipeline.ffmpeg_log import Source, log_ends, log_tail, text_ends, undecodable
 
 SOURCE = Source("GX010001.MP4", 0, "h264", "aac")
 PER_FRAME = ("[h264 @ 0x55adb90275c0] missing picture in access unit with size 39534\n"
@@ -25,11 +25,12 @@ def test_a_long_log_is_cut_at_whole_lines(tmp_path):
     assert tail.startswith("x" * 50) and tail.endswith("Conversion failed!\n")
     line = log_tail(log)
     assert line == f"{'x' * 50} filler line | Conversion failed!"  # each line once, no fragment first
+    assert text_ends(Path(log).read_bytes()) == (head, tail)  # a log captured in memory (preview's)
 
 
 def test_a_short_log_is_all_of_it(tmp_path):
     log = write(tmp_path, "Unknown encoder 'libx265'\n")
-    assert log_ends(log) == ("Unknown encoder 'libx265'\n",) * 2
+    assert log_ends(log) == ("Unknown encoder 'libx265'\n",) * 2 == text_ends(b"Unknown encoder 'libx265'\n")
     assert log_tail(log) == "Unknown encoder 'libx265'"
     assert log_tail(str(tmp_path / "gone.log")) == ""
 

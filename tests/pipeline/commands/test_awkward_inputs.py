@@ -107,6 +107,17 @@ def test_a_video_none_of_whose_frames_decodes_is_refused_naming_the_file(sample,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["undecodable.mp4"]  # nothing written
 
 
+def test_a_preview_of_a_video_that_does_not_decode_is_one_line(sample, tmp_path):
+    bad = undecodable_copy(sample, tmp_path)
+    proc = run("preview", bad, "-o", tmp_path / "p.png", "--at", "1")
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"overdash: error: {bad}: cannot decode the frame at 1.0"), \
+        proc.stderr
+    assert lines[0].endswith(")") and "Traceback" not in proc.stderr
+    assert not (tmp_path / "p.png").exists()
+
+
 def test_an_odd_picture_size_is_refused_in_one_line_and_any_size_profiles_take_it(sample, tmp_path):
     odd = tmp_path / "odd.mp4"
     subprocess.run(["ffmpeg", "-v", "error", "-i", str(sample), "-t", "2", "-map", "0", "-vf", "scale=321:181",
