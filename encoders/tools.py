@@ -7,6 +7,7 @@ from here; the pipeline's writer only feeds its stdin.
 """
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -67,8 +68,12 @@ def start_tool(argv: Sequence[str]) -> subprocess.Popen:
         raise OverdashError(f"{argv[0]}: not executable; {INSTALL_HINT}") from None
 
 
+_TAGS = re.compile(r"^(?:\[[^\]]*\] )+")  # "[h264 @ 0x55ad…] ", one or more
+
+
 def first_error_line(stderr: str, *, strip_prefix: str | None = None) -> str:
-    """The first meaningful line of ffmpeg/ffprobe stderr, without the '[codec @ 0x…] ' tag.
+    """The first meaningful line of ffmpeg/ffprobe stderr, without its '[codec @ 0x…] ' tags (ffmpeg 7
+    and later write two: '[vist#0:0/h264 @ 0x…] [dec:h264 @ 0x…] ').
 
     With `-loglevel error` the first line is the cause ("Cannot load libcuda.so.1");
     later lines are consequences ("Error initializing output stream …").
@@ -77,8 +82,7 @@ def first_error_line(stderr: str, *, strip_prefix: str | None = None) -> str:
         line = line.strip()
         if not line:
             continue
-        if line.startswith("[") and "] " in line:
-            line = line.split("] ", 1)[1].strip()
+        line = _TAGS.sub("", line).strip()
         if strip_prefix and line.startswith(strip_prefix + ": "):
             line = line[len(strip_prefix) + 2:]
         if line:

@@ -20,6 +20,8 @@ import os
 import re
 from dataclasses import dataclass
 
+from encoders.tools import first_error_line
+
 TAIL_LIMIT = 600   # characters of ffmpeg's complaint in one message
 _END_BYTES = 8192  # read from each end of the log
 
@@ -31,7 +33,6 @@ _NO_FRAME = re.compile(r"Cannot determine format of input (?:stream )?0:(\d+) af
 # packets pile up waiting for the first picture.
 _DECODE_FAILED_42 = re.compile(r"Error while decoding stream #0:(\d+)")
 _PILED_UP_42 = "Too many packets buffered for output stream"
-_PREFIXES = re.compile(r"^(?:\[[^\]]*\] )+")  # "[h264 @ 0x…] ", 7.0+: "[vist#0:0/h264 @ 0x…] [dec:h264 @ 0x…] "
 
 
 @dataclass(frozen=True)
@@ -108,13 +109,9 @@ def undecodable(path: str, source: Source) -> str:
 
 
 def first_complaint(text: str, codec: str) -> str:
-    """The first line logged by `codec`'s decoder, its "[name @ 0x…]" prefixes removed."""
+    """The first line logged by `codec`'s decoder, without its "[name @ 0x…]" tags."""
     if not codec:
         return ""
     marks = (f"[{codec} @ ", f"[dec:{codec} @ ")
-    for line in text.splitlines():
-        if any(mark in line for mark in marks):
-            said = _PREFIXES.sub("", line.strip()).rstrip(".")
-            if said:
-                return said[:200]
-    return ""
+    said = "\n".join(ln for ln in text.splitlines() if any(m in ln for m in marks))
+    return first_error_line(said)[:200].rstrip(".") if said.strip() else ""
