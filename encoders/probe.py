@@ -143,9 +143,9 @@ class PendingProbe:
         if proc.returncode != 0:
             reason = first_error_line(stderr, strip_prefix=path_arg(path))
             if "moov atom not found" in reason and _starts_as_mp4(path):  # the index comes last, as it stops
-                raise InputError(f"{path}: an unfinished recording or a cut-short copy: its MP4 index "
-                                 f"('moov' box) is missing (the camera stopped before closing the file, "
-                                 f"or the copy ended early)")
+                from overdash.isobmff import missing_index
+
+                raise missing_index(path)
             raise InputError(f"{path}: not a video file ({reason})")
         try:
             data = json.loads(stdout)

@@ -21,6 +21,12 @@ def not_mp4(path: Path, why: str) -> InputError:
     return InputError(f"{path}: not an MP4/MOV file ({why})")
 
 
+def missing_index(path: Path) -> InputError:
+    """A file that starts as an MP4 and has no 'moov': the camera writes it last, as it stops."""
+    return InputError(f"{path}: an unfinished recording or a cut-short copy: its MP4 index ('moov' box) is "
+                      f"missing (the camera stopped before closing the file, or the copy ended early)")
+
+
 def read_moov(fh: BinaryIO, size: int, path: Path) -> bytes:
     """Seek over top-level boxes until 'moov' and return its payload; InputError if there is none."""
     pos = 0
@@ -54,7 +60,7 @@ def read_moov(fh: BinaryIO, size: int, path: Path) -> bytes:
         pos += box_size
     if first:
         raise not_mp4(path, f"only {size} bytes")
-    raise not_mp4(path, "no 'moov' box; an unfinished recording?")
+    raise missing_index(path)
 
 
 def boxes(buf: bytes, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:

@@ -274,7 +274,7 @@ def test_truncated_faststart_mp4_keeps_intact_payloads(tmp_path):
 def test_truncated_mp4_without_index(tmp_path):
     path = tmp_path / "cut.mp4"
     path.write_bytes(MAX.read_bytes()[:3_000_000])  # moov is at the end of GoPro files
-    with pytest.raises(InputError, match="no 'moov' box"):
+    with pytest.raises(InputError, match=r"its MP4 index \('moov' box\) is missing"):
         load_gopro(path)
 
 

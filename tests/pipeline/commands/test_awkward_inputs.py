@@ -52,6 +52,23 @@ def test_a_copy_cut_short_is_refused_naming_the_frame_it_stops_in(sample, tmp_pa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.mp4", "whole.mp4"]  # nothing written
 
 
+def test_a_recording_without_its_index_is_said_alike_by_every_command(sample, tmp_path):
+    """The camera writes the index last: a recording it never closed has none. `info` reads the index
+    itself, `render` and `preview` ask the probe first; the user reads one sentence."""
+    unfinished = tmp_path / "GX010001.MP4"
+    unfinished.write_bytes(sample.read_bytes()[:int(sample.stat().st_size * 0.6)])
+    said = set()
+    for args in (("info", unfinished), ("render", unfinished, tmp_path / "out.mp4"),
+                 ("preview", unfinished, "-o", tmp_path / "p.png")):
+        proc = run(*args)
+        assert proc.returncode == 2, proc.stderr
+        said.add(proc.stderr)
+    assert said == {f"overdash: error: {unfinished}: an unfinished recording or a cut-short copy: its MP4 index "
+                    f"('moov' box) is missing (the camera stopped before closing the file, or the copy ended "
+                    f"early)\n"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["GX010001.MP4"]
+
+
 def test_the_index_tells_how_much_of_the_video_is_there(sample, tmp_path):
     cut = cut_copy(sample, tmp_path, 0.6)
     assert read_mp4(tmp_path / "whole.mp4").video_cut() is None
