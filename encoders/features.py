@@ -11,8 +11,8 @@ range (checked against the static builds 4.2.2, 7.0.2, 9.0.2 and Debian's 5.1):
 
 Everything else overdash puts in argv and graphs (`-filter_complex_threads`,
 `-copy_unknown`, `-map_metadata`, `-movflags +faststart`, NUT rawvideo input,
-`trim=end_pts`, `settb=AVTB`, `overlay=format=yuv420:eof_action=repeat`, the
-concat demuxer's `-safe 0` and ffconcat `duration`) reads the same from 4.2 to 9.0.
+`-nofind_stream_info`, `trim=end_pts`, `settb=AVTB`, `overlay=format=yuv420:eof_action=repeat`,
+the concat demuxer's `-safe 0` and ffconcat `duration`) reads the same from 4.2 to 9.0.
 The one exception: the overlay filter's 10-bit blend formats (`yuv420p10`,
 `yuv422p10`) arrived in 5.0; on 4.x such sources blend with `format=auto`.
 

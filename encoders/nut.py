@@ -99,10 +99,17 @@ def header(sizes, fps_num: int, fps_den: int, pix_fmt: str = "yuva420p", fourccs
     return FILE_ID + _packet(MAIN_STARTCODE, main) + streams
 
 
-def frame_head(pts: int, size: int, stream: int = 0) -> bytes:
-    """What goes before `size` bytes of frame `pts` of `stream`: a syncpoint, then the frame header."""
+def syncpoint(pts: int) -> bytes:
+    """The syncpoint frame_head starts with, alone: sent with the header for the first frame, it
+    lets ffmpeg's NUT demuxer (which reads on to the first syncpoint) open the input before that
+    frame is drawn."""
+    return _packet(SYNCPOINT_STARTCODE, _v(pts) + _v(0))
+
+
+def frame_head(pts: int, size: int, stream: int = 0, *, synced: bool = False) -> bytes:
+    """What goes before `size` bytes of frame `pts` of `stream`: a syncpoint, then the frame header.
+    `synced`: syncpoint(pts) was sent already, just before."""
     if stream < 0:
         raise ValueError(f"NUT stream id cannot be negative ({stream})")
-    sync = _packet(SYNCPOINT_STARTCODE, _v(pts) + _v(0))
     head = bytes([0]) + _v(FLAG_CODED ^ FRAME_FLAGS) + _v(stream) + _v(pts + (1 << MSB_PTS_SHIFT)) + _v(size)
-    return sync + head + crc32(head).to_bytes(4, "big")
+    return (b"" if synced else syncpoint(pts)) + head + crc32(head).to_bytes(4, "big")

@@ -15,7 +15,7 @@ import traceback
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
-from encoders.nut import frame_head
+from encoders.nut import frame_head, syncpoint
 from pipeline.messages import STOP, Failed, Finished, Stopped, Written
 from pipeline.procs import child_setup
 from pipeline.relay import Relay, write_all
@@ -74,7 +74,11 @@ def writer_main(args: WriterArgs, drawn, events) -> None:
             unreported.clear()
 
         try:
-            write_all(fd, args.nut_header)
+            # Frame 0's syncpoint goes with the header: ffmpeg's NUT demuxer reads on to it before the
+            # input counts as open, and the compositing ffmpeg, which asks no more of the overlay
+            # (encoders.command.COMPOSITE_NUT_INPUT), opens its decoder and output meanwhile.
+            write_all(fd, args.nut_header + syncpoint(0))
+            synced = True  # the next frame header follows that syncpoint
             while nxt < args.count:
                 # Before waiting for a worker, every written slot goes back: a worker may need it.
                 if unreported and (len(unreported) >= batch or drawn.empty()):
@@ -88,11 +92,13 @@ def writer_main(args: WriterArgs, drawn, events) -> None:
                     if relay is None or changed or nxt == 0:
                         if relay is not None:
                             relay.start(nxt)
-                            write_all(fd, frame_head(pts, len(args.clock), 0) + args.clock)
+                            write_all(fd, frame_head(pts, len(args.clock), 0, synced=synced) + args.clock)
+                            synced = False
                         for region, sent in enumerate(last_sent):
                             if changed & (1 << region) or pts == 0 or pts - sent >= args.keepalive:
-                                _send(fd, ring, slot, region, pts, first_stream + region)
+                                _send(fd, ring, slot, region, pts, first_stream + region, synced)
                                 last_sent[region] = pts
+                                synced = False
                         pts += 1
                     unreported.append(slot)
                     nxt += 1
@@ -119,9 +125,9 @@ def writer_main(args: WriterArgs, drawn, events) -> None:
         raise SystemExit(1)
 
 
-def _send(fd: int, ring: Ring, slot: int, region: int, pts: int, stream: int) -> None:
-    """One region of the slot as NUT frame `pts` of `stream`. The slot's memoryview
-    lives only here: one outliving the ring would stop its mapping from closing."""
+def _send(fd: int, ring: Ring, slot: int, region: int, pts: int, stream: int, synced: bool) -> None:
+    """One region of the slot as NUT frame `pts` of `stream` (`synced`: its syncpoint is out). The
+    slot's memoryview lives only here: one outliving the ring would stop its mapping from closing."""
     data = ring.buffer(slot, region)
-    write_all(fd, frame_head(pts, len(data), stream))
+    write_all(fd, frame_head(pts, len(data), stream, synced=synced))
     write_all(fd, data)

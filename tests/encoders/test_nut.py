@@ -88,3 +88,45 @@ def test_bad_input():
         nut.frame_head(-1, SIZE)
     with pytest.raises(ValueError):
         nut.frame_head(0, SIZE, stream=-1)
+
+
+@pytest.mark.e2e
+def test_the_compositing_ffmpeg_opens_its_output_before_the_first_frame(tmp_path):
+    """The overlay input skips find_stream_info (encoders.command.COMPOSITE_NUT_INPUT): sent the header
+    and frame 0's syncpoint, as the writer sends them first, ffmpeg goes on to open its output (and
+    its decoder) while the workers draw the first frame, instead of waiting for it. The frames sent
+    after it all arrive."""
+    import time
+
+    from encoders.command import OverlaySpec, build_command, overlay_frames_needed
+    from encoders.probe import probe_video
+    from encoders.profiles import builtin_profiles
+
+    clip, out = tmp_path / "clip.mp4", tmp_path / "out.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=s=320x180:r=30:d=1", "-c:v", "libx264",
+                    "-pix_fmt", "yuv420p", str(clip)], check=True)
+    video = probe_video(clip)
+    overlay = OverlaySpec(x=16, y=16, width=W, height=H, pix_fmt="yuva420p", fps_num=30, fps_den=1)
+    proc = subprocess.Popen(build_command(builtin_profiles()["cpu"], video, overlay, out),
+                            stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdin is not None
+    try:
+        proc.stdin.write(nut.header([(W, H)], 30, 1) + nut.syncpoint(0))
+        proc.stdin.flush()
+        deadline = time.monotonic() + 10
+        while not out.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert out.exists(), "ffmpeg waited for the first overlay frame before opening its output"
+        for pts in range(overlay_frames_needed(video, overlay)):
+            proc.stdin.write(nut.frame_head(pts, SIZE, synced=pts == 0) + bytes([pts]) * SIZE)
+        proc.stdin.close()
+        assert proc.stderr is not None
+        err = proc.stderr.read().decode()
+        proc.wait(timeout=60)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == 0, err
+    count = subprocess.run(["ffprobe", "-v", "error", "-count_frames", "-show_entries", "stream=nb_read_frames",
+                            "-select_streams", "v:0", "-of", "csv=p=0", str(out)], capture_output=True, text=True)
+    assert count.stdout.strip() == "30"
