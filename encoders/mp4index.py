@@ -105,6 +105,7 @@ def _facts(path: Path, moov: bytes, fh, size: int) -> VideoInfo:
     width, height, pix_fmt, color_range, color_space = _picture(video.entry)
     audio = next((t for t in traks if t.handler == "soun"), None)
     gpmd = next((i for i, t in enumerate(traks) if t.fourcc == b"gpmd"), None)
+    tmcd = next((i for i, t in enumerate(traks) if t.fourcc == b"tmcd"), None)
     return VideoInfo(
         path=path, width=width, height=height, fps_num=fps.numerator, fps_den=fps.denominator,
         frame_count=count, duration=float(f"{video.duration * (1.0 / video.timescale):f}"), start_time=0.0,
@@ -113,7 +114,7 @@ def _facts(path: Path, moov: bytes, fh, size: int) -> VideoInfo:
         creation_time=_creation(movie_created) or _creation(video.created),
         rotation=0, gpmd_stream=gpmd, video_stream=index, format_start_time=0.0,
         color_range=color_range, color_space=color_space,
-        timecode=_timecode(traks, fh, size))
+        timecode=_timecode(traks, fh, size), timecode_stream=tmcd)
 
 
 def _user_data(buf: bytes, start: int, end: int) -> None:

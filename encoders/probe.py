@@ -60,6 +60,7 @@ class VideoInfo:
     part_frames: tuple[int, ...] = ()  # video frames of each part
     part_offsets: tuple[float, ...] = ()  # each part's first video frame, seconds into its own timeline
     timecode: str | None = None      # SMPTE start timecode ('15:44:35:10'), as the camera wrote it (tmcd)
+    timecode_stream: int | None = None  # the timecode (tmcd) track's stream, copied as it is (encoders.repeat)
 
     @property
     def full_range(self) -> bool:
@@ -248,6 +249,7 @@ def video_info_from_json(path, data: dict, *,
         raise InputError(f"{path}: video stream has no usable frame rate")
     audio = next((s for s in streams if s.get("codec_type") == "audio"), None)
     gpmd = next((s for s in streams if s.get("codec_tag_string") == "gpmd"), None)
+    tmcd = next((s for s in streams if s.get("codec_tag_string") == "tmcd"), None)
 
     start = _float(video.get("start_time"), 0.0)
     format_start = _float(fmt.get("start_time"), start)
@@ -282,6 +284,7 @@ def video_info_from_json(path, data: dict, *,
         color_range=_tag_or_none(video.get("color_range")),
         color_space=_tag_or_none(video.get("color_space")),
         timecode=_timecode(video, streams, fmt),
+        timecode_stream=int(tmcd["index"]) if tmcd else None,
     )
 
 

@@ -61,19 +61,35 @@ def encode_command(profile: Profile, size: tuple[int, int], fps: Fraction, regio
 
 
 def mux_command(profile: Profile, output_path, *, ffmpeg: str = "ffmpeg", final_path=None,
-                source: VideoInfo | None = None) -> list[str]:
+                source: VideoInfo | None = None, fps: Fraction | None = None) -> list[str]:
     """The second ffmpeg: the relay's NUT (one frame per overlay frame) copied into the output,
     with the profile's bitstream filters (prores_metadata writes the colour atoms there) and the
-    creation time of `source`, the video the dashboard belongs to."""
+    creation time and start timecode of `source`, the video the dashboard belongs to (its frames
+    at `fps`)."""
     container = _check_output(profile, final_path if final_path is not None else output_path)
     opts = profile.output_options
     bsf = [arg for i in range(0, len(opts) - 1) if opts[i].startswith("-bsf")
            for arg in (opts[i], opts[i + 1])]
-    # No timecode track: the mov muxer needs the stream's frame rate for one when it writes its
-    # header, and ffmpeg 5.1 estimates none for a stream copied from this NUT.
-    return [ffmpeg, *LOGGING, "-y", *NUT_INPUT, "-map", "0:v", "-c:v", "copy", *bsf, *creation_args(source),
+    timecode_input, timecode_map = _timecode_track(source, fps, container)
+    return [ffmpeg, *LOGGING, "-y", *NUT_INPUT, *timecode_input, "-map", "0:v", "-c:v", "copy", *bsf,
+            *timecode_map, *creation_args(source),
             *(["-movflags", "+faststart"] if container in ("mov", "mp4") else []),
             "-f", MUXERS[container], path_arg(output_path)]
+
+
+def _timecode_track(source: VideoInfo | None, fps: Fraction | None, container: str) -> tuple[list[str], list[str]]:
+    """(input, map) argv that copy the source's own timecode (tmcd) track into the output.
+
+    The mov muxer writes a `-timecode` only for a stream whose frame rate it knows, and ffmpeg
+    knows none for a stream copied from this NUT; the source's track, copied, holds the same start
+    (checked with ffmpeg 5.1, 7.0 and 9.0; repeated frames need 5.0 or later, encoders.alpha.pastes).
+    As encoders.command.timecode_args: only where frame k is the source's frame k at its rate, and
+    from a single file (a chapter's track covers that chapter alone)."""
+    if (source is None or source.timecode_stream is None or not source.timecode or source.parts
+            or container != "mov" or fps != source.fps):
+        return [], []
+    return (["-i", path_arg(source.path)],
+            ["-map", f"1:{source.timecode_stream}", "-c:d", "copy", "-map_chapters", "-1"])
 
 
 def mux_header(profile: Profile, size: tuple[int, int], fps: Fraction) -> bytes:

@@ -70,7 +70,7 @@ def plan_full_frame(config, profile, note, telemetry, zone, count, fps, size, *,
         argv = encode_command(profile, size, fps, regions, ffmpeg=config.ffmpeg, features=features)
         header = stream_header(regions, fps)
         mux_argv = tuple(mux_command(profile, partial, ffmpeg=config.ffmpeg, final_path=config.output,
-                                     source=video))
+                                     source=video, fps=fps))
         relay_header, clock = mux_header(profile, size, fps), CLOCK_PIXEL
     else:
         argv = build_overlay_only_command(profile, size, fps, partial, regions=regions, count=count, background=bg,

@@ -61,6 +61,22 @@ def test_a_video_that_does_not_decode_is_said_with_each_build(ffmpeg_build, clip
     assert sorted(p.name for p in tmp_path.iterdir()) == ["undecodable.mp4"]
 
 
+def test_a_prores_dashboard_keeps_the_clips_timecode(ffmpeg_build, clip, tmp_path):
+    """From ffmpeg 5.0 the ProRes frames reach the file through a second ffmpeg, which copies the
+    clip's timecode track (encoders.repeat._timecode_track); 4.x encodes every frame in one ffmpeg,
+    which writes the timecode itself."""
+    tagged = tmp_path / "GX010042.MP4"
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(clip), "-map", "0", "-c", "copy", "-timecode", "01:02:03:04",
+                    str(tagged)], check=True)
+    out = tmp_path / "dash.mov"
+    done = run("render", tagged, out, "--generate", "overlay", "--ffmpeg", ffmpeg_build.path, "-q")
+    assert done.returncode == 0, done.stderr
+    probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_tag_string:stream_tags=timecode",
+                            "-of", "csv=p=0", str(out)], capture_output=True, text=True, check=True).stdout.split()
+    assert probe == ["ap4h,01:02:03:04", "tmcd,01:02:03:04"]
+    assert frames(out) == frames(clip)
+
+
 def test_what_profiles_calls_working_renders(ffmpeg_build, clip, tmp_path):
     """`overdash profiles` checks with the render's own options: each profile it says works renders."""
     listed = run("profiles", "--ffmpeg", ffmpeg_build.path)

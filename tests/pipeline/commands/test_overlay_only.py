@@ -256,15 +256,15 @@ def test_an_output_name_the_profile_cannot_write_is_refused_before_anything_runs
 
 def test_outputs_keep_the_clip_s_creation_time_and_start_timecode(tmp_path):
     """Editors file a clip by its creation time and line clips up by their start timecode (a GoPro's
-    is the time of day it started): the dashboard alone and the composited video keep both. ProRes
-    dashboards (their coded frames relayed through a second ffmpeg) keep the creation time only."""
+    is the time of day it started): the dashboard alone and the composited video keep both. A ProRes
+    dashboard, its coded frames relayed through a second ffmpeg, gets the clip's own timecode track."""
     clip = make_sample(tmp_path / "clip", 1, (320, 180))
     tagged = tmp_path / "GX010042.MP4"
     created = "2024-09-11T12:00:00.000000Z"
     subprocess.run(["ffmpeg", "-v", "error", "-i", str(clip), "-map", "0", "-c", "copy", "-timecode", "01:02:03:04",
                     "-metadata", f"creation_time={created}", str(tagged)], check=True)
     for name, args, has_timecode in (("dash-qtrle.mov", ["--generate", "overlay", "--profile", "qtrle"], True),
-                                     ("dash-prores.mov", ["--generate", "overlay"], False),
+                                     ("dash-prores.mov", ["--generate", "overlay"], True),
                                      ("over.mp4", ["--profile", "cpu"], True)):
         out = tmp_path / name
         proc = subprocess.run([*OVERDASH, "render", str(tagged), str(out), *args, "-q"], capture_output=True,
