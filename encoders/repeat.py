@@ -19,7 +19,7 @@ import struct
 from fractions import Fraction
 
 from encoders.alpha import build_overlay_only_command, pastes
-from encoders.command import LOGGING, MUXERS, NUT_INPUT, Region, _check_output, creation_args
+from encoders.command import LOGGING, MUXERS, NUT_INPUT, Region, _check_output, creation_args, timecode_args
 from encoders.features import MODERN, FfmpegFeatures
 from encoders.nut import header
 from encoders.probe import VideoInfo
@@ -83,10 +83,11 @@ def _timecode_track(source: VideoInfo | None, fps: Fraction | None, container: s
     The mov muxer writes a `-timecode` only for a stream whose frame rate it knows, and ffmpeg
     knows none for a stream copied from this NUT; the source's track, copied, holds the same start
     (checked with ffmpeg 5.1, 7.0 and 9.0; repeated frames need 5.0 or later, encoders.alpha.pastes).
-    As encoders.command.timecode_args: only where frame k is the source's frame k at its rate, and
-    from a single file (a chapter's track covers that chapter alone)."""
-    if (source is None or source.timecode_stream is None or not source.timecode or source.parts
-            or container != "mov" or fps != source.fps):
+    Only where encoders.command.timecode_args would give one ffmpeg a `-timecode` (frame k is the
+    source's frame k, at its rate), into .mov, from a single file (a chapter's track covers that
+    chapter alone)."""
+    if (fps is None or not timecode_args(source, fps, container) or source is None
+            or source.timecode_stream is None or source.parts or container != "mov"):
         return [], []
     return (["-i", path_arg(source.path)],
             ["-map", f"1:{source.timecode_stream}", "-c:d", "copy", "-map_chapters", "-1"])
