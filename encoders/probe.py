@@ -124,6 +124,10 @@ class PendingProbe:
         assert self._value is not None
         return self._value
 
+    def answered(self) -> bool:
+        """Whether result() returns without waiting: the index settled it, or ffprobe has exited."""
+        return self._proc is None or self._value is not None or self._proc.poll() is not None
+
     def cancel(self) -> None:
         """Kill ffprobe if it is still running and nobody read it, and reap it."""
         proc, self._proc = self._proc, None
@@ -218,6 +222,10 @@ class Prefetch:
         if not self.serves(path, ffprobe):
             return probe_video(path, ffprobe=ffprobe)
         return self.pending.result()
+
+    def answered(self) -> bool:
+        """Whether probe() of the file it started on returns without waiting (PendingProbe.answered)."""
+        return self.pending.answered()
 
     def join(self) -> None:
         """Reap ffprobe, whatever it found (the run is ending early)."""

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-import numpy as np
+if TYPE_CHECKING:  # numpy only for the numpy path: render asks native_available() before loading numpy
+    import numpy as np
 
 __all__ = ["YuvaFormat", "converter", "convert_numpy", "native_available", "MATRICES"]
 
@@ -37,7 +38,7 @@ MATH_VERSION = 2
 CHROMA_SHIFT = 12
 CHROMA_OFFSET = (128 << CHROMA_SHIFT) + (1 << (CHROMA_SHIFT - 1))  # 128, plus a half to round
 
-Convert = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray], None]
+Convert = Callable[["np.ndarray", "np.ndarray", "np.ndarray", "np.ndarray", "np.ndarray"], None]
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,8 @@ def converter(fmt: YuvaFormat) -> Convert:
 
 def _check(src, y, u, v, a) -> None:
     """The C converter's argument checks, with the same exceptions, so both accept the same calls."""
+    import numpy as np
+
     if not isinstance(src, np.ndarray) or src.dtype != np.uint8 or src.ndim != 3 or src.shape[2] != 4:
         raise TypeError("src: expected an (h, w, 4) uint8 array")
     h, w = src.shape[:2]
@@ -131,6 +134,8 @@ def _check(src, y, u, v, a) -> None:
 def convert_numpy(fmt: YuvaFormat, src: np.ndarray, y: np.ndarray, u: np.ndarray, v: np.ndarray,
                   a: np.ndarray) -> None:
     """The reference: the integer math of _yuva.c, in numpy (see that file for the formulas)."""
+    import numpy as np
+
     _check(src, y, u, v, a)
     yr, yg, yb, yoff, _, _, ur, ub, vr, vb, clo, chi = fmt.coeffs()
     h, w = src.shape[:2]

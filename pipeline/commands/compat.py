@@ -242,8 +242,6 @@ def _video_time(args, without_video: bool, has_ride: bool) -> tuple[str, str] | 
 
 
 def _gps_limits(args, no_camera_gps: bool):
-    from overlay.telemetry.quality import QualityLimits
-
     given = [o for o, v in (("--gps-dop-max", args.gps_dop_max), ("--gps-speed-max", args.gps_speed_max),
                             ("--gps-speed-max-units", args.gps_speed_max_units),
                             ("--gps-bbox-lon-lat", args.gps_bbox_lon_lat)) if v is not None]
@@ -254,6 +252,8 @@ def _gps_limits(args, no_camera_gps: bool):
                          f"(a ride file alone or --use-gpx-only)")
     if args.gps_speed_max_units is not None and args.gps_speed_max is None:
         raise InputError("--gps-speed-max-units needs --gps-speed-max SPEED")
+    from overlay.telemetry.quality import QualityLimits  # numpy: only when a limit is given
+
     limits = QualityLimits()
     if args.gps_dop_max is not None:
         if not args.gps_dop_max > 0:

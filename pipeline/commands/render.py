@@ -18,8 +18,6 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from overdash import InputError
 from overdash.files import partial_path
 from overlay.layout.units import UnitSettings
@@ -47,6 +45,8 @@ from pipeline.procs import sigint_blocked
 
 if TYPE_CHECKING:
     from pipeline.scheduler import RunStats
+
+_LATER = object()  # plan_render: the layout's streams, not read yet
 
 
 def config_from_args(args) -> RenderConfig:
@@ -110,19 +110,24 @@ def plan_render(config: RenderConfig, prefetch=None, *, start_ffmpeg: bool = Fal
     if is_ride_file(config.input):
         return plan_ride_only(config, features)
 
-    # The layout is read first (the streams it shows decide what of the track is decoded): for one
-    # file, while its ffprobe, running since launch, finishes. Its facts come next, so ffmpeg starts
-    # (and loads its libraries) while the telemetry is read and the layout measured. Chapters are
-    # probed with the telemetry read (load_source); their ffmpeg starts after the layout anyway.
-    imu = layout_streams(config)
-
+    # ffmpeg starts as soon as the video's facts and the encoder are known, before the imports
+    # and work the telemetry and layout need (~0.15 s of numpy, Pillow, widgets): it loads its
+    # libraries (~60 ms) on the other core meanwhile, and is ready when the graph is. The layout
+    # is read first (the streams it shows decide what of the track is decoded) only where the
+    # facts are not there yet: an ffprobe still running, or chapters and runs without a prefetch
+    # (a Ray segment), whose video is probed with the telemetry read (load_source).
     paths = source_paths(config)
-    check_whole(paths)  # a cut-short copy: refused before ffmpeg starts
+    single = prefetch is not None and len(paths) == 1
+    imu = _LATER if single and prefetch.answered() else layout_streams(config)
 
     def load(video):
+        nonlocal imu
+        check_whole(paths)  # a cut-short copy: refused before its telemetry is read, and nothing is written
+        if imu is _LATER:
+            imu = layout_streams(config)
         return load_source(config, say=say, prefetch=prefetch, imu=imu, video=video, paths=paths)
 
-    source = None if prefetch is not None and len(paths) == 1 else load(None)
+    source = None if single else load(None)
     video = source.video if source is not None else probe_source(config, prefetch, paths)
     video_fps = Fraction(video.fps_num, video.fps_den)
     fps = config.overlay_fps or video_fps
@@ -226,6 +231,8 @@ def _start_before_layout(option: str | None, command, fps: Fraction, pix_fmt: st
 
 def print_widget_profile(plan: Plan, count: int, samples: int = 120) -> None:
     """Time each widget over frames spread through the video, in this process, before rendering."""
+    import numpy as np
+
     from overlay.renderer import Renderer
 
     p = plan.painter

@@ -324,10 +324,13 @@ def load_ride_only(config: RenderConfig) -> Ride:
 def lap_options(args) -> LapSpec | None:
     """--lap-line, --laps auto, --sector-line and --min-lap checked together (None: none given), for
     every command that reads telemetry (pipeline.commands.cli.add_lap_options)."""
+    line, laps = getattr(args, "lap_line", None), getattr(args, "laps", None)
+    sectors = getattr(args, "sector_line", None)
+    if line is None and laps != "auto" and not sectors:
+        return None  # lap_spec's answer too; its module (numpy) is not loaded before ffmpeg starts
     from overlay.telemetry.laps import lap_spec
 
-    return lap_spec(getattr(args, "lap_line", None), getattr(args, "laps", None),
-                    tuple(getattr(args, "sector_line", None) or ()), getattr(args, "min_lap", None))
+    return lap_spec(line, laps, tuple(sectors or ()), getattr(args, "min_lap", None))
 
 
 def apply_lap_options(telemetry: Telemetry, spec: LapSpec | None) -> Telemetry:

@@ -8,6 +8,7 @@ import sys
 import warnings
 from pathlib import Path
 
+import psutil
 import pytest
 
 from overlay.telemetry.mp4 import read_mp4
@@ -50,6 +51,8 @@ def test_a_copy_cut_short_is_refused_naming_the_frame_it_stops_in(sample, tmp_pa
     assert len(lines) == 1 and lines[0].startswith(f"overdash: error: {cut}: truncated: ")
     assert f"of {declared} " in lines[0] and "Traceback" not in proc.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.mp4", "whole.mp4"]  # nothing written
+    # an H.264 clip's ffmpeg starts before the cut is found (render.plan_render): killed, not left waiting
+    assert not [q for q in psutil.process_iter(["cmdline"]) if str(cut) in " ".join(q.info["cmdline"] or ())]
 
 
 def test_a_recording_without_its_index_is_said_alike_by_every_command(sample, tmp_path):

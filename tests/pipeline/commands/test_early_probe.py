@@ -45,6 +45,18 @@ def test_only_the_usual_spelling_is_guessed(video, tmp_path):
     assert early.probe(video, ffprobe="ffprobe") == probe_video(video)
 
 
+
+def test_a_probe_says_whether_its_answer_is_there(video, tmp_path):
+    """render reads the layout first only while there is something to wait for: an H.264 clip's
+    index answers at once, ffprobe (its libraries alone take tens of ms) once it has exited."""
+    h264 = Prefetch(_clip(tmp_path, "libx264"), "ffprobe")
+    assert h264.pending._proc is None and h264.answered()
+    running = Prefetch(video, "ffprobe")
+    assert running.pending._proc is not None and not running.answered()
+    assert running.probe(video, ffprobe="ffprobe").frame_count == 10
+    assert running.answered()
+    assert Prefetch(tmp_path / "missing.mp4", "ffprobe").answered()  # the error is the answer
+
 SPY = r"""
 import json, os, subprocess, sys
 seen, log = [], sys.argv[1]
@@ -115,4 +127,39 @@ def test_render_uses_the_guess_it_agrees_with(tmp_path, codec):
                       "--workers", "1", "-q")
     assert done.returncode == 0, done.stderr
     assert seen == ([] if codec == "libx264" else [{"parsed": False, "numpy": False}])
+    assert os.listdir(out) == ["dash.mp4"] and probe_video(out / "dash.mp4").frame_count == 10
+
+
+FFMPEG_SPY = r"""
+import json, os, subprocess, sys
+seen, log = [], sys.argv[1]
+popen = subprocess.Popen.__init__
+def spy(self, args, *a, **k):
+    if os.path.basename(str(args[0])) == "ffmpeg" and any("filter_complex" in str(x) for x in args):
+        seen.append({name: name in sys.modules for name in ("numpy", "PIL", "overlay.widgets")})
+        with open(log, "w") as f:
+            json.dump(seen, f)
+    return popen(self, args, *a, **k)
+subprocess.Popen.__init__ = spy
+from pipeline.commands.cli import entry
+sys.argv = ["overdash", *sys.argv[2:]]
+entry()
+"""
+
+
+def test_ffmpeg_starts_before_numpy_and_pillow_load(tmp_path):
+    """An H.264 clip's facts come from its index, so the render's ffmpeg starts before the telemetry's
+    and the layout's imports (numpy, Pillow, the widgets: ~0.1 s) and loads its libraries meanwhile,
+    on another core. Any module imported on the way there (the command line, the probe, the encoder's
+    argv) that pulls numpy in makes every render start that much later: this says which."""
+    video = _clip(tmp_path, "libx264")
+    out = tmp_path / "out"
+    out.mkdir()
+    ride = write_ride(tmp_path / "ride.gpx", minutes=2)
+    log = tmp_path / "seen.json"
+    done = subprocess.run([sys.executable, "-c", FFMPEG_SPY, str(log), "render", str(video), str(out / "dash.mp4"),
+                           "--gpx", str(ride), "--start", "2021-09-24T10:00:30Z", "--workers", "1", "-q"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(log.read_text()) == [{"numpy": False, "PIL": False, "overlay.widgets": False}]
     assert os.listdir(out) == ["dash.mp4"] and probe_video(out / "dash.mp4").frame_count == 10
