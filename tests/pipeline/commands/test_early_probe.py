@@ -57,27 +57,33 @@ def test_a_probe_says_whether_its_answer_is_there(video, tmp_path):
     assert running.answered()
     assert Prefetch(tmp_path / "missing.mp4", "ffprobe").answered()  # the error is the answer
 
+
 SPY = r"""
 import json, os, subprocess, sys
-seen, log = [], sys.argv[1]
+log, tool, modules = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
+seen = []
 popen = subprocess.Popen.__init__
 def spy(self, args, *a, **k):
-    if os.path.basename(str(args[0])) == "ffprobe":
-        seen.append({"parsed": "pipeline.commands.config" in sys.modules, "numpy": "numpy" in sys.modules})
+    # ffprobe: every start; ffmpeg: the render's (capability checks take no filter graph)
+    if os.path.basename(str(args[0])) == tool and (tool != "ffmpeg" or any("filter_complex" in str(x) for x in args)):
+        seen.append({name: name in sys.modules for name in modules})
         with open(log, "w") as f:
             json.dump(seen, f)
     return popen(self, args, *a, **k)
 subprocess.Popen.__init__ = spy
 from pipeline.commands.cli import entry
-sys.argv = ["overdash", *sys.argv[2:]]
+sys.argv = ["overdash", *sys.argv[4:]]
 entry()
 """
+# Loaded when ffprobe starts: the command line's parse (which loads the config module), numpy.
+PARSED = ("pipeline.commands.config", "numpy")
 
 
-def _spy(tmp_path, *argv) -> tuple[subprocess.CompletedProcess, list]:
+def _spy(tmp_path, *argv, tool: str = "ffprobe", modules=PARSED) -> tuple[subprocess.CompletedProcess, list]:
+    """Run `overdash *argv`, noting at each start of `tool` which of `modules` were loaded."""
     log = tmp_path / "seen.json"
-    done = subprocess.run([sys.executable, "-c", SPY, str(log), *map(str, argv)], capture_output=True, text=True,
-                          cwd=ROOT, timeout=60)
+    done = subprocess.run([sys.executable, "-c", SPY, str(log), tool, ",".join(modules), *map(str, argv)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=60)
     return done, json.loads(log.read_text()) if log.exists() else []
 
 
@@ -86,7 +92,7 @@ def test_the_command_starts_ffprobe_before_it_parses(video, tmp_path):
     The output's folder is missing: the run ends at the path check, a clean user error."""
     done, seen = _spy(tmp_path, "render", video, tmp_path / "no" / "out.mp4")
     assert done.returncode == 2 and "out.mp4" in done.stderr and "Traceback" not in done.stderr
-    assert seen == [{"parsed": False, "numpy": False}]
+    assert seen == [dict.fromkeys(PARSED, False)]
 
 
 def test_a_wrong_guess_is_cancelled_and_the_right_file_probed(video, tmp_path):
@@ -126,25 +132,8 @@ def test_render_uses_the_guess_it_agrees_with(tmp_path, codec):
     done, seen = _spy(tmp_path, "render", video, out / "dash.mp4", "--gpx", ride, "--start", "2021-09-24T10:00:30Z",
                       "--workers", "1", "-q")
     assert done.returncode == 0, done.stderr
-    assert seen == ([] if codec == "libx264" else [{"parsed": False, "numpy": False}])
+    assert seen == ([] if codec == "libx264" else [dict.fromkeys(PARSED, False)])
     assert os.listdir(out) == ["dash.mp4"] and probe_video(out / "dash.mp4").frame_count == 10
-
-
-FFMPEG_SPY = r"""
-import json, os, subprocess, sys
-seen, log = [], sys.argv[1]
-popen = subprocess.Popen.__init__
-def spy(self, args, *a, **k):
-    if os.path.basename(str(args[0])) == "ffmpeg" and any("filter_complex" in str(x) for x in args):
-        seen.append({name: name in sys.modules for name in ("numpy", "PIL", "overlay.widgets")})
-        with open(log, "w") as f:
-            json.dump(seen, f)
-    return popen(self, args, *a, **k)
-subprocess.Popen.__init__ = spy
-from pipeline.commands.cli import entry
-sys.argv = ["overdash", *sys.argv[2:]]
-entry()
-"""
 
 
 def test_ffmpeg_starts_before_numpy_and_pillow_load(tmp_path):
@@ -156,10 +145,9 @@ def test_ffmpeg_starts_before_numpy_and_pillow_load(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     ride = write_ride(tmp_path / "ride.gpx", minutes=2)
-    log = tmp_path / "seen.json"
-    done = subprocess.run([sys.executable, "-c", FFMPEG_SPY, str(log), "render", str(video), str(out / "dash.mp4"),
-                           "--gpx", str(ride), "--start", "2021-09-24T10:00:30Z", "--workers", "1", "-q"],
-                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+    modules = ("numpy", "PIL", "overlay.widgets")
+    done, seen = _spy(tmp_path, "render", video, out / "dash.mp4", "--gpx", ride, "--start", "2021-09-24T10:00:30Z",
+                      "--workers", "1", "-q", tool="ffmpeg", modules=modules)
     assert done.returncode == 0, done.stderr
-    assert json.loads(log.read_text()) == [{"numpy": False, "PIL": False, "overlay.widgets": False}]
+    assert seen == [dict.fromkeys(modules, False)]
     assert os.listdir(out) == ["dash.mp4"] and probe_video(out / "dash.mp4").frame_count == 10
