@@ -70,6 +70,24 @@ NUT_INPUT = ("-probesize", "4096", "-analyzeduration", "0", "-f", "nut", "-i", "
 # has the option; the dashboard-alone encoders keep the probe (their output's frame rate comes
 # from it).
 COMPOSITE_NUT_INPUT = (*NUT_INPUT[:4], "-nofind_stream_info", *NUT_INPUT[4:])
+# How many overlay packets ffmpeg's reader thread may hold ahead of its main thread
+# (-thread_queue_size, 8 by default). A region that did not change is sent only every
+# pipeline.writer.KEEPALIVE_FRAMES frames, and to blend frame k ffmpeg must first read that
+# region's next packet, taking in every packet of the other regions on the way: with 8, the
+# reader ran dry 11-15 times in a 10.5 s 1080p render, ffmpeg's main thread slept 10 ms each
+# time, and the render cost ~1.7% more wall and CPU time (docs/performance.md). The queue is
+# counted in packets, so its size comes from a byte budget for the largest packet there can be
+# (a region the size of the video), between ffmpeg's 8 and OVERLAY_QUEUE_PACKETS.
+OVERLAY_QUEUE_PACKETS = 64
+OVERLAY_QUEUE_BYTES = 256 << 20  # what 8 packets of a whole 4K RGBA frame take, as before
+
+
+def composite_nut_input(video_width: int, video_height: int, pix_fmt: str) -> tuple[str, ...]:
+    """COMPOSITE_NUT_INPUT with the reader's queue sized for an overlay of `pix_fmt` on this video.
+    It depends on nothing the layout decides, so ffmpeg can start before the regions are known."""
+    largest = video_width * video_height * (4 if pix_fmt == "rgba" else 5 / 2)  # yuva420p: 2.5 B/px
+    packets = max(8, min(OVERLAY_QUEUE_PACKETS, int(OVERLAY_QUEUE_BYTES // max(largest, 1))))
+    return (*COMPOSITE_NUT_INPUT[:-2], "-thread_queue_size", str(packets), *COMPOSITE_NUT_INPUT[-2:])
 
 
 @dataclass(frozen=True)
@@ -191,7 +209,7 @@ def build_command(profile: Profile, video: VideoInfo, overlay: OverlaySpec, outp
         ffmpeg, *LOGGING, "-y",
         *(["-filter_complex_threads", str(filter_threads)] if filter_threads else []),
         *render_input_options(profile, video, features), *_source_input(video, concat_path),
-        *COMPOSITE_NUT_INPUT,
+        *composite_nut_input(video.display_width, video.display_height, overlay.pix_fmt),
         *graph,
         "-map", "[vout]", "-map", "0:a?", *gpmf_maps(video, container, keep_gpmf, final_path or output_path),
         *_output_args(profile, video, container, threads, features, gpmf=keep_gpmf), path_arg(output_path),

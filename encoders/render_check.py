@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from encoders.blend import blends_yuva420p
-from encoders.command import COMPOSITE_NUT_INPUT, OverlaySpec, build_command
+from encoders.command import OverlaySpec, build_command, composite_nut_input
 from encoders.features import MODERN, FfmpegFeatures
 from encoders.probe import VideoInfo
 from encoders.profiles import Profile
@@ -110,7 +110,8 @@ def check_command(profile: Profile, sample: Sample, workdir: Path, *, ffmpeg: st
                          ffmpeg=ffmpeg, features=features)
     colour = (f"color=c=red@0.5:size={w}x{h}:rate={video.fps_num}/{video.fps_den}"
               f":duration={video.duration:.6f},format={pix}")
-    argv = _swap(argv, list(COMPOSITE_NUT_INPUT), ["-f", "lavfi", "-i", colour])
+    argv = _swap(argv, list(composite_nut_input(video.display_width, video.display_height, pix)),
+                 ["-f", "lavfi", "-i", colour])
     argv.insert(1, "-nostdin")  # the render's stdin is the overlay pipe; here there is none
     if sample.path is None:
         source = f"testsrc2=size={video.width}x{video.height}:rate={video.fps_num}/{video.fps_den}" \

@@ -24,7 +24,8 @@ from pipeline.ring import Ring, RingSpec
 # An unchanged region is still sent after this many frames. To know that a region
 # has not changed at frame k, ffmpeg must read that region's next frame, and it holds every
 # frame of the other regions read on the way: this bounds that read-ahead (memory), and how
-# far the writer (and the progress bar) can run ahead of the encoder.
+# far the writer (and the progress bar) can run ahead of the encoder. ffmpeg's reader queue is
+# sized for that read-ahead (encoders.command.composite_nut_input).
 KEEPALIVE_FRAMES = 10
 
 

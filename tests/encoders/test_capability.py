@@ -140,7 +140,7 @@ def test_the_check_runs_the_renders_argv(name, pix_fmt, color_range):
     (a file where the render decodes on the GPU) and a lavfi colour in place of the NUT pipe."""
     from dataclasses import replace
 
-    from encoders.command import COMPOSITE_NUT_INPUT, OverlaySpec, build_command
+    from encoders.command import OverlaySpec, build_command, composite_nut_input
     from encoders.probe import VideoInfo
     from encoders.render_check import OVERLAY, sample_video
 
@@ -158,8 +158,8 @@ def test_the_check_runs_the_renders_argv(name, pix_fmt, color_range):
                            OverlaySpec(x, y, w, h, 30000, 1001, pix), Path("/w") / f"check.{profile.extensions[0]}")
     assert check[check.index("-filter_complex") + 1] == render[render.index("-filter_complex") + 1]
     assert check[check.index("-filter_complex"):] == render[render.index("-filter_complex"):]
-    n = len(COMPOSITE_NUT_INPUT)
-    start = next(i for i in range(len(render)) if render[i:i + n] == list(COMPOSITE_NUT_INPUT))
+    nut = list(composite_nut_input(1920, 1080, pix))
+    start = next(i for i in range(len(render)) if render[i:i + len(nut)] == nut)
     before = render[:start]
     if on_gpu:
         assert check[:start + 1] == [render[0], "-nostdin", *render[1:start]]  # same decoder, the sample file

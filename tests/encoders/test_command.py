@@ -1,6 +1,7 @@
 """encoders.command: properties of the argv for every built-in profile, without running ffmpeg."""
 import re
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from encoders.command import (
     Region,
     build_command,
     build_transcode_command,
+    composite_nut_input,
     output_container,
     overlay_frames_needed,
     overlay_graph,
@@ -196,13 +198,35 @@ def test_the_overlay_leaves_only_the_graph_to_the_layout(name, option, tmp_path)
     early = build_command(profile, GOPRO, UNKNOWN, temp, final_path=final, graph_via=via)
     assert "-filter_complex" not in early and early.count(option) == 1
     assert early[early.index(option) + 1] == "pipe:7"
-    for spec in (STREAMS, ONE_STREAM, RGBA_STREAMS, RGBA):  # either pixel format: the NUT header says it
+    for spec in (STREAMS, ONE_STREAM, RGBA_STREAMS, RGBA):  # the regions and their sizes: the NUT header says them
+        # the overlay's pixel format is known before the layout (it sizes ffmpeg's packet queue)
+        started = early if spec.pix_fmt == UNKNOWN.pix_fmt else build_command(
+            profile, GOPRO, replace(UNKNOWN, pix_fmt=spec.pix_fmt), temp, final_path=final, graph_via=via)
         later = build_command(profile, GOPRO, spec, temp, final_path=final, graph_via=via)
-        assert later == early
+        assert later == started
         inline = build_command(profile, GOPRO, spec, temp, final_path=final)
         i = inline.index("-filter_complex")
         assert inline[i + 1] == overlay_graph(profile, GOPRO, spec)
         assert inline[:i] + list(via) + inline[i + 2:] == later
+
+
+def test_the_overlay_queue_is_sized_for_the_largest_packet_there_can_be():
+    """ffmpeg's reader may hold -thread_queue_size overlay packets ahead (read-ahead past regions sent
+    only at keepalives): up to 64, within 256 MiB even if one region were the whole video, never
+    under ffmpeg's own 8. The option is an input option of the overlay, before its -i."""
+    def queue(w, h, pix):
+        args = composite_nut_input(w, h, pix)
+        assert args[-2:] == ("-i", "pipe:0") and args.index("-thread_queue_size") < args.index("-i")
+        return int(args[args.index("-thread_queue_size") + 1])
+
+    assert queue(1280, 720, "yuva420p") == queue(848, 480, "rgba") == 64
+    assert queue(1920, 1080, "yuva420p") == 51 and queue(1920, 1080, "rgba") == 32
+    assert queue(3840, 2160, "yuva420p") == 12 and queue(3840, 2160, "rgba") == queue(5312, 2988, "yuva420p") == 8
+    for w, h, pix in ((1920, 1080, "rgba"), (3840, 2160, "yuva420p"), (2704, 1520, "yuva420p")):
+        assert queue(w, h, pix) * w * h * (4 if pix == "rgba" else 2.5) <= 256 << 20
+    argv = build_command(PROFILES["cpu"], GOPRO, STREAMS, "/o.mp4")
+    nut = list(composite_nut_input(GOPRO.display_width, GOPRO.display_height, "yuva420p"))
+    assert any(argv[i:i + len(nut)] == nut for i in range(len(argv)))
 
 
 def test_overlay_timing_in_graph():
