@@ -87,7 +87,8 @@ def composite_nut_input(video_width: int, video_height: int, pix_fmt: str) -> tu
     It depends on nothing the layout decides, so ffmpeg can start before the regions are known."""
     largest = video_width * video_height * (4 if pix_fmt == "rgba" else 5 / 2)  # yuva420p: 2.5 B/px
     packets = max(8, min(OVERLAY_QUEUE_PACKETS, int(OVERLAY_QUEUE_BYTES // max(largest, 1))))
-    return (*COMPOSITE_NUT_INPUT[:-2], "-thread_queue_size", str(packets), *COMPOSITE_NUT_INPUT[-2:])
+    nut = COMPOSITE_NUT_INPUT[-4:]  # -f nut -i pipe:0
+    return (*COMPOSITE_NUT_INPUT[:-4], "-thread_queue_size", str(packets), *nut)
 
 
 @dataclass(frozen=True)

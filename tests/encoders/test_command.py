@@ -216,7 +216,7 @@ def test_the_overlay_queue_is_sized_for_the_largest_packet_there_can_be():
     under ffmpeg's own 8. The option is an input option of the overlay, before its -i."""
     def queue(w, h, pix):
         args = composite_nut_input(w, h, pix)
-        assert args[-2:] == ("-i", "pipe:0") and args.index("-thread_queue_size") < args.index("-i")
+        assert args[-4:] == ("-f", "nut", "-i", "pipe:0") and "-thread_queue_size" in args[:-4]
         return int(args[args.index("-thread_queue_size") + 1])
 
     assert queue(1280, 720, "yuva420p") == queue(848, 480, "rgba") == 64
