@@ -46,8 +46,6 @@ from pipeline.procs import sigint_blocked
 if TYPE_CHECKING:
     from pipeline.scheduler import RunStats
 
-_LATER = object()  # plan_render: the layout's streams, not read yet
-
 
 def config_from_args(args) -> RenderConfig:
     """The command line resolved once; gopro-dashboard-overlay's spellings via pipeline.commands.compat,
@@ -118,14 +116,13 @@ def plan_render(config: RenderConfig, prefetch=None, *, start_ffmpeg: bool = Fal
     # (a Ray segment), whose video is probed with the telemetry read (load_source).
     paths = source_paths(config)
     single = prefetch is not None and len(paths) == 1
-    imu = _LATER if single and prefetch.answered() else layout_streams(config)
+    layout_later = single and prefetch.answered()
+    imu = None if layout_later else layout_streams(config)
 
-    def load(video):
-        nonlocal imu
+    def load(video):  # called once
         check_whole(paths)  # a cut-short copy: refused before its telemetry is read, and nothing is written
-        if imu is _LATER:
-            imu = layout_streams(config)
-        return load_source(config, say=say, prefetch=prefetch, imu=imu, video=video, paths=paths)
+        streams = layout_streams(config) if layout_later else imu
+        return load_source(config, say=say, prefetch=prefetch, imu=streams, video=video, paths=paths)
 
     source = None if single else load(None)
     video = source.video if source is not None else probe_source(config, prefetch, paths)
