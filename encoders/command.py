@@ -280,7 +280,11 @@ def composite_graph(profile: Profile, main: str, overlay_chains: tuple[str, ...]
     after = (f",{convert}" if convert else "") + (f",{upload}" if upload else "")
     if len(overlay_chains) != n:
         raise ValueError(f"{len(overlay_chains)} overlay streams for {n} regions")
-    parts = [f"{chain}{after}[r{i}]" for i, chain in enumerate(overlay_chains)]
+    # The video's chain comes first, the regions' after it (their labels are linked forward): an
+    # unconfigured graph asks its inputs for a first frame in the order they appear, so ffmpeg
+    # (5.1) decodes the video's first frames while the first overlay frame is still being drawn,
+    # instead of sleeping 10 ms on the empty overlay pipe and decoding only after.
+    parts = []
     below = main
     if head:
         parts.append(f"[{main}]{head}[base]")
@@ -291,6 +295,7 @@ def composite_graph(profile: Profile, main: str, overlay_chains: tuple[str, ...]
         below = out
     if tail:
         parts.append(f"[vblend]{tail}[vout]")
+    parts += [f"{chain}{after}[r{i}]" for i, chain in enumerate(overlay_chains)]
     return ";".join(parts)
 
 

@@ -123,7 +123,7 @@ def test_check_argv_runs_the_profiles_own_gpu_path():
     assert "premultiply=inplace=1,hwupload" in qsv[qsv.index("-filter_complex") + 1]
     vaapi = check_argv(profiles["vaapi"])
     assert vaapi[vaapi.index("-vaapi_device") + 1] == "/dev/dri/renderD128"
-    assert vaapi[vaapi.index("-filter_complex") + 1].endswith("format=nv12,hwupload[vout]")
+    assert "format=nv12,hwupload[vout]" in vaapi[vaapi.index("-filter_complex") + 1]
     assert "-pix_fmt" not in vaapi
     cpu = check_argv(profiles["cpu"])
     assert cpu[cpu.index("-pix_fmt") + 1] == "yuv420p" and "overlay=" in cpu[cpu.index("-filter_complex") + 1]
