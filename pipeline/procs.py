@@ -141,6 +141,22 @@ def end_on_termination() -> None:
                 signal.signal(sig, _raise_terminated)
 
 
+def whole_lines() -> None:
+    """Main's stderr writes each line, text and newline, in one write.
+
+    With PYTHONUNBUFFERED set (CI runners and IDEs set it), Python writes print()'s text and its
+    newline separately, and a Ctrl-C raised between the two leaves the line open: the command's
+    last message ("overdash: interrupted — …") then ends a status line instead of standing on its
+    own. Line buffering holds the text until its newline and writes both at once; lines still
+    appear as they are printed. Without PYTHONUNBUFFERED this is how stderr already writes."""
+    reconfigure = getattr(sys.stderr, "reconfigure", None)
+    if reconfigure is not None:
+        try:
+            reconfigure(line_buffering=True, write_through=False)
+        except (ValueError, OSError):  # closed, or not a text stream that can be
+            pass
+
+
 def signal_status(exc: KeyboardInterrupt) -> int:
     """The shell's exit status for a run ended by a signal: 128 + its number (130 for Ctrl-C)."""
     return 128 + getattr(exc, "signum", signal.SIGINT)

@@ -286,6 +286,9 @@ def entry() -> None:
     10 s clip) and does nothing useful by then: the output is renamed, children are
     joined, shared memory is unlinked, and the kernel reclaims the rest.
     """
+    from pipeline.procs import whole_lines
+
+    whole_lines()
     argv = sys.argv[1:]
     early = early_probe(argv)
     from overdash.codecache import install_for_command

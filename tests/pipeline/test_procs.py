@@ -126,3 +126,43 @@ def test_ffmpeg_started_while_signals_are_held_still_takes_them(handlers):
     finally:
         encoder.kill()
         encoder.close()
+
+
+
+_STATUS_LINES = """
+import sys
+from pipeline.procs import whole_lines
+whole_lines()
+print("ready", file=sys.stderr)
+try:
+    while True:
+        print("overdash: a.mp4 done — 1/2 recordings done, 235 frames/s in all, about 0:01 left", file=sys.stderr)
+except KeyboardInterrupt:
+    print("overdash: interrupted — 1 finished recording kept, nothing else written", file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("run", range(8))
+def test_a_ctrl_c_never_leaves_a_status_line_open(tmp_path, run):
+    """Under PYTHONUNBUFFERED (CI runners and IDEs set it), a Ctrl-C between a status line's text and
+    its newline used to glue the command's last message onto that line (`overdash batch`, 2026-12-05).
+    Without whole_lines() this fails in most runs."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=str(root))
+    log = tmp_path / "stderr"
+    with open(log, "wb") as err:  # a file: the writer never waits for a reader
+        proc = subprocess.Popen([sys.executable, "-c", _STATUS_LINES], stderr=err, env=env)
+    deadline = time.monotonic() + 30
+    while log.stat().st_size == 0 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    time.sleep(0.05)  # thousands of lines are written by now: the signal lands among them
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=30) == 0
+    lines = log.read_text().splitlines()
+    assert lines[0] == "ready" and len(lines) > 100, lines[:3]
+    assert lines[-1] == "overdash: interrupted — 1 finished recording kept, nothing else written", lines[-2:]
+    assert all(line.endswith("about 0:01 left") for line in lines[1:-1])
