@@ -82,15 +82,17 @@ def make_source(workdir: Path, name: str, seconds: float = 2.0, size: str = "192
 
 def overlay_stream(frames: int, fps, regions) -> bytes:
     """What the writer sends, in RGBA: a NUT stream per region, a frame only when it changes
-    (region i every 10·(i+1) frames), with an alpha ramp so semi-transparency is compared."""
+    (region i every 10·(i+1) frames), with an alpha ramp so semi-transparency is compared, and
+    the writer's tail (every region's last frame again at pts = frames)."""
     out = [nut.header([(r.width, r.height) for r in regions], fps.numerator, fps.denominator, "rgba")]
-    for k in range(frames):
+    for k in range(frames + 1):
         for i, r in enumerate(regions):
-            if k % (10 * (i + 1)):
+            if k < frames and k % (10 * (i + 1)):
                 continue
+            shown = k if k < frames else (frames - 1) // (10 * (i + 1)) * (10 * (i + 1))
             n = r.width * r.height
             alpha = (bytes(range(256)) * (n // 256 + 1))[:n]
-            red = (40 + 7 * k + 60 * i) % 256
+            red = (40 + 7 * shown + 60 * i) % 256
             data = bytearray(n * 4)
             data[0::4] = bytes([red]) * n
             data[1::4] = bytes([200]) * n

@@ -9,6 +9,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from encoders.command import (
+    BLEND_REGION_END,
     CPU_ENCODE_FILTER_THREADS,
     LOGGING,
     MUXERS,
@@ -121,9 +122,9 @@ def overlay_only_graph(profile: Profile, size: tuple[int, int], fps: Fraction, r
     parts = [f"color=c={colour}:s={width}x{height}:r={fps},format=rgba,trim=end_frame={count}[base]"]
     below = "base"
     for i, r in enumerate(regions):
-        parts.append(f"[0:{i}]trim=end_pts={count}[r{i}]")
+        parts.append(f"[0:{i}]trim=end_pts={count + 1}[r{i}]")  # the tail frame gets through
         out = f"v{i}"
-        parts.append(f"[{below}][r{i}]overlay=x={r.x}:y={r.y}:eof_action=repeat:format=rgb[{out}]")
+        parts.append(f"[{below}][r{i}]overlay=x={r.x}:y={r.y}:eof_action={BLEND_REGION_END}:format=rgb[{out}]")
         below = out
     tail = _from_rgba(profile.pix_fmt)
     parts.append(f"[{below}]{tail or 'null'}[vout]")

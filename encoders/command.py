@@ -55,6 +55,14 @@ GUARD_SECONDS = 0.001
 # from the heap (mmap threshold at its 32 MiB maximum, no trimming) 200k faults and 1.5 s.
 FFMPEG_ENV = (("MALLOC_MMAP_THRESHOLD_", str(32 << 20)), ("MALLOC_TRIM_THRESHOLD_", str(1 << 30)))
 LOGGING = ("-hide_banner", "-loglevel", "error", "-nostats")
+# How a CPU overlay treats its region's stream once it ends. With `repeat` (and `repeatlast`),
+# the region is a sync input of the overlay's framesync, and framesync then hands the picture
+# below on as a copy whenever that region has no later frame queued, which in our chain of
+# overlays is nearly every overlay on every frame: each region cost a full-picture copy a frame
+# (at 4K, 12 MB; three regions ~1 CPU-s in a 10.5 s clip). With `pass` the region is no sync
+# input and the picture goes on as it is; the region then vanishes once its stream ends, so
+# every region's stream ends with a tail frame past the last one needed (pipeline.writer).
+BLEND_REGION_END = "pass"
 # Filter-graph threads when a CPU encoder composites: it keeps every core busy, so the
 # blend's slice threads only add wake-ups. Measured on 2 cores, 10.5 s clips: 1080p
 # render ÷ transcode 1.097 → 1.066 (yuva420p) and 1.245 → 1.200 (rgba), 4K unchanged.
@@ -250,9 +258,12 @@ def _overlay_graph(profile: Profile, video: VideoInfo, overlay: OverlaySpec,
     upload each overlay region (see encoders.profiles: "compositor").
     """
     timing = f"settb=AVTB,setpts=PTS-STARTPTS{_overlay_shift(video):+.6f}/TB"
-    # A stream per region. The writer sends no frame beyond those needed; one that came anyway
-    # would make the blend repeat the video's last frame under it: trim drops it, by pts.
-    trim = f"trim=end_pts={overlay_frames_needed(video, overlay)}"
+    # A stream per region, trimmed by pts: under a blend that repeats a region past its end
+    # (the GPU compositors), a frame beyond those needed would make it repeat the video's last
+    # frame under it. The CPU blend passes the video on where a region has ended
+    # (BLEND_REGION_END): its stream's tail frame (pipeline.writer, at pts = needed) gets through.
+    needed = overlay_frames_needed(video, overlay)
+    trim = f"trim=end_pts={needed + 1 if profile.compositor == 'cpu' else needed}"
     chains = tuple(f"[1:{i}]{trim},{timing}" for i in range(len(places)))
     return composite_graph(profile, f"0:{video.video_stream}", chains, video, overlay, places, features)
 
@@ -269,7 +280,7 @@ def composite_graph(profile: Profile, main: str, overlay_chains: tuple[str, ...]
     kind = profile.compositor
     if kind == "cpu":
         blend, convert = blend_formats(video, overlay, features)
-        blend_filter = f"overlay=x={{x}}:y={{y}}:eof_action=repeat:format={blend}"
+        blend_filter = f"overlay=x={{x}}:y={{y}}:eof_action={BLEND_REGION_END}:format={blend}"
         head, upload, tail = "", "", _hwupload_tail(profile)
     else:
         head, convert, upload = _gpu_inputs(profile, video, overlay, features)

@@ -67,6 +67,9 @@ class PipelineJob:
     yuva: object = None        # overlay.yuva.YuvaFormat (matrix, range) for yuva420p
     env: tuple[tuple[str, str], ...] = ()  # added to ffmpeg's environment (encoders.command.FFMPEG_ENV)
     keepalive: int = KEEPALIVE_FRAMES  # see pipeline.writer; overlay-only outputs too (ffmpeg repeats a region)
+    # After the last frame, each region once more at pts = count (pipeline.writer): what argv's
+    # graph needs where its blend drops a region once the region's stream ends.
+    tail: bool = False
     start_method: str = ""     # multiprocessing start method; "" = the platform's choice (procs.mp_context)
     # Repeated frames (encoders.repeat): the muxing ffmpeg, which writes `partial` instead of
     # argv's, and the NUT header the writer's relay sends it. () = one ffmpeg.
@@ -123,7 +126,7 @@ def run_pipeline(job: PipelineJob, painter: PainterFactory,
         children: dict[int, tuple[str, mp.Process]] = {}
         writer = ctx.Process(target=writer_main, name="overdash-writer", daemon=True, args=(
             WriterArgs(ring.spec, encoder.stdin_for_writer(), job.count, job.nut_header, job.keepalive,
-                       packets=packets, muxer=muxer, mux_header=job.mux_header, clock=job.clock),
+                       tail=job.tail, packets=packets, muxer=muxer, mux_header=job.mux_header, clock=job.clock),
             drawn, events))
         workers = [ctx.Process(target=worker_main, name=f"overdash-worker-{i}", daemon=True,
                                args=(WorkerArgs(i, ring.spec, painter, job.yuva), tasks[i], drawn, events))

@@ -5,7 +5,10 @@ slots to ffmpeg's stdin strictly in frame order, then hands each slot back to
 main. The stream is NUT (encoders.nut), in either pixel format: each region is a
 stream of its own, and a region that repeats the frame before is not sent at all
 (the worker says which differ): ffmpeg keeps showing a stream's last frame until
-its next timestamp. ffmpeg itself is main's
+its next timestamp. With `tail`, every region goes once more after the last frame, at
+pts = count: a blend that drops a region once its stream ends
+(encoders.command.BLEND_REGION_END) then keeps it to the video's end, and the graphs that
+repeat a region trim the tail away. ffmpeg itself is main's
 (pipeline.encoder): the writer gets the write end of its stdin, and says how the
 stream ended — all sent (Finished) or ffmpeg stopped reading (Stopped).
 """
@@ -46,6 +49,7 @@ class WriterArgs:
     # region only when it differs from the frame before or `keepalive` frames have passed.
     nut_header: bytes
     keepalive: int = KEEPALIVE_FRAMES  # 1: every region of every frame
+    tail: bool = False  # after the last frame, every region again at pts = count (module doc)
     # Repeated frames (encoders.repeat, pipeline.relay): the encoding ffmpeg's stdout, the muxing
     # ffmpeg's stdin and its NUT header. The stdin stream then has a clock as stream 0 and pts
     # counts distinct pictures: a frame where nothing changed is not sent at all.
@@ -103,6 +107,10 @@ def writer_main(args: WriterArgs, drawn, events) -> None:
                         pts += 1
                     unreported.append(slot)
                     nxt += 1
+            if args.tail and relay is None and args.count:  # the last frame's regions, at pts = count
+                for region in range(len(last_sent)):
+                    _send(fd, ring, slot, region, pts, region, synced)
+                    synced = False
         except BrokenPipeError:
             # ffmpeg stopped reading: main asks ffmpeg whether that was the end or a failure.
             if unreported:

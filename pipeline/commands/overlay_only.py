@@ -80,5 +80,5 @@ def plan_full_frame(config, profile, note, telemetry, zone, count, fps, size, *,
         mux_argv, relay_header, clock = (), b"", b""
     job = PipelineJob(count=count, width=overlay.width, height=overlay.height, argv=tuple(argv), partial=partial,
                       output=config.output, regions=sizes, workers=config.workers, env=FFMPEG_ENV,
-                      nut_header=header, mux_argv=mux_argv, mux_header=relay_header, clock=clock)
+                      nut_header=header, tail=True, mux_argv=mux_argv, mux_header=relay_header, clock=clock)
     return Plan(job, dash.painter, overlay, fps, note, video, None, size, duration)

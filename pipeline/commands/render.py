@@ -195,7 +195,7 @@ def plan_render(config: RenderConfig, prefetch=None, *, start_ffmpeg: bool = Fal
             painter = ShiftedPainter(painter, part.overlay_first(video_fps, fps))  # type: ignore[assignment]
         job = PipelineJob(count=count, width=overlay.width, height=overlay.height, argv=tuple(argv),
                           partial=partial, output=config.output, workers=config.workers, regions=sizes,
-                          pix_fmt=pix_fmt,
+                          pix_fmt=pix_fmt, tail=True,
                           yuva=_yuva_format(choice.profile, video) if pix_fmt == "yuva420p" else None,
                           env=FFMPEG_ENV, nut_header=nut_header(sizes, fps.numerator, fps.denominator, pix_fmt),
                           source=Source(str(config.input), video.video_stream, video.video_codec, video.audio_codec))

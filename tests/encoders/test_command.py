@@ -140,14 +140,16 @@ def test_overlay_argv_properties(name, ext, spec, tmp_path):
         assert f"{blender}=x={r.x}:y={r.y}" in graph
     assert "split=" not in graph and "crop=" not in graph, "a stream per region: nothing to cut out"
     assert sorted(s for s in streams if s.startswith("1:")) == [f"1:{i}" for i in range(len(spec.placements()))]
-    # frames beyond those needed, should any come, are dropped by pts (315 at 29.97 fps, 105 at 10)
-    needed = overlay_frames_needed(GOPRO, spec)
+    # frames beyond those needed, should any come, are dropped by pts (315 at 29.97 fps, 105 at 10),
+    # but for the writer's tail frame (pts = needed) where the blend drops an ended region
+    needed = overlay_frames_needed(GOPRO, spec) + (profile.compositor == "cpu")
     assert all(f"[1:{i}]trim=end_pts={needed},settb=AVTB," in graph for i in range(len(spec.placements())))
     if profile.compositor == "cpu":
         # a yuv420p source blends in yuv420 (never `auto`, which converts far more than the
         # overlay), from an overlay converted once to yuva420p unless it arrives that way
         assert GOPRO.pix_fmt in ("yuv420p", "yuvj420p")
-        assert graph.count(":eof_action=repeat:format=yuv420[") == len(spec.placements())
+        # a region no sync input of the blend (BLEND_REGION_END): the picture is not copied for it
+        assert graph.count(":eof_action=pass:format=yuv420[") == len(spec.placements())
         assert ("format=yuva420p" in graph) == (spec.pix_fmt == "rgba")
         assert ("hwupload" in graph) == (profile.hwupload is not None)
     else:
@@ -244,7 +246,7 @@ def test_the_graph_names_the_video_before_any_overlay_stream():
 
 def test_overlay_timing_in_graph():
     graph = next(t for t in build_command(PROFILES["cpu"], GOPRO, RGBA, "/o.mp4") if "overlay=" in t)
-    assert "[1:0]trim=end_pts=315,settb=AVTB,setpts=PTS-STARTPTS-0.001000/TB," in graph
+    assert "[1:0]trim=end_pts=316,settb=AVTB,setpts=PTS-STARTPTS-0.001000/TB," in graph
     late = VideoInfo(**{**GOPRO.__dict__, "start_time": 0.5, "format_start_time": 0.0})
     graph = next(t for t in build_command(PROFILES["cpu"], late, RGBA, "/o.mp4") if "overlay=" in t)
     assert "setpts=PTS-STARTPTS+0.499000/TB" in graph
@@ -429,7 +431,7 @@ def test_vaapi_graphs():
     # vaapi: CPU blend (5.1's overlay_vaapi has no per-pixel alpha), then upload for h264_vaapi
     argv = build_command(PROFILES["vaapi"], GOPRO, RGBA, "/o.mp4")
     graph = argv[argv.index("-filter_complex") + 1]
-    assert ":eof_action=repeat:format=yuv420[vblend];[vblend]format=nv12,hwupload[vout];" in graph
+    assert ":eof_action=pass:format=yuv420[vblend];[vblend]format=nv12,hwupload[vout];" in graph
     assert argv[argv.index("-vaapi_device") + 1] == "/dev/dri/renderD128"
     # a user profile with the vaapi compositor: overlay_vaapi, overlay uploaded as rgba
     from dataclasses import replace
@@ -448,14 +450,14 @@ def test_each_region_stream_is_converted_on_its_own_or_blended_as_it_is():
     """A stream per region in either pixel format: the CPU blend takes the workers' yuva420p
     as is (no scale/format filter anywhere); RGBA regions are converted each in its own chain,
     so only the frames that cross are converted, with the source's range and matrix."""
-    timing = "trim=end_pts=315,settb=AVTB,setpts=PTS-STARTPTS-0.001000/TB"
+    timing = "trim=end_pts=316,settb=AVTB,setpts=PTS-STARTPTS-0.001000/TB"
     graph = next(t for t in build_command(PROFILES["cpu"], GOPRO, STREAMS, "/o.mp4") if "overlay=" in t)
     assert all(f"[1:{i}]{timing}[r{i}]" in graph for i in range(3))
     assert "scale=" not in graph and "format=yuva" not in graph
     graph = next(t for t in build_command(PROFILES["cpu"], GOPRO, RGBA_STREAMS, "/o.mp4") if "overlay=" in t)
     convert = "scale=out_range=full:out_color_matrix=bt601,format=yuva420p"
     assert all(f"[1:{i}]{timing},{convert}[r{i}]" in graph for i in range(3))
-    assert "[v1][r2]overlay=x=16:y=400:eof_action=repeat:format=yuv420[vout]" in graph
+    assert "[v1][r2]overlay=x=16:y=400:eof_action=pass:format=yuv420[vout]" in graph
     with pytest.raises(ValueError, match="even"):
         OverlaySpec(x=0, y=0, width=320, height=120, fps_num=30, pix_fmt="yuva420p",
                     regions=(Region(16, 16, 200, 61),))

@@ -36,13 +36,15 @@ def region_frame(region: Region, k: int, alpha: int) -> np.ndarray:
     return f
 
 
-def sparse_stream(sends: dict[int, list[int]], alpha: int = 255, regions=REGIONS):
-    """NUT bytes as the writer sends them: region i's frame k at each k in sends[i], in pts order."""
+def sparse_stream(sends: dict[int, list[int]], count: int, alpha: int = 255, regions=REGIONS):
+    """NUT bytes as the writer sends them: region i's frame k at each k in sends[i], in pts order,
+    and the writer's tail: a region with no frame at pts = count gets its last frame again there."""
     yield nut.header([(r.width, r.height) for r in regions], 30, 1, "rgba")
-    events = sorted((k, i) for i, ks in sends.items() for k in ks)
-    for k, i in events:
+    events = sorted([(k, i, k) for i, ks in sends.items() for k in ks] +
+                    [(count, i, max(k for k in ks if k < count)) for i, ks in sends.items() if count not in ks])
+    for pts, i, k in events:
         data = region_frame(regions[i], k, alpha).tobytes()
-        yield nut.frame_head(k, len(data), i) + data
+        yield nut.frame_head(pts, len(data), i) + data
 
 
 def expected(sends: dict[int, list[int]], count: int, alpha: int = 255, regions=REGIONS) -> np.ndarray:
@@ -71,7 +73,7 @@ def test_sparse_regions_give_one_exact_frame_per_overlay_frame(tmp_path, count, 
     out = tmp_path / "dash.mov"
     argv = build_overlay_only_command(PROFILES["qtrle"], (W, H), 30, out, regions=regions, count=count)
     assert ("xstack=" in argv[argv.index("-filter_complex") + 1]) == (regions == REGIONS)
-    feed(argv, sparse_stream(sends, regions=regions))
+    feed(argv, sparse_stream(sends, count, regions=regions))
     frames = decode(out)
     assert len(frames) == count
     assert np.array_equal(frames, expected(sends, count, regions=regions))
@@ -88,7 +90,7 @@ def test_half_transparent_regions_keep_their_straight_alpha_and_colour(tmp_path,
     folder = tmp_path / "frames"
     folder.mkdir()
     argv = build_overlay_only_command(PROFILES["png"], (W, H), 30, folder / "f-%03d.png", regions=regions, count=4)
-    feed(argv, sparse_stream(sends, alpha=128, regions=regions))
+    feed(argv, sparse_stream(sends, 4, alpha=128, regions=regions))
     frames = np.stack([decode(f)[0] for f in sorted(folder.iterdir())])
     assert np.array_equal(frames, expected(sends, 4, alpha=128, regions=regions))
 
@@ -99,7 +101,7 @@ def test_prores_alpha_with_regions_is_4444_with_the_sent_alpha(tmp_path, regions
     sends = {0: [0, 3], 1: [0, 1, 2, 3, 4, 5]}
     out = tmp_path / "dash.mov"
     argv = build_overlay_only_command(PROFILES["prores-alpha"], (W, H), 30, out, regions=regions, count=6)
-    feed(argv, sparse_stream(sends, alpha=200, regions=regions))
+    feed(argv, sparse_stream(sends, 6, alpha=200, regions=regions))
     video = ffprobe_json(out)["streams"][0]
     assert (video["profile"], video["codec_tag_string"], video["color_space"]) == ("4444", "ap4h", "bt709")
     assert video["pix_fmt"] in ("yuva444p10le", "yuva444p12le") and int(video["nb_read_frames"]) == 6
@@ -133,7 +135,9 @@ def test_what_is_blended_rather_than_pasted():
     """A --bg colour, 4:2:0 output, overlapping regions or one on the bottom-right pixel: blended in RGBA."""
     bg = overlay_only_graph(PROFILES["png"], (W, H), Fraction(30), REGIONS, 5, background=(0, 128, 255, 255))
     assert bg.startswith(f"color=c=0x0080ffff:s={W}x{H}:r=30,format=rgba,trim=end_frame=5[base]")
-    assert "[base][r0]overlay=x=4:y=6:eof_action=repeat:format=rgb[v0]" in bg and bg.endswith("[v1]null[vout]")
+    # the tail frame (pts = 5) reaches a blend that drops an ended region (BLEND_REGION_END)
+    assert "[0:0]trim=end_pts=6[r0]" in bg.split(";")
+    assert "[base][r0]overlay=x=4:y=6:eof_action=pass:format=rgb[v0]" in bg and bg.endswith("[v1]null[vout]")
     vp9 = overlay_only_graph(PROFILES["vp9-alpha"], (W, H), Fraction(30), REGIONS, 5)
     assert "overlay=" in vp9 and vp9.endswith("[v1]scale=out_color_matrix=bt709:out_range=tv,format=yuva420p[vout]")
     overlapping = (Region(0, 0, 20, 20), Region(10, 10, 20, 20))

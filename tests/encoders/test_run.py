@@ -51,12 +51,16 @@ def ffprobe_json(path):
     return json.loads(done.stdout)
 
 
-def as_nut(frames, size, fps_num, fps_den=1, pix_fmt="rgba"):
+def as_nut(frames, size, fps_num, fps_den=1, pix_fmt="rgba", tail=True):
     """The frames of one stream (one region of `size`) as the writer sends them: the NUT
-    header, then every frame with pts = its index."""
+    header, every frame with pts = its index, then (`tail`, PipelineJob.tail) the last one
+    again after them."""
     yield nut.header([size], fps_num, fps_den, pix_fmt)
+    k = frame = None
     for k, frame in enumerate(frames):
         yield nut.frame_head(k, len(frame)) + frame
+    if tail and frame is not None:
+        yield nut.frame_head(k + 1, len(frame)) + frame
 
 
 def feed(argv, chunks):

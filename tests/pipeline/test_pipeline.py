@@ -207,6 +207,10 @@ def test_each_region_crosses_only_when_it_changed_and_exactly(tmp_path, pix_fmt)
         for k in range(1, job.count):
             if keys[k][region] != keys[k - 1][region] or k - expected[-1] >= KEEPALIVE_FRAMES:
                 expected.append(k)
+        # then the tail (pipeline.writer): every region once more at pts = count, for a blend that
+        # drops a region once its stream ends
+        assert job.tail
+        expected.append(job.count)
         assert pts == expected, f"region {region}: sent when it changed or KEEPALIVE_FRAMES passed, never else"
         raw = subprocess.run([*read, "-f", "rawvideo", "-pix_fmt", pix_fmt, "-"], check=True,
                              capture_output=True).stdout
@@ -219,8 +223,8 @@ def test_each_region_crosses_only_when_it_changed_and_exactly(tmp_path, pix_fmt)
     assert max(counts) > 0.4 * job.count and min(counts) < 0.5 * max(counts), counts
 
     views = tuple(Image.new("RGBA", size) for size in job.regions)
-    for k in range(job.count):
-        paint(k, views)  # from scratch: every region cleared and drawn
+    for k in range(job.count + 1):  # the tail frame (pts = count) repeats frame count - 1
+        paint(min(k, job.count - 1), views)  # from scratch: every region cleared and drawn
         for region, ((rw, rh), view) in enumerate(zip(job.regions, views)):
             shown = max(i for i, pts in enumerate(sent[region]) if pts <= k)  # what ffmpeg shows at frame k
             want = np.asarray(view)
@@ -259,7 +263,7 @@ def test_auto_sends_yuva420p_that_ffmpeg_blends_without_converting(tmp_path):
     assert b"Y4\x0b\x08" in job.nut_header, "the NUT stream header says yuva420p"
     assert "scale=" not in graph and "crop=" not in graph and "split" not in graph
     assert graph.count("overlay=") == len(job.regions) == job.nut_header.count(b"Y4\x0b\x08") > 1
-    assert all(f"[1:{i}]trim=end_pts={job.count},settb=AVTB" in graph for i in range(len(job.regions)))
+    assert all(f"[1:{i}]trim=end_pts={job.count + 1},settb=AVTB" in graph for i in range(len(job.regions)))
     rgba = plan_render(RenderConfig(input=sample, output=tmp_path / "x.mp4", workers=2, quiet=True,
                                     overlay_pix_fmt="rgba")).job
     graph = rgba.argv[rgba.argv.index("-filter_complex") + 1]
