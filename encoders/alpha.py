@@ -17,6 +17,7 @@ from encoders.command import (
     Region,
     _check_output,
     creation_args,
+    region_trim,
     timecode_args,
 )
 from encoders.features import MODERN, FfmpegFeatures
@@ -122,7 +123,7 @@ def overlay_only_graph(profile: Profile, size: tuple[int, int], fps: Fraction, r
     parts = [f"color=c={colour}:s={width}x{height}:r={fps},format=rgba,trim=end_frame={count}[base]"]
     below = "base"
     for i, r in enumerate(regions):
-        parts.append(f"[0:{i}]trim=end_pts={count + 1}[r{i}]")  # the tail frame gets through
+        parts.append(f"[0:{i}]{region_trim(count, BLEND_REGION_END)}[r{i}]")
         out = f"v{i}"
         parts.append(f"[{below}][r{i}]overlay=x={r.x}:y={r.y}:eof_action={BLEND_REGION_END}:format=rgb[{out}]")
         below = out

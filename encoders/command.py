@@ -242,6 +242,13 @@ def build_transcode_command(profile: Profile, video: VideoInfo, output_path, *,
     ]
 
 
+def region_trim(count: int, eof_action: str) -> str:
+    """The trim of a region's stream under a blend with `eof_action`: frames from pts `count` on
+    are dropped (under `repeat` one would make the blend repeat the picture below past its end),
+    but for the writer's tail at pts = count where the blend drops a region whose stream ended."""
+    return f"trim=end_pts={count + 1 if eof_action == 'pass' else count}"
+
+
 def overlay_graph(profile: Profile, video: VideoInfo, overlay: OverlaySpec,
                   features: FfmpegFeatures = MODERN) -> str:
     """The filter graph build_command puts in its argv (or sends through graph_via)."""
@@ -258,12 +265,9 @@ def _overlay_graph(profile: Profile, video: VideoInfo, overlay: OverlaySpec,
     upload each overlay region (see encoders.profiles: "compositor").
     """
     timing = f"settb=AVTB,setpts=PTS-STARTPTS{_overlay_shift(video):+.6f}/TB"
-    # A stream per region, trimmed by pts: under a blend that repeats a region past its end
-    # (the GPU compositors), a frame beyond those needed would make it repeat the video's last
-    # frame under it. The CPU blend passes the video on where a region has ended
-    # (BLEND_REGION_END): its stream's tail frame (pipeline.writer, at pts = needed) gets through.
-    needed = overlay_frames_needed(video, overlay)
-    trim = f"trim=end_pts={needed + 1 if profile.compositor == 'cpu' else needed}"
+    # A stream per region, trimmed by pts; the GPU compositors repeat an ended region
+    trim = region_trim(overlay_frames_needed(video, overlay),
+                       BLEND_REGION_END if profile.compositor == "cpu" else "repeat")
     chains = tuple(f"[1:{i}]{trim},{timing}" for i in range(len(places)))
     return composite_graph(profile, f"0:{video.video_stream}", chains, video, overlay, places, features)
 
